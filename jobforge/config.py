@@ -1,0 +1,92 @@
+"""Settings from the environment (prefix ``JOBFORGE_``) or a ``.env`` file.
+
+Every setting is documented in the README; the provider keys use the providers' own variable
+names (``ANTHROPIC_API_KEY``, ``OPENAI_API_KEY``) so existing set-ups just work.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Reference material that sits beside a checkout (never committed into it).
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+
+ONET_DOWNLOAD_URL = "https://www.onetcenter.org/dl_files/database/db_{version}_text.zip"
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".jobforge"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JOBFORGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Store
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: sqlite file in data_dir
+
+    # O*NET
+    onet_version: str = "30_1"
+    onet_source: str | None = None  # zip or folder; default: ../shared zip when present, else download
+    onet_download_url: str = ONET_DOWNLOAD_URL
+    onet_download_timeout: float = 120.0
+    eval_labels: Path | None = None  # default: ../shared/eval/dev_titles.csv when present
+
+    # LLM providers
+    provider: str = "auto"  # auto | anthropic | openai | offline
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "JOBFORGE_ANTHROPIC_API_KEY")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "JOBFORGE_OPENAI_API_KEY")
+    )
+    anthropic_model: str = "claude-sonnet-4-5"
+    openai_model: str = "gpt-5-mini"
+    anthropic_base_url: str | None = None
+    openai_base_url: str | None = None
+    llm_timeout: float = 60.0
+    llm_max_retries: int = 4
+    llm_concurrency: int = 4
+    llm_batch_size: int = 12
+    # Prices in USD per million tokens (input, output) for the cost estimate.
+    anthropic_price_in: float = 3.0
+    anthropic_price_out: float = 15.0
+    openai_price_in: float = 0.25
+    openai_price_out: float = 2.0
+
+    # Uploads
+    max_upload_mb: int = 200
+
+    # Who
+    user: str | None = None  # local user name; asked once in the app when unset
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'jobforge.db'}"
+
+    def resolved_onet_source(self) -> str | None:
+        """An explicit source, else the shared reference zip when present, else None (download)."""
+        if self.onet_source:
+            return self.onet_source
+        shared = SHARED_DIR / "onet" / f"db_{self.onet_version}_text.zip"
+        return str(shared) if shared.exists() else None
+
+    def resolved_eval_labels(self) -> Path | None:
+        if self.eval_labels:
+            return self.eval_labels
+        shared = SHARED_DIR / "eval" / "dev_titles.csv"
+        return shared if shared.exists() else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

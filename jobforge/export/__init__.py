@@ -1,0 +1,1 @@
+"""CSV / XLSX writers with provenance columns."""

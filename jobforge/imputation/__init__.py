@@ -1,0 +1,1 @@
+"""Attribute inheritance, O*NET profiles and LLM imputation, with provenance."""

@@ -1,0 +1,1 @@
+"""Reading spreadsheets, column detection, validation and unique roles."""

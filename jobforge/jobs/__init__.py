@@ -1,0 +1,1 @@
+"""Long work (mapping, imputation) as database-backed jobs with progress."""

@@ -1,0 +1,1 @@
+"""Provider clients (Anthropic, OpenAI): structured outputs, retries, usage and cost."""

@@ -1,0 +1,55 @@
+"""The provider interface shared by role mapping and attribute imputation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass
+class Usage:
+    provider: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: int = 0
+    outcome: str = "ok"  # ok | rate_limited | server_error | timeout | malformed | refused | error
+
+
+@dataclass
+class Availability:
+    available: bool
+    reason: str  # why not, or which model/key source is used
+
+
+class LLMError(RuntimeError):
+    """A call failed after its retries; ``kind`` is the Usage.outcome it was recorded with."""
+
+    def __init__(self, kind: str, message: str, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.usage = usage
+
+
+class LLMClient(Protocol):
+    provider: str
+    model: str
+
+    def is_available(self) -> Availability: ...
+
+    def parse(self, messages: list[Message], response_format: type[T]) -> tuple[T, Usage]:
+        """Send ``messages`` and parse the answer into ``response_format``.
+
+        Raises LLMError (with kind) when the call fails or the answer does not parse.
+        """
+        ...

@@ -1,0 +1,1 @@
+"""Tiers, selectors (precedent, LLM, offline), batching and the mapping service."""

@@ -1,0 +1,309 @@
+"""Loading a release into the store: one transaction per release, logged whatever happens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from jobforge.db.engine import StoreError, session_factory
+from jobforge.db.models import (
+    OnetAlternateTitle,
+    OnetEducationCategory,
+    OnetElement,
+    OnetJobZone,
+    OnetJobZoneReference,
+    OnetOccupation,
+    OnetRating,
+    OnetRelatedOccupation,
+    OnetRelease,
+    OnetReportedTitle,
+    OnetSyncLog,
+    OnetTask,
+    OnetTechnologySkill,
+    utcnow,
+)
+from jobforge.onet.reader import RATING_FILES, ReleaseError, ReleaseSource, TextTable
+
+Progress = Callable[[str], None]
+CHUNK = 20_000
+
+
+@dataclass
+class SyncResult:
+    version: str
+    occupation_count: int
+    alternate_title_count: int
+    task_count: int
+    status: str
+    counts: dict[str, int] | None = None
+    seconds: float = 0.0
+    release_id: int | None = None
+
+
+class OnetLoadError(RuntimeError):
+    """Loading failed; the previous release is untouched and the failure is logged."""
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value not in (None, "") else None
+
+
+def _int(value: str | None) -> int | None:
+    return int(float(value)) if value not in (None, "") else None
+
+
+def _yn(value: str | None) -> bool | None:
+    return None if value is None else value.strip().upper() == "Y"
+
+
+def _rows_for(name: str, table: TextTable, release_id: int) -> tuple[type, list[dict[str, Any]]]:
+    r = release_id
+    rows = table.rows
+    code = "O*NET-SOC Code"
+    if name == "Occupation Data.txt":
+        return OnetOccupation, [
+            {"release_id": r, "code": x[code], "title": x["Title"] or "", "description": x["Description"] or ""}
+            for x in rows
+        ]
+    if name == "Alternate Titles.txt":
+        return OnetAlternateTitle, [
+            {
+                "release_id": r,
+                "code": x[code],
+                "title": x["Alternate Title"] or "",
+                "short_title": x["Short Title"],
+                "sources": x["Source(s)"],
+            }
+            for x in rows
+            if x["Alternate Title"]
+        ]
+    if name == "Sample of Reported Titles.txt":
+        return OnetReportedTitle, [
+            {
+                "release_id": r,
+                "code": x[code],
+                "title": x["Reported Job Title"] or "",
+                "shown_in_my_next_move": bool(_yn(x["Shown in My Next Move"])),
+            }
+            for x in rows
+            if x["Reported Job Title"]
+        ]
+    if name == "Task Statements.txt":
+        return OnetTask, [
+            {
+                "release_id": r,
+                "code": x[code],
+                "task_id": _int(x["Task ID"]) or 0,
+                "task": x["Task"] or "",
+                "task_type": x["Task Type"],
+                "incumbents_responding": _int(x.get("Incumbents Responding")),
+            }
+            for x in rows
+        ]
+    if name == "Job Zones.txt":
+        return OnetJobZone, [
+            {"release_id": r, "code": x[code], "job_zone": _int(x["Job Zone"])} for x in rows if x["Job Zone"]
+        ]
+    if name == "Job Zone Reference.txt":
+        return OnetJobZoneReference, [
+            {
+                "release_id": r,
+                "job_zone": _int(x["Job Zone"]),
+                "name": x["Name"] or "",
+                "experience": x["Experience"] or "",
+                "education": x["Education"] or "",
+                "job_training": x["Job Training"] or "",
+                "examples": x["Examples"] or "",
+                "svp_range": x.get("SVP Range") or "",
+            }
+            for x in rows
+        ]
+    if name == "Content Model Reference.txt":
+        return OnetElement, [
+            {
+                "release_id": r,
+                "element_id": x["Element ID"],
+                "name": x["Element Name"] or "",
+                "description": x["Description"] or "",
+            }
+            for x in rows
+        ]
+    if name == "Education, Training, and Experience Categories.txt":
+        return OnetEducationCategory, [
+            {
+                "release_id": r,
+                "element_id": x["Element ID"],
+                "element_name": x["Element Name"] or "",
+                "scale_id": x["Scale ID"],
+                "category": _int(x["Category"]),
+                "description": x["Category Description"] or "",
+            }
+            for x in rows
+        ]
+    if name == "Technology Skills.txt":
+        return OnetTechnologySkill, [
+            {
+                "release_id": r,
+                "code": x[code],
+                "example": x["Example"] or "",
+                "commodity_code": x["Commodity Code"],
+                "commodity_title": x["Commodity Title"],
+                "hot_technology": bool(_yn(x["Hot Technology"])),
+                "in_demand": bool(_yn(x.get("In Demand"))),
+            }
+            for x in rows
+        ]
+    if name == "Related Occupations.txt":
+        return OnetRelatedOccupation, [
+            {
+                "release_id": r,
+                "code": x[code],
+                "related_code": x["Related O*NET-SOC Code"],
+                "relatedness_tier": x["Relatedness Tier"],
+                "rank": _int(x["Index"]),
+            }
+            for x in rows
+        ]
+    if name in RATING_FILES:
+        domain = RATING_FILES[name]
+        return OnetRating, [
+            {
+                "release_id": r,
+                "code": x[code],
+                "domain": domain,
+                "element_id": x["Element ID"],
+                "element_name": x["Element Name"] or "",
+                "scale_id": x["Scale ID"],
+                "category": _int(x.get("Category")),
+                "value": _float(x["Data Value"]) or 0.0,
+                "n": _int(x.get("N")),
+                "standard_error": _float(x.get("Standard Error")),
+                "lower_ci": _float(x.get("Lower CI Bound")),
+                "upper_ci": _float(x.get("Upper CI Bound")),
+                "recommend_suppress": _yn(x.get("Recommend Suppress")),
+                "not_relevant": _yn(x.get("Not Relevant")),
+                "date": x.get("Date"),
+                "domain_source": x.get("Domain Source"),
+            }
+            for x in rows
+        ]
+    raise ReleaseError(f"No loader for {name}")
+
+
+def _log(engine: Engine, log_id: int | None, **values: Any) -> int:
+    with session_factory(engine)() as session:
+        if log_id is None:
+            entry = OnetSyncLog(**values)
+            session.add(entry)
+            session.commit()
+            return entry.id
+        session.execute(update(OnetSyncLog).where(OnetSyncLog.id == log_id).values(**values))
+        session.commit()
+        return log_id
+
+
+def load_release(
+    engine: Engine,
+    path: str | Path,
+    version: str | None = None,
+    activate: bool = True,
+    progress: Progress | None = None,
+    source_label: str | None = None,
+) -> SyncResult:
+    """Load the release at ``path`` (zip or folder) into the store in one transaction.
+
+    Loading a version that is already present replaces it. On any failure nothing changes
+    except a ``failed`` entry in the sync log, and an :class:`OnetLoadError` is raised.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda _message: None)
+    label = source_label or str(path)
+    version_guess = version or "unknown"
+    log_id = _log(engine, None, version=version_guess, source=label, status="running")
+    try:
+        with ReleaseSource(path) as source:
+            version = version or source.version_hint() or "unknown"
+            tables = list(source.tables())  # read and check everything before touching the store
+            with session_factory(engine)() as session, session.begin():
+                counts = _write_release(session, tables, version, label, activate, say)
+                release_id = session.scalar(select(OnetRelease.id).where(OnetRelease.version == version))
+    except (ReleaseError, OSError) as exc:
+        _log(engine, log_id, version=version or version_guess, status="failed", error=str(exc), finished_at=utcnow())
+        raise OnetLoadError(f"Loading O*NET from {label} failed: {exc}") from exc
+    except OperationalError as exc:
+        message = f"the store refused the load ({exc.orig})"
+        try:
+            _log(engine, log_id, status="failed", error=message, finished_at=utcnow())
+        except OperationalError:
+            pass
+        raise StoreError(f"Loading O*NET from {label} failed: {message}") from exc
+    except Exception as exc:
+        _log(engine, log_id, status="failed", error=repr(exc), finished_at=utcnow())
+        raise
+    seconds = time.perf_counter() - started
+    _log(engine, log_id, version=version, status="success", counts=counts, finished_at=utcnow())
+    say(f"Loaded O*NET {version} in {seconds:.1f} s")
+    return SyncResult(
+        version=version,
+        occupation_count=counts.get("occupations", 0),
+        alternate_title_count=counts.get("alternate_titles", 0),
+        task_count=counts.get("tasks", 0),
+        status="success",
+        counts=counts,
+        seconds=seconds,
+        release_id=release_id,
+    )
+
+
+COUNT_NAMES = {
+    OnetOccupation: "occupations",
+    OnetAlternateTitle: "alternate_titles",
+    OnetReportedTitle: "reported_titles",
+    OnetTask: "tasks",
+    OnetJobZone: "job_zones",
+    OnetJobZoneReference: "job_zone_reference",
+    OnetElement: "elements",
+    OnetEducationCategory: "education_categories",
+    OnetTechnologySkill: "technology_skills",
+    OnetRelatedOccupation: "related_occupations",
+}
+
+
+def _write_release(
+    session: Session,
+    tables: list[tuple[str, TextTable]],
+    version: str,
+    label: str,
+    activate: bool,
+    say: Progress,
+) -> dict[str, int]:
+    previous = session.scalar(select(OnetRelease).where(OnetRelease.version == version))
+    if previous is not None:
+        # Child rows go explicitly: SQLite only cascades with foreign keys on, Postgres always.
+        for model in (*COUNT_NAMES, OnetRating):
+            session.execute(delete(model).where(model.release_id == previous.id))
+        session.delete(previous)
+        session.flush()
+    release = OnetRelease(version=version, source=label, is_active=False, counts={})
+    session.add(release)
+    session.flush()
+    counts: dict[str, int] = {}
+    for name, table in tables:
+        model, rows = _rows_for(name, table, release.id)
+        for start in range(0, len(rows), CHUNK):
+            session.execute(insert(model), rows[start : start + CHUNK])
+        key = COUNT_NAMES.get(model) or f"ratings_{RATING_FILES[name]}"
+        counts[key] = counts.get(key, 0) + len(rows)
+        say(f"{name}: {len(rows):,} rows")
+    release.counts = counts
+    if activate:
+        session.execute(update(OnetRelease).values(is_active=False))
+        release.is_active = True
+    return counts

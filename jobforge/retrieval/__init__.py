@@ -1,0 +1,1 @@
+"""Title normalisation and the candidate index over the active O*NET release."""

@@ -1,0 +1,25 @@
+"""What retrieval hands to selectors: candidate occupations with why they were retrieved."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class Candidate:
+    code: str  # O*NET-SOC code, e.g. "15-1252.00"
+    title: str  # occupation title
+    score: float  # retrieval score, higher is better (comparable within one query)
+    matched_on: str  # "title" | "alternate_title" | "short_title" | "reported_title" | "description" | "task"
+    matched_text: str  # the string that matched, e.g. the alternate title
+    exact: bool = False  # the normalised role title equals a normalised O*NET title/alt title
+    description: str = ""
+    rank: int = 0  # 1-based
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Candidate:
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})

@@ -1,0 +1,1 @@
+"""Confirm / override / bulk actions on mappings and attributes, with the audit log."""
