@@ -14,10 +14,22 @@ OCCUPATIONS = [
     ("11-1011.00", "Chief Executives", "Determine and formulate policies and provide overall direction of companies."),
     ("13-2011.00", "Accountants and Auditors", "Examine, analyze, and interpret accounting records."),
     ("15-1252.00", "Software Developers", "Research, design, and develop computer and network software."),
-    ("29-1141.00", "Registered Nurses", "Assess patient health problems and needs, develop and implement nursing care plans."),
+    (
+        "29-1141.00",
+        "Registered Nurses",
+        "Assess patient health problems and needs, develop and implement nursing care plans.",
+    ),
     ("29-1141.01", "Acute Care Nurses", "Provide advanced nursing care for patients with acute conditions."),
-    ("35-2014.00", "Cooks, Restaurant", "Prepare, season, and cook dishes such as soups, meats, vegetables, or desserts in restaurants."),
-    ("43-4051.00", "Customer Service Representatives", "Interact with customers to provide information in response to inquiries."),
+    (
+        "35-2014.00",
+        "Cooks, Restaurant",
+        "Prepare, season, and cook dishes such as soups, meats, vegetables, or desserts in restaurants.",
+    ),
+    (
+        "43-4051.00",
+        "Customer Service Representatives",
+        "Interact with customers to provide information in response to inquiries.",
+    ),
     ("53-3032.00", "Heavy and Tractor-Trailer Truck Drivers", "Drive a tractor-trailer combination or a truck."),
 ]
 TITLES = dict((code, title) for code, title, _ in OCCUPATIONS)
@@ -59,12 +71,32 @@ TASKS = [
     ("15-1252.00", 4, "Analyze user needs and software requirements to determine feasibility of design.", "Core", 70),
     ("15-1252.00", 5, "Modify existing software to correct errors or improve performance.", "Core", 65),
     ("29-1141.00", 6, "Monitor, record, and report symptoms or changes in patients' conditions.", "Core", 120),
-    ("29-1141.01", 7, "Assess urgent and emergent health conditions using physiologically sensitive tools.", "Core", 30),
+    (
+        "29-1141.01",
+        7,
+        "Assess urgent and emergent health conditions using physiologically sensitive tools.",
+        "Core",
+        30,
+    ),
     ("35-2014.00", 8, "Season and cook food according to recipes or personal judgment and experience.", "Core", 50),
     ("43-4051.00", 9, "Confer with customers by telephone or in person to provide information.", "Core", 88),
-    ("53-3032.00", 10, "Check vehicles to ensure that mechanical, safety, and emergency equipment is in good working order.", "Core", 77),
+    (
+        "53-3032.00",
+        10,
+        "Check vehicles to ensure that mechanical, safety, and emergency equipment is in good working order.",
+        "Core",
+        77,
+    ),
 ]
-JOB_ZONES = {"11-1011.00": 5, "13-2011.00": 4, "15-1252.00": 4, "29-1141.00": 3, "35-2014.00": 2, "43-4051.00": 2, "53-3032.00": 2}
+JOB_ZONES = {
+    "11-1011.00": 5,
+    "13-2011.00": 4,
+    "15-1252.00": 4,
+    "29-1141.00": 3,
+    "35-2014.00": 2,
+    "43-4051.00": 2,
+    "53-3032.00": 2,
+}
 JOB_ZONE_REFERENCE = [
     (1, "Job Zone One: Little or No Preparation Needed"),
     (2, "Job Zone Two: Some Preparation Needed"),
@@ -82,7 +114,15 @@ EDUCATION_LEVELS = [
     (8, "Master's Degree"),
 ]
 # Required level of education: most common category per occupation.
-EDUCATION_MODE = {"11-1011.00": 8, "13-2011.00": 6, "15-1252.00": 6, "29-1141.00": 6, "35-2014.00": 2, "43-4051.00": 2, "53-3032.00": 2}
+EDUCATION_MODE = {
+    "11-1011.00": 8,
+    "13-2011.00": 6,
+    "15-1252.00": 6,
+    "29-1141.00": 6,
+    "35-2014.00": 2,
+    "43-4051.00": 2,
+    "53-3032.00": 2,
+}
 TECHNOLOGY = [
     ("15-1252.00", "Python", "Y"),
     ("15-1252.00", "Git", "Y"),
@@ -106,9 +146,10 @@ def release_files(layout: str = "30") -> dict[str, str]:
         return "\r\n".join([_line(header)] + [_line(row) for row in rows]) + "\r\n"
 
     files: dict[str, str] = {}
-    files["Occupation Data.txt"] = "\r\n".join(
-        [_line(["O*NET-SOC Code", "Title", "Description"])] + [_line(list(row)) for row in OCCUPATIONS]
-    ) + "\r\n"
+    files["Occupation Data.txt"] = (
+        "\r\n".join([_line(["O*NET-SOC Code", "Title", "Description"])] + [_line(list(row)) for row in OCCUPATIONS])
+        + "\r\n"
+    )
     files["Alternate Titles.txt"] = table(
         ["O*NET-SOC Code", "Alternate Title", "Short Title", "Source(s)"],
         [[code, title, short, "08"] for code, title, short in ALTERNATE_TITLES],
@@ -126,8 +167,18 @@ def release_files(layout: str = "30") -> dict[str, str]:
     )
     files["Job Zone Reference.txt"] = table(
         ["Job Zone", "Name", "Experience", "Education", "Job Training", "Examples", "SVP Range"],
-        [[zone, name, f"Experience for zone {zone}.", f"Education for zone {zone}.", "Training.", "Examples.", "(4.0 to < 6.0)"]
-         for zone, name in JOB_ZONE_REFERENCE],
+        [
+            [
+                zone,
+                name,
+                f"Experience for zone {zone}.",
+                f"Education for zone {zone}.",
+                "Training.",
+                "Examples.",
+                "(4.0 to < 6.0)",
+            ]
+            for zone, name in JOB_ZONE_REFERENCE
+        ],
         code_first=False,
     )
     files["Content Model Reference.txt"] = table(
@@ -141,9 +192,21 @@ def release_files(layout: str = "30") -> dict[str, str]:
         [["2.D.1", "Required Level of Education", "RL", cat, text] for cat, text in EDUCATION_LEVELS],
         code_first=False,
     )
-    rating_header = ["O*NET-SOC Code", "Element ID", "Element Name", "Scale ID", "Data Value", "N",
-                     "Standard Error", "Lower CI Bound", "Upper CI Bound", "Recommend Suppress",
-                     "Not Relevant", "Date", "Domain Source"]
+    rating_header = [
+        "O*NET-SOC Code",
+        "Element ID",
+        "Element Name",
+        "Scale ID",
+        "Data Value",
+        "N",
+        "Standard Error",
+        "Lower CI Bound",
+        "Upper CI Bound",
+        "Recommend Suppress",
+        "Not Relevant",
+        "Date",
+        "Domain Source",
+    ]
 
     def ratings(elements: list[tuple[str, str]]) -> list[list[object]]:
         rows: list[list[object]] = []
@@ -152,23 +215,59 @@ def release_files(layout: str = "30") -> dict[str, str]:
                 importance = round(1.5 + ((i + 2 * j) % 7) * 0.5, 2)
                 if code == "15-1252.00" and name == "Programming":
                     importance = 4.75
-                rows.append([code, eid, name, "IM", importance, 8, "0.1", "n/a", "n/a", "N", "n/a", "08/2023", "Analyst"])
-                rows.append([code, eid, name, "LV", importance + 1, 8, "0.1", "n/a", "n/a", "N", "N", "08/2023", "Analyst"])
+                rows.append(
+                    [code, eid, name, "IM", importance, 8, "0.1", "n/a", "n/a", "N", "n/a", "08/2023", "Analyst"]
+                )
+                rows.append(
+                    [code, eid, name, "LV", importance + 1, 8, "0.1", "n/a", "n/a", "N", "N", "08/2023", "Analyst"]
+                )
         return rows
 
     files["Skills.txt"] = table(rating_header, ratings(SKILLS))
     files["Knowledge.txt"] = table(rating_header, ratings(KNOWLEDGE))
     files["Work Styles.txt"] = table(
         ["O*NET-SOC Code", "Element ID", "Element Name", "Scale ID", "Data Value", "Date", "Domain Source"],
-        [[code, eid, name, "WI", 1.5 + k * 0.5, "12/2025", "AI/Expert"]
-         for code in RATED for k, (eid, name) in enumerate(WORK_STYLES)],
+        [
+            [code, eid, name, "WI", 1.5 + k * 0.5, "12/2025", "AI/Expert"]
+            for code in RATED
+            for k, (eid, name) in enumerate(WORK_STYLES)
+        ],
     )
     files["Education, Training, and Experience.txt"] = table(
-        ["O*NET-SOC Code", "Element ID", "Element Name", "Scale ID", "Category", "Data Value", "N",
-         "Standard Error", "Lower CI Bound", "Upper CI Bound", "Recommend Suppress", "Date", "Domain Source"],
-        [[code, "2.D.1", "Required Level of Education", "RL", cat,
-          70.0 if cat == EDUCATION_MODE[code] else 10.0, 20, "1.0", "n/a", "n/a", "N", "08/2023", "Incumbent"]
-         for code in RATED for cat, _ in EDUCATION_LEVELS],
+        [
+            "O*NET-SOC Code",
+            "Element ID",
+            "Element Name",
+            "Scale ID",
+            "Category",
+            "Data Value",
+            "N",
+            "Standard Error",
+            "Lower CI Bound",
+            "Upper CI Bound",
+            "Recommend Suppress",
+            "Date",
+            "Domain Source",
+        ],
+        [
+            [
+                code,
+                "2.D.1",
+                "Required Level of Education",
+                "RL",
+                cat,
+                70.0 if cat == EDUCATION_MODE[code] else 10.0,
+                20,
+                "1.0",
+                "n/a",
+                "n/a",
+                "N",
+                "08/2023",
+                "Incumbent",
+            ]
+            for code in RATED
+            for cat, _ in EDUCATION_LEVELS
+        ],
     )
     files["Technology Skills.txt"] = table(
         ["O*NET-SOC Code", "Example", "Commodity Code", "Commodity Title", "Hot Technology", "In Demand"],
@@ -182,8 +281,14 @@ def release_files(layout: str = "30") -> dict[str, str]:
     return files
 
 
-def write_release(directory: Path, version: str = "29_9", layout: str = "30", as_zip: bool = True,
-                  omit: tuple[str, ...] = (), replace: dict[str, str] | None = None) -> Path:
+def write_release(
+    directory: Path,
+    version: str = "29_9",
+    layout: str = "30",
+    as_zip: bool = True,
+    omit: tuple[str, ...] = (),
+    replace: dict[str, str] | None = None,
+) -> Path:
     """Write the tiny release as ``db_{version}_text.zip`` (or a folder) and return its path."""
     files = release_files(layout)
     for name in omit:

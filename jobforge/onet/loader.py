@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -239,10 +240,8 @@ def load_release(
         raise OnetLoadError(f"Loading O*NET from {label} failed: {exc}") from exc
     except OperationalError as exc:
         message = f"the store refused the load ({exc.orig})"
-        try:
+        with contextlib.suppress(OperationalError):
             _log(engine, log_id, status="failed", error=message, finished_at=utcnow())
-        except OperationalError:
-            pass
         raise StoreError(f"Loading O*NET from {label} failed: {message}") from exc
     except Exception as exc:
         _log(engine, log_id, status="failed", error=repr(exc), finished_at=utcnow())

@@ -50,9 +50,12 @@ class OnetRepository:
         return self._release_id
 
     def count(self) -> int:
-        return self.session.scalar(
-            select(func.count()).select_from(OnetOccupation).where(OnetOccupation.release_id == self.release_id)
-        ) or 0
+        return (
+            self.session.scalar(
+                select(func.count()).select_from(OnetOccupation).where(OnetOccupation.release_id == self.release_id)
+            )
+            or 0
+        )
 
     def get_all(self) -> Sequence[OnetOccupation]:
         return self.session.scalars(
@@ -120,10 +123,12 @@ class OnetRepository:
         self.session.execute(insert(model), items)
         return len(items)
 
-    def log_sync(self, version: str, source: str, status: str, counts: dict[str, int] | None = None,
-                 error: str | None = None) -> OnetSyncLog:
-        entry = OnetSyncLog(version=version, source=source, status=status, counts=counts or {}, error=error,
-                            finished_at=utcnow())
+    def log_sync(
+        self, version: str, source: str, status: str, counts: dict[str, int] | None = None, error: str | None = None
+    ) -> OnetSyncLog:
+        entry = OnetSyncLog(
+            version=version, source=source, status=status, counts=counts or {}, error=error, finished_at=utcnow()
+        )
         self.session.add(entry)
         self.session.flush()
         return entry

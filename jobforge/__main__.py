@@ -1,0 +1,5 @@
+import sys
+
+from jobforge.cli import main
+
+sys.exit(main())

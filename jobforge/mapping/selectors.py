@@ -1,0 +1,28 @@
+"""The selector interface: given roles with their candidates, propose one occupation each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from jobforge.mapping.tiers import RoleMappingResult
+from jobforge.retrieval.candidates import Candidate
+
+
+@dataclass
+class RoleRequest:
+    """A role as a selector sees it. ``role_id`` identifies it in answers (never its text)."""
+
+    role_id: int | str
+    title: str
+    title_key: str
+    context: dict[str, str] = field(default_factory=dict)  # job_family, job_function, department, level, description
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class Selector(Protocol):
+    name: str  # "offline" | "anthropic" | "openai" | "precedent"
+
+    def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
+        """One result per role, in the same order; never drops a role."""
+        ...
