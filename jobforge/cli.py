@@ -15,7 +15,8 @@ from jobforge.db.engine import StoreError
 
 COMMAND_MODULES = (
     "jobforge.onet.cli",  # onet load | sync | status; setup
-    "jobforge.mapping.cli",  # map; eval
+    "jobforge.mapping.cli",  # map
+    "jobforge.evaluation.cli",  # eval
     "jobforge.imputation.cli",  # impute
     "jobforge.jobs.cli",  # worker
 )
