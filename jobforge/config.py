@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Who
     user: str | None = None  # local user name; asked once in the app when unset
 
+    # App
+    app_worker: bool = True  # on SQLite the app runs jobs in a background thread of its own
+    review_page_size: int = 2000  # rows sent to the review grid at once (filters narrow the rest)
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
