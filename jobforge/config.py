@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     app_worker: bool = True  # on SQLite the app runs jobs in a background thread of its own
     review_page_size: int = 2000  # rows sent to the review grid at once (filters narrow the rest)
 
+    # Mapping runs and jobs
+    map_offline_batch_size: int = 200  # roles per committed batch with the offline selector
+    map_batch_delay: float = 0.0  # seconds to pause after each committed batch (throttling; tests use it)
+    job_heartbeat_seconds: float = 10.0  # a running job's worker refreshes its heartbeat this often
+    job_stale_seconds: float = 120.0  # a running job with an older heartbeat is re-queued and resumed
+    worker_poll_seconds: float = 1.0  # how often an idle worker looks for queued jobs
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
