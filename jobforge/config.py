@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = 4
     llm_concurrency: int = 4
     llm_batch_size: int = 12
+    llm_retry_base_delay: float = 1.0  # seconds; doubled per retry (with jitter) unless Retry-After says otherwise
+    llm_retry_max_delay: float = 60.0
+    llm_max_output_tokens: int = 4096
+    llm_batch_poll_interval: float = 30.0  # seconds between status checks of a provider batch-API job
     # Prices in USD per million tokens (input, output) for the cost estimate.
     anthropic_price_in: float = 3.0
     anthropic_price_out: float = 15.0
