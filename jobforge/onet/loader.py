@@ -261,6 +261,33 @@ def load_release(
     )
 
 
+def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` inside the session's transaction, by the fastest path of the backend.
+
+    Postgres: COPY (about 4x faster than multi-row INSERT for the 350k rows of 30.1). SQLite:
+    the driver's executemany with plain tuples, skipping SQLAlchemy's per-row processing.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    table_name = model.__table__.name  # type: ignore[attr-defined]
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        raw = connection.connection.driver_connection
+        column_list = ", ".join(f'"{column}"' for column in columns)
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({column_list}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+    elif dialect == "sqlite":
+        placeholders = ", ".join("?" for _ in columns)
+        statement = f'INSERT INTO "{table_name}" ({", ".join(columns)}) VALUES ({placeholders})'
+        connection.exec_driver_sql(statement, [tuple(row[column] for column in columns) for row in rows])
+    else:
+        for start in range(0, len(rows), CHUNK):
+            session.execute(insert(model), rows[start : start + CHUNK])
+
+
 COUNT_NAMES = {
     OnetOccupation: "occupations",
     OnetAlternateTitle: "alternate_titles",
@@ -296,8 +323,7 @@ def _write_release(
     counts: dict[str, int] = {}
     for name, table in tables:
         model, rows = _rows_for(name, table, release.id)
-        for start in range(0, len(rows), CHUNK):
-            session.execute(insert(model), rows[start : start + CHUNK])
+        _bulk_insert(session, model, rows)
         key = COUNT_NAMES.get(model) or f"ratings_{RATING_FILES[name]}"
         counts[key] = counts.get(key, 0) + len(rows)
         say(f"{name}: {len(rows):,} rows")

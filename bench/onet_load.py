@@ -1,0 +1,111 @@
+"""How long the full O*NET release takes to load, on SQLite and on Postgres.
+
+    .venv/bin/python bench/onet_load.py                 # both stores, the configured 30.1 zip
+    .venv/bin/python bench/onet_load.py --store sqlite  # one store
+    .venv/bin/python bench/onet_load.py --zip PATH --repeat 2
+
+Each store is measured in a fresh child process (so its peak memory is its own) against a fresh
+store: a new SQLite file in a temporary folder, or a new schema on the Postgres server
+(``JOBFORGE_BENCH_POSTGRES_URL``, default the test server), dropped afterwards.
+Prints seconds (wall clock, whole ``load_release``) and peak resident memory in MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+POSTGRES_URL = os.environ.get("JOBFORGE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _measure(store: str, zip_path: str, repeat: int) -> dict[str, object]:
+    """Runs in the child: a fresh store, ``repeat`` loads of the same version (the first is fresh)."""
+    from sqlalchemy import text
+
+    from jobforge.db.engine import make_engine
+    from jobforge.db.migrate import upgrade
+    from jobforge.onet.loader import load_release
+
+    schema = None
+    tmp = tempfile.TemporaryDirectory()
+    if store == "sqlite":
+        url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    else:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seconds: list[float] = []
+    try:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = load_release(engine, zip_path)
+            seconds.append(round(time.perf_counter() - started, 2))
+    finally:
+        engine.dispose()
+        if schema is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+        tmp.cleanup()
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return {
+        "store": store,
+        "seconds": seconds,
+        "peak_mib": round(peak_mib),
+        "occupations": result.occupation_count,
+        "rows": sum((result.counts or {}).values()),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--zip", help="release zip or folder (default: the configured O*NET source)")
+    parser.add_argument("--repeat", type=int, default=1, help="loads per store; later ones replace the first")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        print(json.dumps(_measure(args.store, args.zip, args.repeat)))
+        return 0
+
+    from jobforge.config import get_settings
+
+    zip_path = args.zip or get_settings().resolved_onet_source()
+    if not zip_path:
+        print("No O*NET release found: pass --zip or set JOBFORGE_ONET_SOURCE", file=sys.stderr)
+        return 1
+    print(f"O*NET load benchmark: {zip_path} (cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f})")
+    stores = ["sqlite", "postgres"] if args.store == "both" else [args.store]
+    for store in stores:
+        command = [sys.executable, __file__, "--child", "--store", store, "--zip", zip_path, "--repeat", str(args.repeat)]
+        child = subprocess.run(command, capture_output=True, text=True, check=False)
+        if child.returncode != 0:
+            print(f"{store}: failed\n{child.stderr}", file=sys.stderr)
+            return 1
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        runs = ", ".join(f"{s:.1f} s" for s in figures["seconds"])
+        print(
+            f"{store:9s} load: {runs}; peak memory {figures['peak_mib']} MiB; "
+            f"{figures['occupations']:,} occupations, {figures['rows']:,} rows"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
