@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     job_stale_seconds: float = 120.0  # a running job with an older heartbeat is re-queued and resumed
     worker_poll_seconds: float = 1.0  # how often an idle worker looks for queued jobs
 
+    # Attribute imputation (jobforge.imputation)
+    # Grouping columns for inheritance, nearest first: Role columns or keys of the role's context.
+    imputation_group_columns: list[str] = Field(default_factory=lambda: ["job_family", "job_function"])
+    imputation_agreement: float = 0.6  # share of siblings with a value that must hold the same value
+    imputation_min_agreeing: int = 2  # and at least this many siblings
+    # Extra attribute-column rules (case-insensitive substring -> O*NET profile field or "none"), JSON in env.
+    imputation_attribute_rules: dict[str, str] = Field(default_factory=dict)
+    imputation_top_n: int = 5  # skills, knowledge, tasks... listed per O*NET value
+    imputation_batch_size: int = 25  # roles per committed batch
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
