@@ -31,12 +31,14 @@ class Settings(BaseSettings):
     # Store
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None  # default: sqlite file in data_dir
+    sqlite_busy_timeout: float = 15.0  # seconds a SQLite write waits for another writer before "locked"
 
     # O*NET
     onet_version: str = "30_1"
     onet_source: str | None = None  # zip or folder; default: ../shared zip when present, else download
     onet_download_url: str = ONET_DOWNLOAD_URL
     onet_download_timeout: float = 120.0
+    onet_download_max_mb: int = 200  # refuse bigger downloads (30.1 is ~4 MB)
     eval_labels: Path | None = None  # default: ../shared/eval/dev_titles.csv when present
 
     # LLM providers
