@@ -1,0 +1,40 @@
+"""The "map" job: ``map_roles`` for a project, resumable (see ``jobforge.mapping.service``).
+
+Params: ``provider`` (default the ``provider`` setting), ``scope`` (default "unmapped"),
+``batch_size`` (optional). The service commits a resume cursor with every batch, so a job that was
+interrupted and re-run maps only the roles it had not mapped yet: each role is mapped once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from jobforge.db.engine import session_factory
+from jobforge.db.models import Job
+from jobforge.jobs.registry import Report, register_handler
+
+KIND = "map"
+
+
+def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
+    from jobforge.mapping.service import map_roles
+
+    if job.project_id is None:
+        raise ValueError("A map job needs a project.")
+    params = job.params or {}
+    with session_factory(engine)() as session:
+        summary = map_roles(
+            session,
+            job.project_id,
+            provider=params.get("provider"),  # None: the provider setting
+            scope=params.get("scope") or "unmapped",
+            batch_size=params.get("batch_size"),
+            progress=report,
+            job_id=job.id,
+        )
+    return summary.to_dict()
+
+
+register_handler(KIND, run_map_job)

@@ -1,0 +1,159 @@
+"""Workers: claim queued jobs from the store and run their handlers.
+
+Teams on Postgres run ``python -m jobforge worker`` processes (as many as they like); the app on
+SQLite runs one worker in a daemon thread of its own (``ensure_background_worker``). While a job
+runs, a heartbeat thread keeps ``job.heartbeat_at`` fresh; if the worker dies, the heartbeat stops,
+the job is re-queued once it is older than ``job_stale_seconds`` and another worker resumes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine
+
+from jobforge.config import get_settings
+from jobforge.db.engine import session_factory
+from jobforge.db.models import Job
+from jobforge.jobs import queue
+from jobforge.jobs.queue import JobCancelled
+from jobforge.jobs.registry import UnknownJobKind, get_handler, load_handlers
+
+_log = logging.getLogger(__name__)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class WorkerStopping(RuntimeError):
+    """The worker was asked to stop: the running job goes back to the queue after its batch."""
+
+
+class Worker:
+    def __init__(self, engine: Engine, worker_id: str | None = None, kinds: tuple[str, ...] | None = None) -> None:
+        self.engine = engine
+        self.worker_id = worker_id or default_worker_id()
+        self.kinds = kinds
+        self._stop = threading.Event()
+        self._sessions = session_factory(engine)
+        load_handlers()
+
+    def run_once(self) -> bool:
+        """Claim and run one job; False when the queue was empty."""
+        with self._sessions() as session:
+            job = queue.claim_next(session, self.worker_id, self.kinds)
+        if job is None:
+            return False
+        self._run(job)
+        return True
+
+    def run_forever(self, poll: float | None = None, stop_event: threading.Event | None = None) -> None:
+        """Run jobs until ``stop_event`` is set, waiting ``poll`` seconds whenever the queue is empty."""
+        stop = self._stop = stop_event or threading.Event()
+        wait = get_settings().worker_poll_seconds if poll is None else poll
+        _log.info("Worker %s started", self.worker_id)
+        while not stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:  # the store was unreachable for a moment: keep serving
+                _log.exception("Worker %s could not claim a job", self.worker_id)
+                worked = False
+            if not worked:
+                stop.wait(wait)
+        _log.info("Worker %s stopped", self.worker_id)
+
+    def _run(self, job: Job) -> None:
+        _log.info("Worker %s runs job %s (%s)", self.worker_id, job.id, job.kind)
+        beating = threading.Event()
+        beater = threading.Thread(target=self._beat, args=(job.id, beating), daemon=True, name=f"heartbeat-{job.id}")
+        beater.start()
+        try:
+            handler = get_handler(job.kind)
+            result = handler(self.engine, job, self._reporter(job.id))
+        except JobCancelled as exc:
+            _log.info("Job %s stopped: %s", job.id, exc)
+        except WorkerStopping:
+            with self._sessions() as session:
+                queue.release(session, job.id, self.worker_id)
+            _log.info("Job %s handed back to the queue", job.id)
+        except UnknownJobKind as exc:
+            self._close(job.id, error=str(exc))
+        except Exception as exc:
+            _log.exception("Job %s failed", job.id)
+            self._close(job.id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+        else:
+            self._close(job.id, result=result or {})
+        finally:
+            beating.set()
+            beater.join(timeout=5)
+
+    def _reporter(self, job_id: int) -> Any:
+        def report(done: int, total: int, message: str) -> None:
+            with self._sessions() as session:
+                queue.heartbeat(session, job_id, self.worker_id, done=done, total=total, message=message)
+            if self._stop.is_set():
+                raise WorkerStopping()
+
+        return report
+
+    def _beat(self, job_id: int, stop: threading.Event) -> None:
+        """Keep the heartbeat fresh while a long batch (an LLM call) runs."""
+        every = max(0.5, get_settings().job_heartbeat_seconds)
+        while not stop.wait(every):
+            try:
+                with self._sessions() as session:
+                    queue.heartbeat(session, job_id, self.worker_id)
+            except JobCancelled:
+                return  # the handler notices at its next report
+            except Exception:
+                _log.warning("Heartbeat of job %s failed; retrying", job_id, exc_info=True)
+
+    def _close(self, job_id: int, result: dict[str, Any] | None = None, error: str | None = None) -> None:
+        with self._sessions() as session:
+            if error is None:
+                queue.finish(session, job_id, self.worker_id, result or {})
+            else:
+                queue.fail(session, job_id, self.worker_id, error)
+
+
+# ---------------------------------------------------------------------------------------------
+# The in-process worker (the app on SQLite)
+# ---------------------------------------------------------------------------------------------
+
+_background: dict[str, tuple[threading.Thread, threading.Event]] = {}
+_background_lock = threading.Lock()
+
+
+def ensure_background_worker(engine: Engine) -> threading.Thread:
+    """Start (once per process and store) a daemon thread that runs queued jobs; return it."""
+    key = engine.url.render_as_string(hide_password=True)
+    with _background_lock:
+        running = _background.get(key)
+        if running is not None and running[0].is_alive():
+            return running[0]
+        stop = threading.Event()
+        worker = Worker(engine)
+        thread = threading.Thread(
+            target=worker.run_forever, kwargs={"stop_event": stop}, daemon=True, name=f"jobforge-worker-{key}"
+        )
+        thread.start()
+        _background[key] = (thread, stop)
+        return thread
+
+
+def stop_background_workers(timeout: float = 10.0) -> None:
+    """Stop every in-process worker (tests, and a clean shutdown)."""
+    with _background_lock:
+        items = list(_background.values())
+        _background.clear()
+    for _, stop in items:
+        stop.set()
+    for thread, _ in items:
+        thread.join(timeout=timeout)

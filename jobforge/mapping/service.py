@@ -1,0 +1,403 @@
+"""The mapping service: a project's roles -> candidates -> proposals stored in the mapping table.
+
+Order of evidence: precedent (an analyst already decided this normalised title, in any project)
+first, then the selector (an LLM or the offline selector) over the role's 20 retrieval candidates.
+Work is committed batch by batch, so a job that dies resumes where it stopped (see ``job_id``).
+Mappings an analyst confirmed or overrode are never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from jobforge.config import Settings, get_settings
+from jobforge.db.models import Job, Mapping, MappingStatus, Project, Role
+from jobforge.mapping.factory import CANDIDATES_PER_ROLE, ProviderChoice, make_selector, resolve_provider
+from jobforge.mapping.precedent import find_precedents, precedent_result
+from jobforge.mapping.selectors import RoleRequest, Selector
+from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
+
+SCOPES = ("all", "unmapped", "low", "unconfirmed")
+ROLE_CONTEXT_FIELDS = ("job_family", "job_function", "department", "level", "description", "unit_group")
+# Used for cost estimates when the agent does not expose its own per-role token figures.
+DEFAULT_INPUT_TOKENS_PER_ROLE = 1300
+DEFAULT_OUTPUT_TOKENS_PER_ROLE = 60
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class MappingRunSummary:
+    mapped: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    by_tier: dict[str, int] = field(default_factory=dict)
+    skipped_confirmed: int = 0  # analyst-owned roles left untouched
+    notes: list[str] = field(default_factory=list)
+    provider: str = ""  # the provider that ran (after "auto" was resolved)
+    total: int = 0  # roles in scope for this run (including those done before a resume)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CostEstimate:
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    usd: float
+    roles: int = 0  # roles that would go to the LLM (precedent roles cost nothing)
+    provider: str = ""
+    note: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope
+# ---------------------------------------------------------------------------------------------
+
+
+def _scope_filter(scope: str) -> Any:
+    not_owned = or_(Mapping.id.is_(None), Mapping.status.not_in(MappingStatus.ANALYST_OWNED))
+    if scope == "unmapped":
+        return Mapping.id.is_(None)
+    if scope == "low":
+        return and_(Mapping.tier == ConfidenceTier.LOW.value, Mapping.status.not_in(MappingStatus.ANALYST_OWNED))
+    if scope in ("all", "unconfirmed"):
+        # Every role an analyst does not own; "all" exists so a re-run reads naturally in the UI.
+        return not_owned
+    raise ValueError(f"Unknown scope '{scope}': choose one of {', '.join(SCOPES)}.")
+
+
+def roles_in_scope(session: Session, project_id: int, scope: str, after_role_id: int = 0) -> list[int]:
+    """Ids (ascending) of the project's roles a run with ``scope`` would map."""
+    query = (
+        select(Role.id)
+        .outerjoin(Mapping, Mapping.role_id == Role.id)
+        .where(Role.project_id == project_id, Role.id > after_role_id, _scope_filter(scope))
+        .order_by(Role.id)
+    )
+    return list(session.scalars(query))
+
+
+def _analyst_owned_count(session: Session, project_id: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(Mapping)
+        .join(Role, Mapping.role_id == Role.id)
+        .where(Role.project_id == project_id, Mapping.status.in_(MappingStatus.ANALYST_OWNED))
+    )
+    return session.scalar(query) or 0
+
+
+def role_context(role: Role) -> dict[str, str]:
+    """The context a selector sees: the role's context columns plus any further context."""
+    context = {name: str(value) for name, value in (role.context or {}).items() if value not in (None, "")}
+    for name in ROLE_CONTEXT_FIELDS:
+        value = getattr(role, name)
+        if value not in (None, ""):
+            context[name] = str(value)
+    return context
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _ResumeState:
+    """What a job already did, kept in ``job.result`` and committed with each batch."""
+
+    cursor: int = 0  # highest role id already mapped by this job (roles go in id order)
+    done: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, job: Job | None) -> _ResumeState:
+        result = (job.result or {}) if job is not None else {}
+        return cls(
+            cursor=int(result.get("cursor", 0)),
+            done=int(result.get("done", 0)),
+            summary=dict(result.get("summary", {})),
+        )
+
+
+def map_roles(
+    session: Session,
+    project_id: int,
+    provider: str = "auto",
+    scope: str = "unmapped",
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+    job_id: int | None = None,
+    selector: Selector | None = None,
+) -> MappingRunSummary:
+    """Map the project's roles in ``scope`` and store the proposals; returns what was done.
+
+    ``batch_size``: roles per LLM call (default the ``llm_batch_size`` setting), or roles per
+    committed batch offline (default ``map_offline_batch_size``). With an LLM, a committed batch
+    holds ``llm_concurrency`` calls' worth of roles so the calls can run side by side.
+    ``progress(done, total, message)`` is called after every committed batch.
+    ``job_id``: the job this run belongs to; its progress and a resume cursor are committed with
+    each batch, so running again with the same job maps only the roles it has not mapped yet.
+    ``selector`` replaces the provider's selector (evaluation and tests); ``provider`` is then
+    only a label.
+    Raises ``ProviderUnavailable`` when an explicitly named provider cannot be used.
+    """
+    settings = get_settings()
+    _scope_filter(scope)  # validate before anything runs
+    project = session.get(Project, project_id)
+    if project is None:
+        raise LookupError(f"No project with id {project_id}.")
+
+    choice = ProviderChoice(provider) if selector is not None else resolve_provider(provider, settings)
+    job = session.get(Job, job_id) if job_id is not None else None
+    state = _ResumeState.of(job)
+    summary = _summary_from(state.summary, choice)
+    summary.skipped_confirmed = _analyst_owned_count(session, project_id)
+
+    role_ids = roles_in_scope(session, project_id, scope, after_role_id=state.cursor)
+    total = state.done + len(role_ids)
+    summary.total = total
+    if not role_ids:
+        _save_job_state(session, job, state, summary, total, "Nothing to map.")
+        session.commit()
+        if progress:
+            progress(state.done, total, "Nothing to map.")
+        return summary
+
+    from jobforge.retrieval.index import get_candidate_index
+
+    index = get_candidate_index(session)
+    if selector is None:
+        selector = make_selector(
+            choice.provider, session, settings, usage=_usage_recorder(session, choice, job_id), batch_size=batch_size
+        )
+    chunk = _chunk_size(choice, batch_size, settings)
+    done = state.done
+    for start in range(0, len(role_ids), chunk):
+        ids = role_ids[start : start + chunk]
+        roles = list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.id)))
+        results = _propose(session, roles, index, selector)
+        written, raced = _store(session, roles, results, index.release_id)
+        for result in written:
+            summary.mapped += 1
+            summary.by_source[str(result.source)] = summary.by_source.get(str(result.source), 0) + 1
+            summary.by_tier[str(result.confidence)] = summary.by_tier.get(str(result.confidence), 0) + 1
+        summary.skipped_confirmed += raced
+        done += len(ids)
+        state.cursor, state.done = ids[-1], done
+        message = f"Mapped {done:,} of {total:,} roles"
+        _save_job_state(session, job, state, summary, total, message)
+        session.commit()  # one batch: its mappings and the job's cursor together
+        if progress:
+            progress(done, total, message)
+        if settings.map_batch_delay > 0:
+            time.sleep(settings.map_batch_delay)
+    return summary
+
+
+def _summary_from(saved: dict[str, Any], choice: ProviderChoice) -> MappingRunSummary:
+    summary = MappingRunSummary(
+        mapped=int(saved.get("mapped", 0)),
+        by_source=dict(saved.get("by_source", {})),
+        by_tier=dict(saved.get("by_tier", {})),
+        notes=list(saved.get("notes", [])),
+        provider=choice.provider,
+    )
+    if choice.note and choice.note not in summary.notes:
+        summary.notes.append(choice.note)
+    return summary
+
+
+def _save_job_state(
+    session: Session, job: Job | None, state: _ResumeState, summary: MappingRunSummary, total: int, message: str
+) -> None:
+    if job is None:
+        return
+    job.progress_done = state.done
+    job.progress_total = total
+    job.message = message
+    # A new dict (not an in-place change) so the JSON column is written.
+    job.result = {"cursor": state.cursor, "done": state.done, "summary": summary.to_dict()}
+
+
+def _chunk_size(choice: ProviderChoice, batch_size: int | None, settings: Settings) -> int:
+    if choice.is_llm:
+        return max(1, batch_size or settings.llm_batch_size) * max(1, settings.llm_concurrency)
+    return max(1, batch_size or settings.map_offline_batch_size)
+
+
+def _usage_recorder(session: Session, choice: ProviderChoice, job_id: int | None) -> Any:
+    if not choice.is_llm:
+        return None
+    try:
+        from jobforge.llm.usage import UsageRecorder
+    except ImportError:
+        return None
+    # The engine, not this session: calls may run in threads and record as they finish.
+    return UsageRecorder(session.get_bind(), job_id=job_id, purpose="mapping")
+
+
+def _propose(session: Session, roles: list[Role], index: Any, selector: Selector) -> dict[int, RoleMappingResult]:
+    requests = []
+    for role in roles:
+        context = role_context(role)
+        candidates = index.candidates(role.title, k=CANDIDATES_PER_ROLE, context=context)
+        requests.append(RoleRequest(role.id, role.title, role.title_key, context, candidates))
+    results: dict[int, RoleMappingResult] = {}
+    precedents = find_precedents(session, [request.title_key for request in requests])
+    to_select: list[RoleRequest] = []
+    for request in requests:
+        precedent = precedents.get(request.title_key)
+        result = precedent_result(request, precedent, index.occupation) if precedent else None
+        if result is None:
+            to_select.append(request)
+        else:
+            results[int(request.role_id)] = result
+    if to_select:
+        selected = selector.select(to_select)
+        by_id = {str(result.role_id): result for result in selected if result.role_id is not None}
+        for position, request in enumerate(to_select):
+            result = by_id.get(str(request.role_id))
+            if result is None and position < len(selected) and selected[position].role_id is None:
+                result = selected[position]  # a selector that answers by position only
+            results[int(request.role_id)] = result or _missing_result(request)
+    return results
+
+
+def _missing_result(request: RoleRequest) -> RoleMappingResult:
+    """A selector dropped this role: never lose it, propose the best candidate with LOW."""
+    best = request.candidates[0] if request.candidates else None
+    return RoleMappingResult(
+        source_role=request.title,
+        onet_code=best.code if best else None,
+        onet_title=best.title if best else None,
+        confidence=ConfidenceTier.LOW,
+        reasoning="Fallback match – the selector returned no answer for this role."
+        if best
+        else "Not codable: no candidate occupation was found for this title.",
+        source=MappingSource.FALLBACK,
+        role_id=request.role_id,
+        candidates=[candidate.to_dict() for candidate in request.candidates],
+    )
+
+
+def _store(
+    session: Session, roles: list[Role], results: dict[int, RoleMappingResult], release_id: int | None
+) -> tuple[list[RoleMappingResult], int]:
+    """Upsert the proposals; returns those written and how many roles an analyst took meanwhile."""
+    ids = [role.id for role in roles]
+    # Re-read under a row lock (Postgres): an analyst may have confirmed a role while it was mapped.
+    existing = {
+        mapping.role_id: mapping
+        for mapping in session.scalars(
+            select(Mapping)
+            .where(Mapping.role_id.in_(ids))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    written: list[RoleMappingResult] = []
+    raced = 0
+    for role in roles:
+        result = results[role.id]
+        mapping = existing.get(role.id)
+        if mapping is not None and mapping.status in MappingStatus.ANALYST_OWNED:
+            raced += 1
+            continue
+        if mapping is None:
+            mapping = Mapping(role_id=role.id, status=MappingStatus.PROPOSED)
+            session.add(mapping)
+        elif mapping.status != MappingStatus.NEEDS_INFO:
+            # "needs info" is the analyst's flag: a fresh proposal keeps it (and their note).
+            mapping.status = MappingStatus.PROPOSED
+        _apply(mapping, result, release_id)
+        written.append(result)
+    session.flush()
+    return written, raced
+
+
+def _apply(mapping: Mapping, result: RoleMappingResult, release_id: int | None) -> None:
+    tier = result.confidence
+    mapping.onet_code = result.onet_code
+    mapping.onet_title = result.onet_title
+    mapping.tier = tier.value
+    mapping.score = tier.to_score()
+    mapping.calibrated_score = result.calibrated_score
+    mapping.llm_tier = result.llm_tier.value if result.llm_tier else None
+    mapping.rationale = result.reasoning or ""
+    mapping.source = str(result.source)
+    mapping.candidates = [dict(candidate) for candidate in result.candidates]
+    mapping.release_id = release_id
+    mapping.model_used = result.model_used
+    # What was proposed, kept beside any later analyst decision (the calibration view uses it).
+    mapping.proposed_code = result.onet_code
+    mapping.proposed_tier = tier.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost
+# ---------------------------------------------------------------------------------------------
+
+
+def _tokens_per_role() -> tuple[int, int]:
+    """(input, output) tokens per role for the agent's default prompt, if the agent says."""
+    try:
+        from jobforge.mapping import agent
+    except ImportError:
+        return DEFAULT_INPUT_TOKENS_PER_ROLE, DEFAULT_OUTPUT_TOKENS_PER_ROLE
+    figures = getattr(agent, "tokens_per_role", None)
+    if callable(figures):
+        try:
+            tokens_in, tokens_out = figures()
+            return int(tokens_in), int(tokens_out)
+        except Exception:  # an estimate must never block a run
+            pass
+    return (
+        int(getattr(agent, "INPUT_TOKENS_PER_ROLE", DEFAULT_INPUT_TOKENS_PER_ROLE)),
+        int(getattr(agent, "OUTPUT_TOKENS_PER_ROLE", DEFAULT_OUTPUT_TOKENS_PER_ROLE)),
+    )
+
+
+def estimate_cost(
+    session: Session, project_id: int, provider: str, scope: str = "unmapped", batch_size: int | None = None
+) -> CostEstimate:
+    """LLM calls, tokens and USD a run would cost; zero for offline (and for precedent roles).
+
+    "auto" is resolved as a run would resolve it. An explicitly named LLM provider is estimated
+    even without a key, so the figure can be shown before a key is set.
+    """
+    settings = get_settings()
+    name = (provider or settings.provider or "auto").lower()
+    choice = resolve_provider(name, settings) if name == "auto" else ProviderChoice(name)
+    role_ids = roles_in_scope(session, project_id, scope)
+    if not choice.is_llm:
+        return CostEstimate(0, 0, 0, 0.0, roles=0, provider=choice.provider, note=choice.note)
+    keys = session.scalars(select(Role.title_key).where(Role.id.in_(role_ids))) if role_ids else []
+    keys = list(keys)
+    with_precedent = set(find_precedents(session, keys, exclude_role_ids=role_ids))
+    roles = sum(1 for key in keys if key not in with_precedent)
+    per_call = max(1, batch_size or settings.llm_batch_size)
+    tokens_in, tokens_out = _tokens_per_role()
+    input_tokens, output_tokens = roles * tokens_in, roles * tokens_out
+    price_in = getattr(settings, f"{choice.provider}_price_in")
+    price_out = getattr(settings, f"{choice.provider}_price_out")
+    usd = (input_tokens * price_in + output_tokens * price_out) / 1_000_000
+    return CostEstimate(
+        calls=math.ceil(roles / per_call),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        usd=round(usd, 4),
+        roles=roles,
+        provider=choice.provider,
+        note=choice.note,
+    )
+
