@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # that area has no commands yet
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                continue  # that area (or its package) has no commands yet
             raise
         module.register(subparsers)
     return parser
