@@ -22,6 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from onet_fixture import write_release  # noqa: E402
 
+# The fake Anthropic/OpenAI server and its fixtures (fake_llm, fake_llm_env, fake_llm_client).
+pytest_plugins = ["fakes.llm_fixtures"]
+
 from jobforge.db.engine import make_engine  # noqa: E402
 from jobforge.db.migrate import upgrade  # noqa: E402
 

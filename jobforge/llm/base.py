@@ -24,6 +24,8 @@ class Usage:
     output_tokens: int = 0
     latency_ms: int = 0
     outcome: str = "ok"  # ok | rate_limited | server_error | timeout | malformed | refused | error
+    attempts: int = 1  # HTTP attempts this call took (retries included)
+    detail: str = ""  # what went wrong on failed attempts, e.g. "rate_limited, server_error"
 
 
 @dataclass

@@ -1,0 +1,151 @@
+"""What both provider clients share: retries, timing, usage and parsing of the answer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from jobforge.llm.base import Availability, LLMError, Message, Usage
+from jobforge.llm.retry import AttemptLog, RetryPolicy, TransientError, call_with_retries, retry_after_seconds
+from jobforge.llm.structured import StructuredParseError, parse_structured
+
+T = TypeVar("T", bound=BaseModel)
+
+# Status codes worth another attempt besides 429 and 5xx (the providers' own SDKs retry these too).
+RETRYABLE_STATUS = {408, 409}
+
+
+@dataclass
+class RawAnswer:
+    """One successful HTTP exchange: the answer text and what it cost."""
+
+    text: str | None
+    input_tokens: int
+    output_tokens: int
+    refusal: str | None = None
+
+
+def classify_sdk_error(exc: Exception, sdk: Any) -> Exception:
+    """Map an Anthropic/OpenAI SDK exception to TransientError (retry) or LLMError (give up).
+
+    Both SDKs share the exception names used here. Messages never include the API key.
+    """
+    if isinstance(exc, sdk.APITimeoutError):
+        return TransientError("timeout", "the request timed out")
+    if isinstance(exc, sdk.APIConnectionError):
+        return TransientError("connection", f"cannot reach the API ({exc.__class__.__name__})")
+    if isinstance(exc, sdk.APIStatusError):
+        status = exc.status_code
+        retry_after = retry_after_seconds(dict(exc.response.headers)) if exc.response is not None else None
+        if status == 429:
+            return TransientError("rate_limited", "rate limited (HTTP 429)", retry_after)
+        if status >= 500 or status in RETRYABLE_STATUS:
+            return TransientError("server_error", f"server error (HTTP {status})", retry_after)
+        if status in (401, 403):
+            return LLMError("auth", f"the API key was rejected (HTTP {status})")
+        return LLMError("error", f"the request was rejected (HTTP {status}): {_short(exc)}")
+    return LLMError("error", f"{exc.__class__.__name__}: {_short(exc)}")
+
+
+def _short(exc: Exception, limit: int = 300) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class SDKClient:
+    """Base of AnthropicClient and OpenAIClient. Subclasses implement ``_attempt`` (one HTTP call)."""
+
+    provider = ""
+    key_env = ""
+
+    def __init__(
+        self,
+        model: str,
+        api_key: str | None,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        retry_policy: RetryPolicy | None = None,
+        max_output_tokens: int = 4096,
+        key_source: str = "",
+    ) -> None:
+        self.model = model
+        self._api_key = api_key  # kept private: never logged, never stored
+        self.base_url = base_url
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.max_output_tokens = max_output_tokens
+        self.key_source = key_source or self.key_env
+        self._sdk_client: Any = None
+
+    def __repr__(self) -> str:  # no key in reprs, logs or tracebacks
+        return f"{self.__class__.__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+    # -- availability -----------------------------------------------------------------------
+    def is_available(self) -> Availability:
+        if not self._api_key:
+            return Availability(False, f"{self.key_env} is not set")
+        return Availability(True, f"{self.provider} {self.model} (key from {self.key_source})")
+
+    @property
+    def sdk(self) -> Any:
+        """The official SDK client, created on first use (with the SDK's own retries off)."""
+        if self._sdk_client is None:
+            if not self._api_key:
+                raise LLMError("unavailable", f"{self.key_env} is not set")
+            self._sdk_client = self._make_sdk_client()
+        return self._sdk_client
+
+    def _make_sdk_client(self) -> Any:
+        raise NotImplementedError
+
+    def _attempt(self, messages: list[Message], response_format: type[BaseModel]) -> RawAnswer:
+        raise NotImplementedError
+
+    # -- the one call everything uses -------------------------------------------------------
+    def parse(self, messages: list[Message], response_format: type[T]) -> tuple[T, Usage]:
+        log = AttemptLog()
+        started = time.monotonic()
+
+        def usage(outcome: str, raw: RawAnswer | None = None) -> Usage:
+            return Usage(
+                provider=self.provider,
+                model=self.model,
+                input_tokens=raw.input_tokens if raw else 0,
+                output_tokens=raw.output_tokens if raw else 0,
+                latency_ms=int((time.monotonic() - started) * 1000),
+                outcome=outcome,
+                attempts=log.attempts,
+                detail=", ".join(log.failures),
+            )
+
+        try:
+            raw = call_with_retries(lambda: self._attempt(messages, response_format), self.retry_policy, log)
+        except TransientError as exc:
+            what = "retries exhausted" if log.attempts > 1 else "failed"
+            raise LLMError(exc.kind, f"{exc} ({what} after {log.attempts} attempts)", usage(exc.kind)) from exc
+        except LLMError as exc:
+            exc.usage = exc.usage or usage(exc.kind)
+            raise
+        if raw.refusal is not None:
+            raise LLMError("refused", f"the model refused: {raw.refusal[:200]}", usage("refused", raw))
+        try:
+            parsed = parse_structured(raw.text, response_format)
+        except StructuredParseError as exc:
+            raise LLMError("malformed", f"malformed answer: {exc}", usage("malformed", raw)) from exc
+        return parsed, usage("ok", raw)
+
+    def _guarded(self, call: Any) -> Any:
+        """Run one SDK call, translating its exceptions."""
+        try:
+            return call()
+        except (TransientError, LLMError):
+            raise
+        except Exception as exc:
+            raise classify_sdk_error(exc, self._sdk_module()) from exc
+
+    def _sdk_module(self) -> Any:
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Fakes for tests: a local HTTP server that speaks enough of the Anthropic and OpenAI APIs."""

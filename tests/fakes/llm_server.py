@@ -1,0 +1,670 @@
+"""A fake Anthropic + OpenAI HTTP server on 127.0.0.1 for the real SDK clients.
+
+It speaks enough of both APIs for ``anthropic.Anthropic`` and ``openai.OpenAI`` pointed at it with
+``base_url``: Anthropic ``POST /v1/messages`` and Message Batches (``/v1/messages/batches``…),
+OpenAI ``POST /v1/chat/completions``, ``/v1/files`` and ``/v1/batches``.
+
+Answers come FROM THE REQUEST: every model call is turned into an :class:`LLMCall` (system text,
+user text, requested JSON schema) and offered to ``server.answerers`` in order; the first one that
+returns something (a dict/list, dumped as JSON, or a str sent as is) wins. The built-in answerers:
+
+- :func:`mapping_answer`: for a role-mapping prompt (a ``<roles>`` JSON block), picks each role's
+  first candidate code with tier HIGH;
+- :func:`schema_answer`: for anything else with a JSON schema, a minimal instance of the schema.
+
+Other tests add their own answerer in front (``server.answerers.insert(0, fn)``), e.g. imputation.
+
+Faults: ``server.fail_next(fault, ...)`` queues faults for the next model calls (one per call,
+in order); ``server.fail_when(predicate, fault, times=None)`` applies a fault to every call the
+predicate accepts (useful with concurrent calls). Fault kinds: see :class:`Fault`.
+
+Every request is recorded (``server.requests``; model calls also in ``server.calls``) so tests can
+count calls and read prompts. Usage is reported with the product's own token rule
+(:func:`jobforge.llm.tokens.estimate_tokens`).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from jobforge.llm.tokens import estimate_tokens
+
+ROLES_BLOCK = re.compile(r"<roles>\s*(.*?)\s*</roles>", re.DOTALL)
+
+
+@dataclass
+class LLMCall:
+    """One model call as the fake understood it."""
+
+    api: str  # "anthropic" | "openai"
+    model: str
+    system: str
+    user: str
+    schema: dict[str, Any] | None
+    body: dict[str, Any]
+    batch: bool = False  # came through a batch API
+
+    @property
+    def roles(self) -> list[dict[str, Any]]:
+        """The roles of a mapping prompt (empty for other prompts)."""
+        match = ROLES_BLOCK.search(self.user)
+        if not match:
+            return []
+        try:
+            return json.loads(match.group(1))
+        except json.JSONDecodeError:
+            return []
+
+    @property
+    def prompt_text(self) -> str:
+        return self.system + "\n" + self.user
+
+
+@dataclass
+class Fault:
+    """What goes wrong with one call.
+
+    kinds: ``rate_limit`` (429 with Retry-After ``retry_after``), ``server_error`` (``status``,
+    default 500), ``timeout`` (sleep ``seconds`` before answering), ``malformed`` (not JSON),
+    ``invented_code`` (role ``role`` gets a code that was not among its candidates), ``drop_role``,
+    ``reorder`` (answers in reverse order), ``extra_role`` (an unknown id added), ``rename_role``
+    (role ``role`` answered under another id), ``refusal``, ``fenced`` (JSON inside a Markdown
+    fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401).
+    """
+
+    kind: str
+    retry_after: float | None = None
+    status: int = 500
+    seconds: float = 5.0
+    role: int = 0
+
+
+def rate_limit(retry_after: float | None = 0) -> Fault:
+    return Fault("rate_limit", retry_after=retry_after)
+
+
+def server_error(status: int = 500) -> Fault:
+    return Fault("server_error", status=status)
+
+
+def timeout(seconds: float = 5.0) -> Fault:
+    return Fault("timeout", seconds=seconds)
+
+
+HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth"}
+
+
+# --------------------------------------------------------------------------------------------
+# Default answerers
+# --------------------------------------------------------------------------------------------
+
+
+def mapping_answer(call: LLMCall) -> dict[str, Any] | None:
+    """Each role of a mapping prompt gets its first candidate, tier HIGH."""
+    roles = call.roles
+    if not roles and "<roles>" not in call.user:
+        return None
+    mappings = []
+    for role in roles:
+        candidates = role.get("candidates") or []
+        code = candidates[0][0] if candidates else None
+        mappings.append(
+            {"id": role["id"], "code": code, "tier": "HIGH" if code else "LOW", "rationale": "Closest candidate."}
+        )
+    return {"mappings": mappings}
+
+
+def schema_answer(call: LLMCall) -> Any:
+    """A minimal instance of the requested JSON schema (or {"ok": true} without one)."""
+    if not call.schema:
+        return {"ok": True}
+    return _instance(call.schema, call.schema)
+
+
+def _instance(schema: dict[str, Any], root: dict[str, Any]) -> Any:
+    if "$ref" in schema:
+        name = schema["$ref"].split("/")[-1]
+        return _instance((root.get("$defs") or root.get("definitions") or {})[name], root)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return _instance(schema[key][0], root)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return {name: _instance(sub, root) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return []
+    if kind == "boolean":
+        return True
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "string":
+        return "x"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Faults applied to an answer
+# --------------------------------------------------------------------------------------------
+
+
+def _apply_answer_fault(fault: Fault | None, call: LLMCall, answer: Any) -> tuple[str, bool]:
+    """The answer text after ``fault``, and whether it is a refusal."""
+    if fault is None:
+        return (answer if isinstance(answer, str) else json.dumps(answer)), False
+    if fault.kind == "refusal":
+        return "I can't help with that.", True
+    if fault.kind == "malformed":
+        return '{"mappings": [{"id": "r1", "code": ', False
+    answer = copy.deepcopy(answer)
+    mappings = answer.get("mappings", []) if isinstance(answer, dict) else []
+    index = min(fault.role, len(mappings) - 1) if mappings else 0
+    if fault.kind == "invented_code" and mappings:
+        mappings[index]["code"] = "99-9999.99"
+    elif fault.kind == "drop_role" and mappings:
+        mappings.pop(index)
+    elif fault.kind == "reorder":
+        mappings.reverse()
+    elif fault.kind == "extra_role":
+        mappings.append({"id": "r999", "code": None, "tier": "LOW", "rationale": "Extra."})
+    elif fault.kind == "rename_role" and mappings:
+        mappings[index]["id"] = "role-" + str(mappings[index]["id"])
+    elif fault.kind == "fenced":
+        return "Here you go:\n```json\n" + json.dumps(answer) + "\n```", False
+    elif fault.kind == "bare_array":
+        return json.dumps(mappings), False
+    return json.dumps(answer), False
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class _Rule:
+    predicate: Callable[[LLMCall], bool]
+    fault: Fault
+    times: int | None
+
+
+@dataclass
+class _Batch:
+    api: str
+    id: str
+    created: datetime
+    items: list[tuple[str, dict[str, Any]]]  # custom id -> request params / body
+    polls_left: int
+    input_file_id: str | None = None
+    output_file_id: str | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)
+    done: bool = False
+
+
+class FakeLLMServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.calls: list[LLMCall] = []
+        self.answerers: list[Callable[[LLMCall], Any]] = [mapping_answer, schema_answer]
+        self.require_key = True
+        # How many status checks a batch reports "in progress" before it ends.
+        self.batch_polls_before_done = 1
+        self._faults: list[Fault] = []
+        self._rules: list[_Rule] = []
+        self._batches: dict[str, _Batch] = {}
+        self._files: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ids = itertools.count(1)
+        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.url
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.url + "/v1"
+
+    def start(self) -> FakeLLMServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-llm", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- configuration --------------------------------------------------------------------
+    def fail_next(self, *faults: Fault | str) -> None:
+        """Queue faults for the next model calls, one per call."""
+        with self._lock:
+            self._faults.extend(Fault(f) if isinstance(f, str) else f for f in faults)
+
+    def fail_when(self, predicate: Callable[[LLMCall], bool], fault: Fault | str, times: int | None = None) -> None:
+        """Apply ``fault`` to calls ``predicate`` accepts (``times`` calls at most; None = always)."""
+        with self._lock:
+            self._rules.append(_Rule(predicate, Fault(fault) if isinstance(fault, str) else fault, times))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.calls.clear()
+            self._faults.clear()
+            self._rules.clear()
+
+    def model_calls(self, api: str | None = None, batch: bool | None = False) -> list[LLMCall]:
+        """Model calls made (by default the direct ones, not those inside batch jobs)."""
+        with self._lock:
+            return [
+                c for c in self.calls if (api is None or c.api == api) and (batch is None or c.batch == batch)
+            ]
+
+    # -- answering ------------------------------------------------------------------------
+    def _next_fault(self, call: LLMCall) -> Fault | None:
+        with self._lock:
+            for rule in self._rules:
+                if (rule.times is None or rule.times > 0) and rule.predicate(call):
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule.fault
+            return self._faults.pop(0) if self._faults else None
+
+    def answer(self, call: LLMCall) -> tuple[Fault | None, str, bool]:
+        """(fault, answer text, refused) for one model call; records the call."""
+        with self._lock:
+            self.calls.append(call)
+        fault = self._next_fault(call)
+        if fault is not None and fault.kind in HTTP_FAULTS:
+            return fault, "", False
+        result = None
+        for answerer in list(self.answerers):
+            result = answerer(call)
+            if result is not None:
+                break
+        text, refused = _apply_answer_fault(fault, call, result)
+        return fault, text, refused
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):05d}{uuid.uuid4().hex[:8]}"
+
+    def sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
+
+# --------------------------------------------------------------------------------------------
+# Request parsing per API
+# --------------------------------------------------------------------------------------------
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def anthropic_call(body: dict[str, Any], batch: bool = False) -> LLMCall:
+    system = _text_of(body.get("system", ""))
+    user = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []) if m.get("role") == "user")
+    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+    if schema is None and body.get("tools"):  # strict tool use: the tool's input schema
+        schema = body["tools"][0].get("input_schema")
+    return LLMCall("anthropic", body.get("model", ""), system, user, schema, body, batch)
+
+
+def openai_call(body: dict[str, Any], batch: bool = False) -> LLMCall:
+    messages = body.get("messages", [])
+    system = "\n".join(_text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
+    user = "\n".join(_text_of(m.get("content")) for m in messages if m.get("role") == "user")
+    response_format = body.get("response_format") or {}
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    return LLMCall("openai", body.get("model", ""), system, user, schema, body, batch)
+
+
+def _input_tokens(call: LLMCall) -> int:
+    schema = json.dumps(call.schema) if call.schema else ""
+    return estimate_tokens(call.system) + estimate_tokens(call.user) + estimate_tokens(schema)
+
+
+def anthropic_message(call: LLMCall, text: str, refused: bool) -> dict[str, Any]:
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:24]}",
+        "type": "message",
+        "role": "assistant",
+        "model": call.model,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "refusal" if refused else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": _input_tokens(call), "output_tokens": estimate_tokens(text)},
+    }
+
+
+def openai_completion(call: LLMCall, text: str, refused: bool) -> dict[str, Any]:
+    prompt, completion = _input_tokens(call), estimate_tokens(text)
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": call.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None if refused else text, "refusal": text if refused else None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_args: Any) -> None:  # keep test output clean
+            pass
+
+        # -- plumbing ---------------------------------------------------------------------
+        def _body(self) -> bytes:
+            length = int(self.headers.get("content-length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
+            data = raw if raw is not None else json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("content-type", "application/json" if raw is None else "application/octet-stream")
+                self.send_header("content-length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test)
+
+        def _error(self, api: str, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+            if api == "anthropic":
+                kind = {429: "rate_limit_error", 401: "authentication_error"}.get(status, "api_error")
+                payload = {"type": "error", "error": {"type": kind, "message": message}}
+            else:
+                payload = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+            self._send(status, payload, headers)
+
+        def _authorised(self, api: str) -> bool:
+            if not server.require_key:
+                return True
+            # Anthropic SDKs send x-api-key or (2.x) a bearer token; OpenAI a bearer token.
+            key = self.headers.get("x-api-key") or self.headers.get("authorization", "").replace("Bearer", "")
+            if key.strip():
+                return True
+            self._error(api, 401, "missing API key")
+            return False
+
+        def _record(self, body: Any) -> None:
+            with server._lock:
+                server.requests.append(RecordedRequest(self.command, self.path, dict(self.headers), body))
+
+        # -- routing ----------------------------------------------------------------------
+        def do_POST(self) -> None:
+            raw = self._body()
+            path = self.path.split("?")[0]
+            api = "anthropic" if path.startswith("/v1/messages") else "openai"
+            if path == "/v1/files":
+                self._record(None)
+                if self._authorised(api):
+                    self._upload_file(raw)
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._record(raw)
+                self._error(api, 400, "invalid JSON body")
+                return
+            self._record(body)
+            if not self._authorised(api):
+                return
+            if path == "/v1/messages":
+                self._model_call(anthropic_call(body), "anthropic")
+            elif path == "/v1/chat/completions":
+                self._model_call(openai_call(body), "openai")
+            elif path == "/v1/messages/batches":
+                self._create_anthropic_batch(body)
+            elif path == "/v1/batches":
+                self._create_openai_batch(body)
+            else:
+                self._error(api, 404, f"no route {path}")
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            self._record(None)
+            api = "anthropic" if path.startswith("/v1/messages") else "openai"
+            if not self._authorised(api):
+                return
+            parts = path.strip("/").split("/")
+            if path.startswith("/v1/messages/batches/") and path.endswith("/results"):
+                self._anthropic_results(parts[3])
+            elif path.startswith("/v1/messages/batches/"):
+                self._anthropic_batch_status(parts[3])
+            elif path.startswith("/v1/batches/"):
+                self._openai_batch_status(parts[2])
+            elif path.startswith("/v1/files/") and path.endswith("/content"):
+                data = server._files.get(parts[2])
+                if data is None:
+                    self._error(api, 404, "no such file")
+                else:
+                    self._send(200, None, raw=data)
+            else:
+                self._error(api, 404, f"no route {path}")
+
+        # -- model calls ------------------------------------------------------------------
+        def _model_call(self, call: LLMCall, api: str) -> None:
+            fault, text, refused = server.answer(call)
+            if fault is not None and fault.kind == "rate_limit":
+                headers = {} if fault.retry_after is None else {"retry-after": f"{fault.retry_after:g}"}
+                self._error(api, 429, "rate limited", headers)
+            elif fault is not None and fault.kind == "server_error":
+                self._error(api, fault.status, "internal error")
+            elif fault is not None and fault.kind == "auth":
+                self._error(api, 401, "invalid API key")
+            elif fault is not None and fault.kind == "timeout":
+                server.sleep(fault.seconds)
+                self._error(api, 504, "too slow")
+            elif api == "anthropic":
+                self._send(200, anthropic_message(call, text, refused))
+            else:
+                self._send(200, openai_completion(call, text, refused))
+
+        def _batch_item(self, api: str, custom_id: str, params: dict[str, Any]) -> dict[str, Any]:
+            call = anthropic_call(params, batch=True) if api == "anthropic" else openai_call(params, batch=True)
+            fault, text, refused = server.answer(call)
+            failed = fault is not None and fault.kind in HTTP_FAULTS
+            if api == "anthropic":
+                if failed:
+                    error = {"type": "error", "error": {"type": "api_error", "message": fault.kind}}
+                    return {"custom_id": custom_id, "result": {"type": "errored", "error": error}}
+                message = anthropic_message(call, text, refused)
+                return {"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}
+            if failed:
+                return {
+                    "id": server.new_id("batch_req_"),
+                    "custom_id": custom_id,
+                    "response": {"status_code": 500, "request_id": "req", "body": {"error": {"message": fault.kind}}},
+                    "error": None,
+                }
+            return {
+                "id": server.new_id("batch_req_"),
+                "custom_id": custom_id,
+                "response": {"status_code": 200, "request_id": "req", "body": openai_completion(call, text, refused)},
+                "error": None,
+            }
+
+        def _advance(self, batch: _Batch) -> None:
+            """Each status check moves a batch on; when done, its results are computed."""
+            if batch.done:
+                return
+            if batch.polls_left > 0:
+                batch.polls_left -= 1
+                return
+            batch.results = [self._batch_item(batch.api, cid, params) for cid, params in batch.items]
+            batch.done = True
+            if batch.api == "openai":
+                batch.output_file_id = server.new_id("file-")
+                server._files[batch.output_file_id] = "\n".join(json.dumps(r) for r in batch.results).encode() + b"\n"
+
+        # -- Anthropic Message Batches --------------------------------------------------------
+        def _anthropic_batch_json(self, batch: _Batch) -> dict[str, Any]:
+            done = batch.done
+            succeeded = sum(1 for r in batch.results if r["result"]["type"] == "succeeded")
+            return {
+                "id": batch.id,
+                "type": "message_batch",
+                "processing_status": "ended" if done else "in_progress",
+                "request_counts": {
+                    "processing": 0 if done else len(batch.items),
+                    "succeeded": succeeded,
+                    "errored": len(batch.results) - succeeded,
+                    "canceled": 0,
+                    "expired": 0,
+                },
+                "created_at": _iso(batch.created),
+                "expires_at": _iso(batch.created + timedelta(hours=24)),
+                "ended_at": _iso(datetime.now(UTC)) if done else None,
+                "archived_at": None,
+                "cancel_initiated_at": None,
+                "results_url": f"{server.url}/v1/messages/batches/{batch.id}/results" if done else None,
+            }
+
+        def _create_anthropic_batch(self, body: dict[str, Any]) -> None:
+            items = [(r["custom_id"], r["params"]) for r in body.get("requests", [])]
+            batch = _Batch("anthropic", server.new_id("msgbatch_"), datetime.now(UTC), items, server.batch_polls_before_done)
+            server._batches[batch.id] = batch
+            self._send(200, self._anthropic_batch_json(batch))
+
+        def _anthropic_batch_status(self, batch_id: str) -> None:
+            batch = server._batches.get(batch_id)
+            if batch is None:
+                self._error("anthropic", 404, "no such batch")
+                return
+            self._advance(batch)
+            self._send(200, self._anthropic_batch_json(batch))
+
+        def _anthropic_results(self, batch_id: str) -> None:
+            batch = server._batches.get(batch_id)
+            if batch is None or not batch.done:
+                self._error("anthropic", 404, "no results yet")
+                return
+            self._send(200, None, raw="\n".join(json.dumps(r) for r in batch.results).encode() + b"\n")
+
+        # -- OpenAI files and batches -----------------------------------------------------------
+        def _upload_file(self, raw: bytes) -> None:
+            message = BytesParser(policy=HTTP).parsebytes(
+                f"content-type: {self.headers.get('content-type')}\r\n\r\n".encode() + raw
+            )
+            content, filename, purpose = b"", "upload.jsonl", "batch"
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                if name == "file":
+                    content = part.get_payload(decode=True) or b""
+                    filename = part.get_filename() or filename
+                elif name == "purpose":
+                    purpose = (part.get_payload(decode=True) or b"batch").decode()
+            file_id = server.new_id("file-")
+            server._files[file_id] = content
+            self._send(
+                200,
+                {
+                    "id": file_id,
+                    "object": "file",
+                    "bytes": len(content),
+                    "created_at": int(time.time()),
+                    "filename": filename,
+                    "purpose": purpose,
+                    "status": "processed",
+                },
+            )
+
+        def _openai_batch_json(self, batch: _Batch, endpoint: str = "/v1/chat/completions") -> dict[str, Any]:
+            done = batch.done
+            failed = sum(1 for r in batch.results if r["response"]["status_code"] != 200)
+            return {
+                "id": batch.id,
+                "object": "batch",
+                "endpoint": endpoint,
+                "input_file_id": batch.input_file_id,
+                "completion_window": "24h",
+                "status": "completed" if done else "in_progress",
+                "created_at": int(batch.created.timestamp()),
+                "output_file_id": batch.output_file_id,
+                "error_file_id": None,
+                "request_counts": {"total": len(batch.items), "completed": len(batch.results) - failed, "failed": failed},
+            }
+
+        def _create_openai_batch(self, body: dict[str, Any]) -> None:
+            data = server._files.get(body.get("input_file_id", ""))
+            if data is None:
+                self._error("openai", 400, "unknown input_file_id")
+                return
+            lines = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+            items = [(line["custom_id"], line["body"]) for line in lines]
+            batch = _Batch("openai", server.new_id("batch_"), datetime.now(UTC), items, server.batch_polls_before_done)
+            batch.input_file_id = body["input_file_id"]
+            server._batches[batch.id] = batch
+            self._send(200, self._openai_batch_json(batch, body.get("endpoint", "/v1/chat/completions")))
+
+        def _openai_batch_status(self, batch_id: str) -> None:
+            batch = server._batches.get(batch_id)
+            if batch is None:
+                self._error("openai", 404, "no such batch")
+                return
+            self._advance(batch)
+            self._send(200, self._openai_batch_json(batch))
+
+    return Handler

@@ -1,0 +1,119 @@
+"""The real SDK clients against the fake server: structured answers, retries, faults, usage."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from fakes.llm_server import FakeLLMServer, rate_limit, server_error, timeout
+from jobforge.llm.base import LLMError, Message
+from jobforge.llm.factory import available_providers, check_connection, make_client
+from jobforge.llm.retry import RetryPolicy
+
+
+class Answer(BaseModel):
+    colour: str
+    count: int
+    sure: bool
+
+
+MESSAGES = [Message("system", "Answer in JSON."), Message("user", "What colour is the sky?")]
+
+
+def _client_recording_sleeps(provider: str, max_retries: int = 4) -> tuple[object, list[float]]:
+    slept: list[float] = []
+    policy = RetryPolicy(max_retries=max_retries, base_delay=0.001, max_delay=0.002, sleep=slept.append)
+    return make_client(provider, retry_policy=policy), slept
+
+
+def test_structured_answer_parses_into_the_model(fake_llm_client, fake_llm_env: FakeLLMServer) -> None:
+    answer, usage = fake_llm_client.parse(MESSAGES, Answer)
+
+    assert answer == Answer(colour="x", count=0, sure=True)
+    assert usage.outcome == "ok" and usage.attempts == 1
+    assert usage.input_tokens > 0 and usage.output_tokens > 0
+    call = fake_llm_env.model_calls()[0]
+    assert call.schema is not None and set(call.schema["properties"]) == {"colour", "count", "sure"}
+    assert "What colour is the sky?" in call.user and "Answer in JSON." in call.system
+
+
+def test_rate_limit_waits_as_long_as_retry_after_says(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+    client, slept = _client_recording_sleeps(llm_provider)
+    fake_llm_env.fail_next(rate_limit(retry_after=7), rate_limit(retry_after=3))
+
+    _answer, usage = client.parse(MESSAGES, Answer)
+
+    assert len(fake_llm_env.model_calls()) == 3
+    assert slept == [7.0, 3.0]
+    assert usage.outcome == "ok" and usage.attempts == 3 and usage.detail == "rate_limited, rate_limited"
+
+
+def test_server_errors_back_off_then_succeed(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+    client, slept = _client_recording_sleeps(llm_provider)
+    fake_llm_env.fail_next(server_error(500), server_error(503))
+
+    _answer, usage = client.parse(MESSAGES, Answer)
+
+    assert usage.attempts == 3 and len(slept) == 2 and all(0 < s <= 0.002 for s in slept)
+
+
+def test_exhausted_retries_raise_with_the_kind(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+    client, _slept = _client_recording_sleeps(llm_provider, max_retries=2)
+    fake_llm_env.fail_next(*[rate_limit(retry_after=1)] * 5)
+
+    with pytest.raises(LLMError) as caught:
+        client.parse(MESSAGES, Answer)
+
+    assert caught.value.kind == "rate_limited"
+    assert caught.value.usage is not None and caught.value.usage.attempts == 3
+    assert len(fake_llm_env.model_calls()) == 3
+
+
+def test_timeout_is_retried(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+    client, _slept = _client_recording_sleeps(llm_provider)
+    fake_llm_env.fail_next(timeout(seconds=5))
+
+    _answer, usage = client.parse(MESSAGES, Answer)
+
+    assert usage.attempts == 2 and usage.detail == "timeout"
+
+
+@pytest.mark.parametrize("fault, kind", [("malformed", "malformed"), ("refusal", "refused"), ("auth", "auth")])
+def test_bad_answers_are_not_retried(fake_llm_env: FakeLLMServer, llm_provider: str, fault: str, kind: str) -> None:
+    client, _slept = _client_recording_sleeps(llm_provider)
+    fake_llm_env.fail_next(fault)
+
+    with pytest.raises(LLMError) as caught:
+        client.parse(MESSAGES, Answer)
+
+    assert caught.value.kind == kind and len(fake_llm_env.model_calls()) == 1
+
+
+def test_availability_follows_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobforge.config import get_settings
+
+    providers = available_providers()
+    assert not providers["anthropic"].available and "ANTHROPIC_API_KEY" in providers["anthropic"].reason
+    assert not providers["openai"].available
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")
+    get_settings.cache_clear()
+    providers = available_providers()
+    assert providers["openai"].available and "sk-secret-value" not in providers["openai"].reason
+    assert "sk-secret-value" not in repr(make_client("openai"))
+    assert available_providers(api_keys={"anthropic": "from-secrets"})["anthropic"].available
+
+
+def test_check_connection_makes_one_real_call(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+    result = check_connection(llm_provider)
+
+    assert result.available and "answered" in result.reason
+    assert len(fake_llm_env.model_calls()) == 1
+
+
+def test_check_connection_reports_a_failure(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+    fake_llm_env.fail_next("auth")
+
+    result = check_connection(llm_provider)
+
+    assert not result.available and "rejected" in result.reason
