@@ -27,9 +27,7 @@ class AnthropicClient(SDKClient):
     key_env = "ANTHROPIC_API_KEY"
 
     def _make_sdk_client(self) -> anthropic.Anthropic:
-        return anthropic.Anthropic(
-            api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
-        )
+        return anthropic.Anthropic(api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0)
 
     def _sdk_module(self) -> Any:
         return anthropic

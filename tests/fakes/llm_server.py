@@ -297,9 +297,7 @@ class FakeLLMServer:
     def model_calls(self, api: str | None = None, batch: bool | None = False) -> list[LLMCall]:
         """Model calls made (by default the direct ones, not those inside batch jobs)."""
         with self._lock:
-            return [
-                c for c in self.calls if (api is None or c.api == api) and (batch is None or c.batch == batch)
-            ]
+            return [c for c in self.calls if (api is None or c.api == api) and (batch is None or c.batch == batch)]
 
     # -- answering ------------------------------------------------------------------------
     def _next_fault(self, call: LLMCall) -> Fault | None:
@@ -392,7 +390,11 @@ def openai_completion(call: LLMCall, text: str, refused: bool) -> dict[str, Any]
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": None if refused else text, "refusal": text if refused else None},
+                "message": {
+                    "role": "assistant",
+                    "content": None if refused else text,
+                    "refusal": text if refused else None,
+                },
                 "finish_reason": "stop",
                 "logprobs": None,
             }
@@ -417,7 +419,9 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length") or 0)
             return self.rfile.read(length) if length else b""
 
-        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
+        def _send(
+            self, status: int, payload: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
+        ) -> None:
             data = raw if raw is not None else json.dumps(payload).encode()
             try:
                 self.send_response(status)
@@ -584,7 +588,9 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
 
         def _create_anthropic_batch(self, body: dict[str, Any]) -> None:
             items = [(r["custom_id"], r["params"]) for r in body.get("requests", [])]
-            batch = _Batch("anthropic", server.new_id("msgbatch_"), datetime.now(UTC), items, server.batch_polls_before_done)
+            batch = _Batch(
+                "anthropic", server.new_id("msgbatch_"), datetime.now(UTC), items, server.batch_polls_before_done
+            )
             server._batches[batch.id] = batch
             self._send(200, self._anthropic_batch_json(batch))
 
@@ -644,7 +650,11 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 "created_at": int(batch.created.timestamp()),
                 "output_file_id": batch.output_file_id,
                 "error_file_id": None,
-                "request_counts": {"total": len(batch.items), "completed": len(batch.results) - failed, "failed": failed},
+                "request_counts": {
+                    "total": len(batch.items),
+                    "completed": len(batch.results) - failed,
+                    "failed": failed,
+                },
             }
 
         def _create_openai_batch(self, body: dict[str, Any]) -> None:

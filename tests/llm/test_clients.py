@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fakes.llm_server import FakeLLMServer, rate_limit, server_error, timeout
 from pydantic import BaseModel
 
-from fakes.llm_server import FakeLLMServer, rate_limit, server_error, timeout
 from jobforge.llm.base import LLMError, Message
 from jobforge.llm.factory import available_providers, check_connection, make_client
 from jobforge.llm.retry import RetryPolicy
