@@ -1,15 +1,340 @@
-"""Title normalisation (placeholder; the retrieval work replaces it with the full rules).
+"""Title normalisation: one set of rules for role titles and O*NET titles alike.
 
-``title_key`` drives de-duplication and precedent look-up: two titles with the same key are the
-same role. The original title is always kept and shown.
+Two forms come out of a title:
+
+* ``title_key`` — the de-duplication and precedent key. Case, spacing, punctuation, abbreviations
+  ("Sr", "Mgr"), requisition numbers and shift/location/schedule noise do not matter, but
+  seniority does: "Senior Accountant" and "Accountant" stay two roles.
+* ``search_tokens`` — what retrieval matches on: the key's words without seniority/level markers
+  and filler words, with plurals folded ("Cooks" = "Cook"), in reading order with the head noun
+  (the word the title is about: "engineer" in "Software Engineer, Java") known.
+
+The same functions are applied to O*NET's titles when the index is built, so an abbreviation or
+word order rule always acts on both sides of a comparison. The original title is always kept.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 
+# Whole-word abbreviations seen in HR systems -> their long form (lower case, after punctuation
+# is removed). Multi-word expansions are fine; ambiguous ones ("admin") take the common job-title
+# reading.
+ABBREVIATIONS: dict[str, str] = {
+    "sr": "senior",
+    "snr": "senior",
+    "jr": "junior",
+    "jnr": "junior",
+    "mgr": "manager",
+    "mngr": "manager",
+    "mgmt": "management",
+    "eng": "engineer",
+    "engr": "engineer",
+    "rn": "registered nurse",
+    "lpn": "licensed practical nurse",
+    "lvn": "licensed vocational nurse",
+    "cna": "certified nursing assistant",
+    "np": "nurse practitioner",
+    "pa": "physician assistant",
+    "vp": "vice president",
+    "svp": "senior vice president",
+    "evp": "executive vice president",
+    "avp": "assistant vice president",
+    "asst": "assistant",
+    "assoc": "associate",
+    "admin": "administrative",
+    "adm": "administrative",
+    "tech": "technician",
+    "techn": "technician",
+    "spec": "specialist",
+    "splst": "specialist",
+    "dir": "director",
+    "coord": "coordinator",
+    "coordr": "coordinator",
+    "rep": "representative",
+    "repr": "representative",
+    "svc": "service",
+    "svcs": "services",
+    "cust": "customer",
+    "dev": "developer",
+    "devops": "devops",
+    "sw": "software",
+    "sde": "software development engineer",
+    "swe": "software engineer",
+    "qa": "quality assurance",
+    "qc": "quality control",
+    "hr": "human resources",
+    "it": "information technology",
+    "ops": "operations",
+    "acct": "accounting",
+    "accts": "accounts",
+    "ap": "accounts payable",
+    "ar": "accounts receivable",
+    "supv": "supervisor",
+    "supvr": "supervisor",
+    "sup": "supervisor",
+    "mech": "mechanic",
+    "maint": "maintenance",
+    "elec": "electrical",
+    "prog": "programmer",
+    "pgmr": "programmer",
+    "anlst": "analyst",
+    "proj": "project",
+    "prod": "production",
+    "mfg": "manufacturing",
+    "whse": "warehouse",
+    "dept": "department",
+    "gen": "general",
+    "gm": "general manager",
+    "ceo": "chief executive officer",
+    "cfo": "chief financial officer",
+    "coo": "chief operating officer",
+    "cto": "chief technology officer",
+    "cio": "chief information officer",
+    "cpa": "certified public accountant",
+    "emt": "emergency medical technician",
+    "csr": "customer service representative",
+    "cdl": "commercial driver",
+    "instr": "instructor",
+    "prof": "professor",
+    "ofc": "office",
+    "off": "officer",
+    "exec": "executive",
+    "sec": "secretary",
+    "recpt": "receptionist",
+    "tchr": "teacher",
+    "ed": "education",
+    "edu": "education",
+    "phd": "",
+}
+# Seniority and level words: kept in the key, dropped for retrieval (when not the head noun,
+# so "Principal" the school head stays, "Principal Engineer" becomes "Engineer").
+SENIORITY = frozenset(
+    {
+        "senior",
+        "junior",
+        "lead",
+        "principal",
+        "trainee",
+        "intern",
+        "apprentice",
+        "entry",
+        "level",
+        "experienced",
+        "staff",
+        "sr",
+        "jr",
+        "mid",
+        "graduate",
+        "i",
+        "ii",
+        "iii",
+        "iv",
+        "v",
+        "vi",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    }
+)
+# Schedule, contract and location noise: removed everywhere (key and search).
+NOISE_WORDS = frozenset(
+    {
+        "prn",
+        "remote",
+        "hybrid",
+        "onsite",
+        "nights",
+        "night",
+        "days",
+        "weekends",
+        "weekend",
+        "evenings",
+        "fulltime",
+        "parttime",
+        "perdiem",
+        "temporary",
+        "temp",
+        "contract",
+        "contractor",
+        "seasonal",
+        "ft",
+        "pt",
+        "fte",
+        "shift",
+    }
+)
+NOISE_PHRASES = (
+    "full time",
+    "part time",
+    "per diem",
+    "work from home",
+    "day shift",
+    "night shift",
+    "evening shift",
+    "1st shift",
+    "2nd shift",
+    "3rd shift",
+    "first shift",
+    "second shift",
+    "third shift",
+)
+_NOISE_PHRASE = re.compile(r"\b(?:" + "|".join(p.replace(" ", r"[\s_-]*") for p in NOISE_PHRASES) + r")\b")
+# Filler words that carry no occupation meaning.
+STOPWORDS = frozenset(
+    {"of", "and", "the", "a", "an", "for", "in", "at", "on", "to", "with", "or", "by", "all", "other"}
+)
+# Words that start a qualifying tail, after which the head noun no longer appears.
+TAIL_WORDS = frozenset({"of", "for", "in", "at", "with", "to", "on"})
+
+_BRACKETED_CODE = re.compile(r"[\(\[\{][^\)\]\}]*\d[^\)\]\}]*[\)\]\}]")  # "(REQ-1234)", "[2024]"
+_REQ_NUMBER = re.compile(
+    r"\b(?:req(?:uisition)?|job|position|posting|ref)\s*(?:id|no|number)?\s*[#:.]?\s*[a-z]*\d[\w-]*", re.IGNORECASE
+)
+_HASH_NUMBER = re.compile(r"#\s*\w*\d\w*")
+_CODE_TOKEN = re.compile(r"\b(?=[a-z]*\d)(?=\w*[a-z])[a-z0-9]{5,}\b", re.IGNORECASE)  # "R0012345", "JR12345"
+_LONG_NUMBER = re.compile(r"\b\d{4,}\b")
+_LEVEL = re.compile(r"\b(?:level|lvl|grade|band|step|tier)\s*([0-9]+|[ivx]+)\b", re.IGNORECASE)
+_SEGMENT_SPLIT = re.compile(r"\s+[-–—|:]\s+|[,;/()\[\]{}]")
+_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}(?![a-z])")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_APOSTROPHE = re.compile(r"['’`]")
+_SPACES = re.compile(r"\s+")
+_ROMAN_OR_DIGIT = re.compile(r"^(?:[ivx]+|\d+)$")
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents folded where that keeps the text Latin; other scripts kept as they are."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    stripped = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return stripped if stripped.isascii() else text
+
+
+def _strip_codes(text: str) -> str:
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", text)  # "r.n." -> "rn"
+    text = _BRACKETED_CODE.sub(" ", text)
+    text = _REQ_NUMBER.sub(" ", text)
+    text = _HASH_NUMBER.sub(" ", text)
+    text = _CODE_TOKEN.sub(" ", text)
+    text = _LONG_NUMBER.sub(" ", text)
+    text = _LEVEL.sub(lambda m: f" level {m.group(1)} ", text)
+    return _NOISE_PHRASE.sub(" ", text)
+
+
+def _words(segment: str) -> list[str]:
+    out: list[str] = []
+    for word in _NON_WORD.sub(" ", _APOSTROPHE.sub("", segment)).split():
+        if word in NOISE_WORDS:
+            continue
+        expansion = ABBREVIATIONS.get(word)
+        if expansion is None:
+            out.append(word)
+        elif expansion:
+            out.extend(expansion.split())
+    return out
+
+
+@dataclass(frozen=True)
+class ParsedTitle:
+    """A title split into cleaned segments ("Engineer, Software - Remote" -> [[engineer], [software]])."""
+
+    segments: tuple[tuple[str, ...], ...]
+
+    @property
+    def words(self) -> list[str]:
+        return [word for segment in self.segments for word in segment]
+
+
+@lru_cache(maxsize=200_000)
+def parse_title(title: str) -> ParsedTitle:
+    text = _strip_codes(_fold(title or ""))
+    segments = tuple(tuple(words) for words in (_words(part) for part in _SEGMENT_SPLIT.split(text)) if words)
+    return ParsedTitle(segments)
 
 
 def title_key(title: str) -> str:
-    return _NON_WORD.sub(" ", (title or "").casefold()).strip()
+    """De-duplication / precedent key: same key = same role. Keeps seniority words.
+
+    A title with nothing left after cleaning (only a number, only noise, only emoji) keys on its
+    folded text, so two different codes never merge into one role.
+    """
+    words = parse_title(title).words
+    if words:
+        return " ".join(words)
+    return _SPACES.sub(" ", _fold(title or "")).strip()
+
+
+def stem(word: str) -> str:
+    """Fold English plurals ("cooks" -> "cook", "secretaries" -> "secretary"); keeps -ss/-us/-is."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    tokens: tuple[str, ...]  # stemmed, seniority and filler dropped, reading order
+    head: str | None  # the head noun's stem ("engineer" in "Software Engineer, Java")
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+    @property
+    def bag(self) -> str:
+        """Order-free exact-match key: "Cooks, Restaurant" = "Restaurant Cook"."""
+        return " ".join(sorted(set(self.tokens)))
+
+
+def _head_of(segment: tuple[str, ...]) -> str | None:
+    """Last content word before a qualifying tail ("director" in "director of nursing")."""
+    words: list[str] = []
+    for word in segment:
+        if word in TAIL_WORDS and words:
+            break
+        words.append(word)
+    for word in reversed(words):
+        if word not in STOPWORDS and not _ROMAN_OR_DIGIT.match(word):
+            return word
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def search_form(title: str) -> SearchForm:
+    parsed = parse_title(title)
+    head: str | None = None
+    for segment in parsed.segments:
+        head = _head_of(segment)
+        if head:
+            break
+    tokens: list[str] = []
+    for word in parsed.words:
+        if word in STOPWORDS:
+            continue
+        if word in SENIORITY and word != head:
+            continue
+        if word.isdigit():
+            continue
+        tokens.append(stem(word))
+    return SearchForm(tuple(tokens), stem(head) if head else None)
+
+
+def search_text(title: str) -> str:
+    """The search form as a string ("Sr. Software Engineers II" -> "software engineer")."""
+    return search_form(title).text
+
+
+def is_codable(title: str) -> bool:
+    """Whether a title has any word retrieval can match (not empty, a number, a code or emoji only)."""
+    return any(token.isalpha() for token in search_form(title).tokens)

@@ -1,0 +1,96 @@
+"""The offline selector: JobForge's no-API-key default.
+
+It proposes the retrieval rank-1 candidate and sets the tier from measured signals (see
+:mod:`jobforge.retrieval.calibration`): whether the title matched an O*NET title exactly and how
+many occupations share that title, the score, and the margin over the runner-up. The tier
+thresholds were calibrated on O*NET's own titles held out from the index, so HIGH and MEDIUM mean
+what DESIGN.md says (precision >= 90% / >= 70%); dev_titles.csv is only used to measure them.
+"""
+
+from __future__ import annotations
+
+from jobforge.mapping.selectors import RoleRequest
+from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
+from jobforge.retrieval.calibration import TierModel, signals_of
+from jobforge.retrieval.candidates import Candidate
+from jobforge.retrieval.index import CandidateIndex
+from jobforge.retrieval.normalize import is_codable
+
+FIELD_LABELS = {
+    "title": "occupation title",
+    "alternate_title": "alternate title",
+    "short_title": "short title",
+    "reported_title": "reported title",
+    "description": "description",
+    "task": "task",
+}
+
+
+class OfflineSelector:
+    name = "offline"
+
+    def __init__(self, index: CandidateIndex, k: int = 20, tier_model: TierModel | None = None) -> None:
+        self.index = index
+        self.k = k
+        self.tier_model = tier_model or TierModel()
+
+    def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
+        return [self._select_one(role) for role in roles]
+
+    def _select_one(self, role: RoleRequest) -> RoleMappingResult:
+        title = role.title or ""
+        if not is_codable(title):
+            reason = "empty title" if not title.strip() else "no words to match (only numbers, codes or symbols)"
+            return RoleMappingResult(
+                source_role=title,
+                onet_code=None,
+                onet_title=None,
+                confidence=ConfidenceTier.LOW,
+                reasoning=f"Not codable: {reason}.",
+                source=MappingSource.OFFLINE,
+                role_id=role.role_id,
+                calibrated_score=0.0,
+            )
+        candidates = role.candidates or self.index.candidates(title, k=self.k, context=role.context or None)
+        if not candidates:
+            return RoleMappingResult(
+                source_role=title,
+                onet_code=None,
+                onet_title=None,
+                confidence=ConfidenceTier.LOW,
+                reasoning="No O*NET occupation shares a word with this title; choose one by hand.",
+                source=MappingSource.OFFLINE,
+                role_id=role.role_id,
+                calibrated_score=0.0,
+            )
+        best = candidates[0]
+        signals = signals_of(candidates)
+        probability = self.tier_model.probability(signals)
+        tier = self.tier_model.tier(probability)
+        return RoleMappingResult(
+            source_role=title,
+            onet_code=best.code,
+            onet_title=best.title,
+            confidence=tier,
+            reasoning=rationale(best, candidates, signals.exact_count),
+            source=MappingSource.OFFLINE,
+            role_id=role.role_id,
+            calibrated_score=round(probability, 3),
+            candidates=[candidate.to_dict() for candidate in candidates],
+        )
+
+
+def rationale(best: Candidate, candidates: list[Candidate], exact_count: int) -> str:
+    """One sentence on why ``best`` was proposed."""
+    field = FIELD_LABELS.get(best.matched_on, best.matched_on)
+    if best.exact:
+        text = f"Exact match on {field} '{best.matched_text}'"
+        if exact_count > 1:
+            text += f", a title {exact_count} occupations share; ranked first on the other fields"
+        return text + "."
+    text = f"Closest match on {field} '{best.matched_text}'"
+    if len(candidates) > 1:
+        runner_up = candidates[1]
+        margin = best.score - runner_up.score
+        text += f"; next best {runner_up.code} {runner_up.title} ({'close' if margin < 0.05 else 'well behind'})"
+    return text + "."

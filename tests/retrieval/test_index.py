@@ -1,0 +1,66 @@
+"""The candidate index over the tiny release (SQLite and Postgres)."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import Engine
+
+from jobforge.db.engine import session_factory
+from jobforge.retrieval.index import CandidateIndex, get_candidate_index
+
+
+def _index(engine: Engine) -> CandidateIndex:
+    with session_factory(engine)() as session:
+        return get_candidate_index(session)
+
+
+def test_exact_match_on_alternate_title_ranks_first_and_says_why(onet_engine: Engine) -> None:
+    candidates = _index(onet_engine).candidates("Sr. Software Engineer II")
+    best = candidates[0]
+    assert (best.code, best.exact, best.matched_on, best.matched_text) == (
+        "15-1252.00",
+        True,
+        "alternate_title",
+        "Software Engineer",
+    )
+    assert best.rank == 1 and best.title == "Software Developers" and best.description
+
+
+def test_exact_match_on_occupation_title_in_other_word_order(onet_engine: Engine) -> None:
+    best = _index(onet_engine).candidates("Restaurant Cook")[0]
+    assert best.code == "35-2014.00" and best.exact
+
+
+def test_abbreviation_reaches_the_occupation(onet_engine: Engine) -> None:
+    best = _index(onet_engine).candidates("RN - Nights")[0]
+    assert best.code == "29-1141.00" and best.exact
+
+
+def test_partial_match_is_ranked_and_explained(onet_engine: Engine) -> None:
+    candidates = _index(onet_engine).candidates("Night Shift Truck Driver Trainer")
+    assert candidates[0].code == "53-3032.00"
+    assert not candidates[0].exact
+    assert candidates[0].matched_on in ("alternate_title", "title", "reported_title")
+    assert [c.rank for c in candidates] == list(range(1, len(candidates) + 1))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(candidates))
+
+
+def test_description_and_tasks_find_occupations_titles_miss(onet_engine: Engine) -> None:
+    candidates = _index(onet_engine).candidates("Audit findings")
+    assert candidates[0].code == "13-2011.00"
+
+
+def test_k_limits_and_occupation_lookup(onet_engine: Engine) -> None:
+    index = _index(onet_engine)
+    assert len(index.candidates("nurse", k=1)) == 1
+    assert index.occupation("29-1141.00")[0] == "Registered Nurses"
+    assert index.occupation("99-9999.99") is None
+    assert index.candidates("") == [] and index.candidates("12345") == []
+
+
+def test_index_is_cached_per_release_and_on_disk(onet_engine: Engine) -> None:
+    with session_factory(onet_engine)() as session:
+        first = get_candidate_index(session)
+        assert get_candidate_index(session) is first
+        assert first.release_id == CandidateIndex.build(session).release_id
