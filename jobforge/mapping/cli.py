@@ -1,0 +1,265 @@
+"""`python -m jobforge map FILE`: map a spreadsheet's job titles headlessly.
+
+The file is stored as an upload of a project (named after the file unless ``--project`` says
+otherwise), its unique roles are mapped with a progress bar on stderr, and one row per unique role
+is written as CSV to stdout, or to ``--out`` (CSV or XLSX).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from jobforge.cli import CommandError
+
+# Short names accepted by --context for the role context fields.
+CONTEXT_ALIASES = {
+    "family": "job_family",
+    "job_family": "job_family",
+    "function": "job_function",
+    "job_function": "job_function",
+    "department": "department",
+    "dept": "department",
+    "level": "level",
+    "grade": "level",
+    "description": "description",
+    "desc": "description",
+    "headcount": "headcount",
+    "unit_group": "unit_group",
+    "unit": "unit_group",
+}
+OUTPUT_COLUMNS = [
+    "title",
+    "count",
+    "code",
+    "onet_title",
+    "tier",
+    "score",
+    "source",
+    "status",
+    "rationale",
+    "alternatives",
+]
+ALTERNATIVES = 5
+# Cells starting with these are formulas to Excel and friends: written with a leading quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "map",
+        help="map the job titles of a CSV/XLSX file to O*NET-SOC occupations",
+        description="Map the unique job titles of a CSV or XLSX file to O*NET-SOC occupations and write "
+        "one row per unique role (title, count, code, O*NET title, tier, score, rationale, alternatives).",
+    )
+    parser.add_argument("file", type=Path, help="the CSV or XLSX file")
+    parser.add_argument("--column", help="the job-title column (default: detected from the headers)")
+    parser.add_argument("--sheet", help="the XLSX sheet (default: the first)")
+    parser.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="a context column, e.g. family='Job Family' (fields: family, function, department, level, "
+        "description, headcount, unit_group); repeatable. Default: the context columns detected.",
+    )
+    parser.add_argument(
+        "--provider",
+        choices=("offline", "anthropic", "openai", "auto"),
+        default=None,
+        help="who chooses among the candidates (default: the JOBFORGE_PROVIDER setting, 'auto')",
+    )
+    parser.add_argument("--project", help="the project to store the roles in (default: named after the file)")
+    parser.add_argument(
+        "--scope",
+        choices=("unmapped", "all", "low", "unconfirmed"),
+        default="unmapped",
+        help="which of the project's roles to (re)map; confirmed mappings are never changed (default: unmapped)",
+    )
+    parser.add_argument("--out", type=Path, help="write to this .csv or .xlsx file instead of stdout")
+    parser.add_argument("--batch-size", type=int, help="roles per LLM call (or per committed batch offline)")
+    parser.set_defaults(handler=run_map)
+
+
+def parse_context(items: list[str]) -> dict[str, str]:
+    context: dict[str, str] = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        field = CONTEXT_ALIASES.get(name.strip().lower().replace(" ", "_").replace("-", "_"))
+        if not sep or not column.strip() or field is None:
+            raise CommandError(
+                f"--context {item!r}: use FIELD=COLUMN with FIELD one of {', '.join(sorted(set(CONTEXT_ALIASES)))}."
+            )
+        context[field] = column.strip()
+    return context
+
+
+def run_map(args: argparse.Namespace) -> int:
+    from jobforge.config import get_settings
+    from jobforge.db.engine import get_engine, session_factory
+    from jobforge.ingest.columns import detect_columns
+    from jobforge.ingest.reader import IngestError, read_table
+    from jobforge.ingest.uploads import create_upload, unique_roles
+    from jobforge.mapping.factory import ProviderUnavailable, resolve_provider
+    from jobforge.mapping.service import map_roles
+    from jobforge.onet.repository import NoActiveRelease, require_active_release
+
+    settings = get_settings()
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".xlsx"):
+        raise CommandError(f"--out {args.out}: write a .csv or .xlsx file.")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise CommandError("--batch-size must be at least 1.")
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"Cannot read {args.file}: {exc.strerror or exc}") from exc
+    try:
+        choice = resolve_provider(args.provider, settings)
+    except ProviderUnavailable as exc:
+        raise CommandError(str(exc)) from exc
+    if choice.note:
+        print(choice.note, file=sys.stderr)
+
+    try:
+        df = read_table(data, args.file.name, args.sheet)
+    except IngestError as exc:
+        raise CommandError(str(exc)) from exc
+    guess = detect_columns(df)
+    title_column = args.column or guess.title
+    if not title_column:
+        raise CommandError(f"No job-title column found; name it with --column. Columns: {', '.join(df.columns)}.")
+    if title_column not in df.columns:
+        raise CommandError(f"The column '{title_column}' is not in the file. Columns: {', '.join(df.columns)}.")
+    context = parse_context(args.context) if args.context else dict(guess.context)
+    try:
+        roles = unique_roles(df, title_column, context, [])
+    except IngestError as exc:
+        raise CommandError(str(exc)) from exc
+
+    engine = get_engine()
+    user = settings.user or getpass.getuser()
+    with session_factory(engine)() as session:
+        try:
+            require_active_release(session)
+        except NoActiveRelease as exc:
+            raise CommandError(str(exc)) from exc
+        project = _project(session, args.project or args.file.stem, user)
+        try:
+            create_upload(session, project.id, args.file.name, data, args.sheet, title_column, context, [], user)
+        except IngestError as exc:
+            raise CommandError(str(exc)) from exc
+        summary = map_roles(
+            session,
+            project.id,
+            provider=choice.provider,
+            scope=args.scope,
+            batch_size=args.batch_size,
+            progress=_progress_bar(),
+        )
+        table = mapped_table(session, project.id, roles)
+    _write(table, args.out)
+    sources = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_source.items())) or "none"
+    print(
+        f"Project '{project.name}': {len(roles)} unique roles from {len(df)} rows; mapped now {summary.mapped} "
+        f"({sources}); {summary.skipped_confirmed} confirmed by analysts left unchanged.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _project(session: Any, name: str, user: str) -> Any:
+    from sqlalchemy import func, select
+
+    from jobforge.db.models import Project
+    from jobforge.projects import create_project
+
+    existing = session.scalar(select(Project).where(func.lower(Project.name) == " ".join(name.split()).lower()))
+    return existing if existing is not None else create_project(session, name, user)
+
+
+def _progress_bar() -> Any:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def report(done: int, total: int, message: str) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit="role", desc="Mapping", file=sys.stderr, initial=0)
+        progress = bar["bar"]
+        progress.total = total
+        progress.update(done - progress.n)
+        if done >= total:
+            progress.close()
+
+    return report
+
+
+def mapped_table(session: Any, project_id: int, roles: list[Any]) -> pd.DataFrame:
+    """One row per unique role of the file, with its stored mapping."""
+    from sqlalchemy import select
+
+    from jobforge.db.models import Mapping, Role
+
+    stored: dict[str, tuple[Role, Mapping | None]] = {}
+    keys = [role.title_key for role in roles]
+    for start in range(0, len(keys), 500):
+        query = (
+            select(Role, Mapping)
+            .outerjoin(Mapping, Mapping.role_id == Role.id)
+            .where(Role.project_id == project_id, Role.title_key.in_(keys[start : start + 500]))
+        )
+        for role, mapping in session.execute(query):
+            stored[role.title_key] = (role, mapping)
+    rows = []
+    for role in roles:
+        mapping = stored.get(role.title_key, (None, None))[1]
+        rows.append(
+            {
+                "title": role.title,
+                "count": role.row_count,
+                "code": mapping.onet_code if mapping else None,
+                "onet_title": mapping.onet_title if mapping else None,
+                "tier": mapping.tier if mapping else None,
+                "score": mapping.score if mapping else None,
+                "source": mapping.source if mapping else None,
+                "status": mapping.status if mapping else None,
+                "rationale": mapping.rationale if mapping else None,
+                "alternatives": alternatives(mapping) if mapping else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+
+
+def alternatives(mapping: Any) -> str:
+    """The top candidates other than the proposal: "code title; code title; …"."""
+    others = [c for c in mapping.candidates or [] if c.get("code") and c.get("code") != mapping.onet_code]
+    return "; ".join(f"{c['code']} {c.get('title', '')}".strip() for c in others[:ALTERNATIVES])
+
+
+def _neutralise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _write(table: pd.DataFrame, out: Path | None) -> None:
+    safe = table.copy()
+    for column in ("title", "onet_title", "rationale", "alternatives"):
+        safe[column] = safe[column].map(_neutralise)
+    if out is None:
+        buffer = io.StringIO()
+        safe.to_csv(buffer, index=False)
+        sys.stdout.write(buffer.getvalue())
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".xlsx":
+        safe.to_excel(out, index=False, sheet_name="Mapped roles")
+    else:
+        safe.to_csv(out, index=False, encoding="utf-8")
+    print(f"Wrote {len(table)} roles to {out}", file=sys.stderr)
