@@ -1,0 +1,366 @@
+"""Read side of the review: the grid's rows, one role's detail, the audit log, calibration.
+
+The grid query is one SELECT over role LEFT JOIN mapping (filters in SQL, ordering in pandas),
+fast for projects of 20,000 roles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from jobforge.db.models import AuditEvent, Mapping, MappingStatus, OnetOccupation, Role, RoleAttribute
+from jobforge.onet.repository import OnetRepository, active_release
+
+UNMAPPED = "unmapped"  # status shown for roles without a proposal yet
+TIER_ORDER = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
+REVIEW_COLUMNS = [
+    "role_id",
+    "title",
+    "row_count",
+    "family",
+    "function",
+    "department",
+    "level",
+    "code",
+    "onet_title",
+    "tier",
+    "score",
+    "status",
+    "rationale",
+    "source",
+    "proposed_code",
+    "confirmed_by",
+    "note",
+]
+# Statuses still waiting for an analyst's decision.
+UNREVIEWED = (MappingStatus.PROPOSED, UNMAPPED)
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value] if value else None
+    items = [item for item in value if item]
+    return items or None
+
+
+def review_rows(
+    session: Session,
+    project_id: int,
+    tiers: str | Iterable[str] | None = None,
+    statuses: str | Iterable[str] | None = None,
+    family: str | Iterable[str] | None = None,
+    text: str | None = None,
+) -> pd.DataFrame:
+    """The project's unique roles for the review grid: LOW first, then MEDIUM, HIGH, unmapped.
+
+    Filters: ``tiers`` (HIGH/MEDIUM/LOW), ``statuses`` (proposed, confirmed, overridden,
+    needs_info, or "unmapped"), ``family`` (job family values) and ``text`` (case-insensitive,
+    in the title, the code or the O*NET title). Within a tier, roles with more rows come first.
+    """
+    query = (
+        select(
+            Role.id.label("role_id"),
+            Role.title,
+            Role.row_count,
+            Role.job_family.label("family"),
+            Role.job_function.label("function"),
+            Role.department,
+            Role.level,
+            Mapping.onet_code.label("code"),
+            Mapping.onet_title,
+            Mapping.tier,
+            Mapping.score,
+            func.coalesce(Mapping.status, UNMAPPED).label("status"),
+            Mapping.rationale,
+            Mapping.source,
+            Mapping.proposed_code,
+            Mapping.confirmed_by,
+            Mapping.note,
+        )
+        .outerjoin(Mapping, Mapping.role_id == Role.id)
+        .where(Role.project_id == project_id)
+    )
+    tier_list = _as_list(tiers)
+    if tier_list:
+        query = query.where(Mapping.tier.in_([tier.upper() for tier in tier_list]))
+    status_list = _as_list(statuses)
+    if status_list:
+        wanted = [status for status in status_list if status != UNMAPPED]
+        conditions = [Mapping.status.in_(wanted)] if wanted else []
+        if UNMAPPED in status_list:
+            conditions.append(Mapping.id.is_(None))
+        query = query.where(or_(*conditions))
+    families = _as_list(family)
+    if families:
+        query = query.where(Role.job_family.in_(families))
+    if text and text.strip():
+        pattern = f"%{text.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Role.title).like(pattern),
+                func.lower(Mapping.onet_code).like(pattern),
+                func.lower(Mapping.onet_title).like(pattern),
+            )
+        )
+    frame = pd.DataFrame(session.execute(query).all(), columns=REVIEW_COLUMNS)
+    if frame.empty:
+        return frame
+    order = frame["tier"].map(TIER_ORDER).fillna(len(TIER_ORDER))
+    frame = (
+        frame.assign(_order=order, _rows=-frame["row_count"])
+        .sort_values(["_order", "_rows", "title", "role_id"], kind="stable")
+        .drop(columns=["_order", "_rows"])
+        .reset_index(drop=True)
+    )
+    return frame
+
+
+def families(session: Session, project_id: int) -> list[str]:
+    """The job families of the project, for the filter."""
+    rows = session.scalars(
+        select(Role.job_family)
+        .where(Role.project_id == project_id, Role.job_family.is_not(None), Role.job_family != "")
+        .distinct()
+        .order_by(Role.job_family)
+    )
+    return list(rows)
+
+
+def next_unreviewed(
+    session: Session, project_id: int, after_role_id: int | None = None, filters: dict[str, Any] | None = None
+) -> int | None:
+    """The next role in review order (same filters as the grid) still waiting for a decision.
+
+    Searches after ``after_role_id`` first, then wraps around; None when every role is decided.
+    """
+    frame = review_rows(session, project_id, **(filters or {}))
+    if frame.empty:
+        return None
+    waiting = frame["status"].isin(UNREVIEWED)
+    if after_role_id is not None:
+        positions = frame.index[frame["role_id"] == after_role_id]
+        if len(positions):
+            later = waiting & (frame.index > positions[0])
+            if later.any():
+                return int(frame.loc[later, "role_id"].iloc[0])
+    waiting &= frame["role_id"] != after_role_id
+    return int(frame.loc[waiting, "role_id"].iloc[0]) if waiting.any() else None
+
+
+# ------------------------------------------------------------------------------------------
+# One role
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CandidateView:
+    code: str
+    title: str
+    description: str
+    matched_on: str
+    matched_text: str
+    score: float | None
+    rank: int
+    exact: bool
+    tasks: list[str]
+    is_current: bool  # the role's current code
+
+
+@dataclass
+class RoleDetail:
+    role_id: int
+    project_id: int
+    title: str
+    title_key: str
+    row_count: int
+    headcount: float | None
+    context: dict[str, str]  # family, function, department, level, description, unit group, others
+    mapping: dict[str, Any] | None  # code, onet_title, tier, score, status, rationale, source, ...
+    candidates: list[CandidateView] = field(default_factory=list)
+    attributes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def role_detail(session: Session, role_id: int, top_tasks: int = 5) -> RoleDetail:
+    """Everything the detail panel shows for one role: context, proposal and candidates."""
+    role = session.get(Role, role_id)
+    if role is None:
+        raise LookupError(f"Role {role_id} does not exist.")
+    context = {
+        "job_family": role.job_family,
+        "job_function": role.job_function,
+        "department": role.department,
+        "level": role.level,
+        "description": role.description,
+        "unit_group": role.unit_group,
+        **(role.context or {}),
+    }
+    context = {key: str(value) for key, value in context.items() if value not in (None, "")}
+    mapping = session.scalar(select(Mapping).where(Mapping.role_id == role_id))
+    detail = RoleDetail(
+        role_id=role.id,
+        project_id=role.project_id,
+        title=role.title,
+        title_key=role.title_key,
+        row_count=role.row_count,
+        headcount=role.headcount,
+        context=context,
+        mapping=None,
+    )
+    attributes = session.scalars(
+        select(RoleAttribute).where(RoleAttribute.role_id == role_id).order_by(RoleAttribute.name)
+    )
+    detail.attributes = [
+        {
+            "name": item.name,
+            "value": item.value,
+            "source_type": item.source_type,
+            "confidence": item.confidence,
+            "rationale": item.rationale,
+            "donor": item.donor,
+            "model_used": item.model_used,
+        }
+        for item in attributes
+    ]
+    if mapping is None:
+        return detail
+    detail.mapping = {
+        "code": mapping.onet_code,
+        "onet_title": mapping.onet_title,
+        "tier": mapping.tier,
+        "score": mapping.score,
+        "calibrated_score": mapping.calibrated_score,
+        "status": mapping.status,
+        "rationale": mapping.rationale,
+        "source": mapping.source,
+        "proposed_code": mapping.proposed_code,
+        "proposed_tier": mapping.proposed_tier,
+        "note": mapping.note,
+        "confirmed_by": mapping.confirmed_by,
+        "confirmed_at": mapping.confirmed_at,
+        "model_used": mapping.model_used,
+        "release_id": mapping.release_id,
+    }
+    release_id = mapping.release_id or getattr(active_release(session), "id", None)
+    candidates = list(mapping.candidates or [])
+    codes = [str(item.get("code")) for item in candidates if item.get("code")]
+    if mapping.onet_code and mapping.onet_code not in codes:
+        # The analyst chose an occupation outside the candidates: show it too.
+        candidates.insert(0, {"code": mapping.onet_code, "title": mapping.onet_title, "matched_on": "analyst"})
+        codes.insert(0, mapping.onet_code)
+    occupations: dict[str, tuple[str, str]] = {}
+    if release_id is not None and codes:
+        occupations = {
+            code: (title, description)
+            for code, title, description in session.execute(
+                select(OnetOccupation.code, OnetOccupation.title, OnetOccupation.description).where(
+                    OnetOccupation.release_id == release_id, OnetOccupation.code.in_(codes)
+                )
+            )
+        }
+    repository = OnetRepository(session, release_id) if release_id is not None else None
+    for rank, item in enumerate(candidates, start=1):
+        code = str(item.get("code") or "")
+        if not code:
+            continue
+        title, description = occupations.get(code, (item.get("title") or "", item.get("description") or ""))
+        detail.candidates.append(
+            CandidateView(
+                code=code,
+                title=title or item.get("title") or "",
+                description=item.get("description") or description or "",
+                matched_on=str(item.get("matched_on") or ""),
+                matched_text=str(item.get("matched_text") or ""),
+                score=item.get("score"),
+                rank=int(item.get("rank") or rank),
+                exact=bool(item.get("exact")),
+                tasks=repository.tasks(code, limit=top_tasks) if repository else [],
+                is_current=code == mapping.onet_code,
+            )
+        )
+    return detail
+
+
+def search_occupations(session: Session, query: str, limit: int = 20) -> pd.DataFrame:
+    """Any occupation of the active release by title, alternate title or code (code, title)."""
+    found = OnetRepository(session).search(query, limit=limit)
+    return pd.DataFrame([(occ.code, occ.title) for occ in found], columns=["code", "title"])
+
+
+# ------------------------------------------------------------------------------------------
+# Audit log and calibration
+# ------------------------------------------------------------------------------------------
+
+AUDIT_COLUMNS = ["id", "at", "user", "project_id", "action", "entity_type", "entity_id", "before", "after"]
+
+
+def _json(value: Any) -> str | None:
+    return json.dumps(value, default=str, ensure_ascii=False) if value is not None else None
+
+
+def audit_events(
+    session: Session,
+    project_id: int | None = None,
+    user: str | None = None,
+    action: str | None = None,
+    limit: int = 1000,
+    since: datetime | None = None,
+) -> pd.DataFrame:
+    """Audit events, newest first; ``before``/``after`` as JSON text (``json.loads`` them)."""
+    query = select(AuditEvent)
+    if project_id is not None:
+        query = query.where(AuditEvent.project_id == project_id)
+    if user:
+        query = query.where(AuditEvent.user == user)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    events = session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit))
+    rows = [
+        (e.id, e.at, e.user, e.project_id, e.action, e.entity_type, e.entity_id, _json(e.before), _json(e.after))
+        for e in events
+    ]
+    return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+def audit_users(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEvent.user).distinct().order_by(AuditEvent.user)))
+
+
+def audit_actions(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+CALIBRATION_COLUMNS = ["tier", "proposals", "reviewed", "confirmed_unchanged", "overridden", "needs_info", "share"]
+
+
+def calibration(session: Session, project_id: int | None = None) -> pd.DataFrame:
+    """Per proposed tier: proposals, reviewed (confirmed or overridden), confirmed unchanged, share.
+
+    ``share`` = confirmed unchanged / reviewed: how often analysts agreed with the machine at that
+    tier. Analyst-made mappings (no machine proposal) are left out.
+    """
+    tier = func.coalesce(Mapping.proposed_tier, Mapping.tier)
+    reviewed = func.sum(case((Mapping.status.in_(MappingStatus.ANALYST_OWNED), 1), else_=0))
+    unchanged = func.sum(case((Mapping.status == MappingStatus.CONFIRMED, 1), else_=0))
+    overridden = func.sum(case((Mapping.status == MappingStatus.OVERRIDDEN, 1), else_=0))
+    needs_info = func.sum(case((Mapping.status == MappingStatus.NEEDS_INFO, 1), else_=0))
+    query = select(tier, func.count(), reviewed, unchanged, overridden, needs_info).where(Mapping.source != "analyst")
+    if project_id is not None:
+        query = query.join(Role, Role.id == Mapping.role_id).where(Role.project_id == project_id)
+    found = {row[0]: row[1:] for row in session.execute(query.group_by(tier)).all()}
+    rows = []
+    for name in ("HIGH", "MEDIUM", "LOW"):
+        proposals, done, same, changed, info = (int(value or 0) for value in found.get(name, (0, 0, 0, 0, 0)))
+        rows.append((name, proposals, done, same, changed, info, same / done if done else None))
+    return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
