@@ -4,6 +4,65 @@ from __future__ import annotations
 
 import streamlit as st
 
+from jobforge.db.engine import StoreError
+from jobforge.ui.project import current_project_id, open_project
+from jobforge.ui.status import load_default_release_button, release_summary, show_providers
+from jobforge.ui.store import apply_secrets, session, store_engine, store_label
+from jobforge.ui.user import require_user, sign_out_control
+
 st.set_page_config(page_title="JobForge", page_icon="🧭", layout="wide")
-st.title("JobForge")
-st.write("Map your organisation's job roles to O*NET occupations.")
+apply_secrets()
+
+try:
+    store_engine()
+except StoreError as exc:
+    st.title("JobForge")
+    st.error(f"The store cannot be opened. {exc}")
+    st.caption("Check JOBFORGE_DATABASE_URL (or the data directory) and reload this page.")
+    st.stop()
+
+user = require_user()
+
+PAGES = [
+    st.Page("pages/home.py", title="Projects", icon="🏠", default=True),
+    st.Page("pages/upload.py", title="Upload", icon="📤"),
+    st.Page("pages/review.py", title="Review", icon="🔎"),
+    st.Page("pages/attributes.py", title="Attributes", icon="🧩"),
+    st.Page("pages/export.py", title="Export", icon="📥"),
+    st.Page("pages/admin.py", title="Admin", icon="⚙️"),
+]
+navigation = st.navigation(PAGES)
+
+with st.sidebar:
+    from jobforge.projects import list_projects
+
+    with session() as s:
+        projects = {p.id: p.name for p in list_projects(s)}
+        release = release_summary(s)
+    if projects:
+        ids = list(projects)
+        chosen = current_project_id()
+        picked = st.selectbox(
+            "Project",
+            ids,
+            index=ids.index(chosen) if chosen in projects else None,
+            format_func=lambda pid: projects[pid],
+            placeholder="Choose a project",
+        )
+        if picked != chosen and picked is not None:
+            open_project(picked)
+    else:
+        st.caption("No project yet: create one on the Projects page.")
+    st.divider()
+    st.caption(f"Signed in as **{user}**")
+    sign_out_control()
+    with st.expander("Store and O*NET", expanded=release is None):
+        st.caption(f"Store: `{store_label()}`")
+        if release:
+            st.caption(f"O*NET release {release}")
+        else:
+            st.warning("No O*NET release is loaded: mapping needs one.")
+            load_default_release_button(user, key="sidebar_load_onet")
+        show_providers(compact=True)
+
+navigation.run()

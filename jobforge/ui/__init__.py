@@ -1,0 +1,1 @@
+"""Thin Streamlit helpers shared by the pages (the only package under jobforge/ that imports Streamlit)."""

@@ -1,0 +1,74 @@
+"""Small charts where a picture beats a table: tier mix, review progress, major groups."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+TIER_ORDER = ["HIGH", "MEDIUM", "LOW"]
+TIER_HEX = ["#2e9e5b", "#f0a030", "#d64545"]
+
+
+def tier_mix_chart(tiers: dict[str, int], *, height: int = 150) -> None:
+    frame = pd.DataFrame({"Tier": TIER_ORDER, "Roles": [int(tiers.get(t, 0)) for t in TIER_ORDER]})
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Tier:N", sort=TIER_ORDER, title=None),
+            x=alt.X("Roles:Q", title="Roles"),
+            color=alt.Color("Tier:N", scale=alt.Scale(domain=TIER_ORDER, range=TIER_HEX), legend=None),
+            tooltip=["Tier", "Roles"],
+        )
+        .properties(height=height)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def major_group_chart(codes: pd.Series, *, height: int = 260) -> None:
+    """Roles per O*NET major group (the first two digits of the SOC code)."""
+    groups = codes.dropna().astype(str).str[:2]
+    if groups.empty:
+        return
+    frame = groups.value_counts().rename_axis("Major group").reset_index(name="Roles")
+    frame["Major group"] = frame["Major group"].map(lambda g: f"{g}-0000 {MAJOR_GROUPS.get(g, '')}".strip())
+    chart = (
+        alt.Chart(frame)
+        .mark_bar(color="#4a7fd6")
+        .encode(
+            y=alt.Y("Major group:N", sort="-x", title=None),
+            x=alt.X("Roles:Q"),
+            tooltip=["Major group", "Roles"],
+        )
+        .properties(height=height)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+# SOC 2018 major groups (public, stable): the O*NET code prefix tells the group.
+MAJOR_GROUPS = {
+    "11": "Management",
+    "13": "Business and Financial Operations",
+    "15": "Computer and Mathematical",
+    "17": "Architecture and Engineering",
+    "19": "Life, Physical, and Social Science",
+    "21": "Community and Social Service",
+    "23": "Legal",
+    "25": "Educational Instruction and Library",
+    "27": "Arts, Design, Entertainment, Sports, and Media",
+    "29": "Healthcare Practitioners and Technical",
+    "31": "Healthcare Support",
+    "33": "Protective Service",
+    "35": "Food Preparation and Serving Related",
+    "37": "Building and Grounds Cleaning and Maintenance",
+    "39": "Personal Care and Service",
+    "41": "Sales and Related",
+    "43": "Office and Administrative Support",
+    "45": "Farming, Fishing, and Forestry",
+    "47": "Construction and Extraction",
+    "49": "Installation, Maintenance, and Repair",
+    "51": "Production",
+    "53": "Transportation and Material Moving",
+    "55": "Military Specific",
+}

@@ -1,0 +1,80 @@
+"""The review grid: streamlit-aggrid behind one small function.
+
+Spreadsheet text is shown by AG Grid's default text renderer (textContent, never innerHTML); the only
+JavaScript here is ours (tier colours looked up by value, scrolling the selected row into view), so
+``allow_unsafe_jscode`` never runs anything that came from data.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
+
+ID_COLUMN = "role_id"
+
+_TIER_STYLE = JsCode(
+    """
+function(params) {
+  const colours = {HIGH: ['#d3f4dc', '#11632b'], MEDIUM: ['#ffeccc', '#8a4b00'], LOW: ['#ffdcdc', '#9b1c1c']};
+  const c = colours[params.value];
+  return c ? {backgroundColor: c[0], color: c[1], fontWeight: '600', textAlign: 'center'} : null;
+}
+"""
+)
+_SHOW_SELECTED = JsCode(
+    """
+function(event) {
+  const nodes = event.api.getSelectedNodes();
+  if (nodes.length) { event.api.ensureNodeVisible(nodes[0], 'middle'); }
+}
+"""
+)
+
+
+def role_grid(
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    selected_id: int | None = None,
+    height: int = 420,
+    column_widths: dict[str, int] | None = None,
+) -> int | None:
+    """Show ``frame`` (with an ``role_id`` column, hidden) and return the role id the user selected.
+
+    Returns the id of the row selected in the grid, or None when nothing is selected there. The
+    grid is keyed by the selection so that moving the selection from Python (e.g. "next unreviewed
+    row") re-creates it with that row selected and scrolled into view.
+    """
+    data = frame.reset_index(drop=True)
+    builder = GridOptionsBuilder.from_dataframe(data)
+    builder.configure_default_column(resizable=True, sortable=True, filter=True, wrapText=False)
+    builder.configure_column(ID_COLUMN, hide=True)
+    if "Tier" in data.columns:
+        builder.configure_column("Tier", cellStyle=_TIER_STYLE, width=95)
+    for name, width in (column_widths or {}).items():
+        if name in data.columns:
+            builder.configure_column(name, width=width)
+    preselect: list[str] = []
+    if selected_id is not None:
+        hits = data.index[data[ID_COLUMN] == selected_id].tolist()
+        preselect = [str(hits[0])] if hits else []
+    builder.configure_selection("single", pre_selected_rows=preselect or None)
+    options = builder.build()
+    options["onFirstDataRendered"] = _SHOW_SELECTED
+    options["rowHeight"] = 34
+    response = AgGrid(
+        data,
+        gridOptions=options,
+        height=height,
+        key=f"{key}-{selected_id}",
+        update_on=["selectionChanged"],
+        allow_unsafe_jscode=True,  # our own cellStyle / scroll functions only (see module docstring)
+        theme="streamlit",
+        show_toolbar=False,
+        show_search=False,
+        show_download_button=False,
+    )
+    selected = response.selected_rows if response is not None else None
+    if selected is None or len(selected) == 0:
+        return None
+    return int(selected.iloc[0][ID_COLUMN])

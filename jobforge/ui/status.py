@@ -1,0 +1,75 @@
+"""Store, O*NET release and provider status shown in the sidebar and on Home/Admin."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from jobforge.config import get_settings
+from jobforge.onet.repository import active_release
+from jobforge.ui.store import store_engine
+
+
+def release_summary(session: Session) -> str | None:
+    release = active_release(session)
+    if release is None:
+        return None
+    occupations = (release.counts or {}).get("occupations") or (release.counts or {}).get("onet_occupation")
+    suffix = f" · {occupations:,} occupations" if isinstance(occupations, int) else ""
+    return f"{release.version.replace('_', '.')}{suffix}"
+
+
+def load_default_release(user: str) -> str:
+    """Load the configured O*NET release (local zip, else download). Returns a message for the user."""
+    settings = get_settings()
+    try:
+        from jobforge.onet.sync import OnetSyncService
+    except ModuleNotFoundError:
+        OnetSyncService = None
+    if OnetSyncService is not None:
+        result = OnetSyncService(store_engine()).sync(settings.onet_version)
+    else:
+        from jobforge.onet.loader import load_release
+
+        source = settings.resolved_onet_source()
+        if not source:
+            raise RuntimeError("No local O*NET release is configured (JOBFORGE_ONET_SOURCE).")
+        result = load_release(store_engine(), source)
+    return f"O*NET {result.version.replace('_', '.')} loaded: {result.occupation_count:,} occupations."
+
+
+def load_default_release_button(user: str, *, key: str) -> None:
+    version = get_settings().onet_version.replace("_", ".")
+    if st.button(f"Load O*NET {version}", key=key, type="primary", help="Takes about half a minute."):
+        with st.spinner(f"Loading O*NET {version}…"):
+            try:
+                message = load_default_release(user)
+            except Exception as exc:  # shown to the user; the loader logs it and keeps the old release
+                st.error(f"Loading O*NET failed: {exc}")
+                return
+        st.toast(message, icon="✅")
+        st.rerun()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def provider_status() -> dict[str, tuple[bool, str]]:
+    """Provider -> (available, reason); configuration only, no network call."""
+    try:
+        from jobforge.llm.factory import available_providers
+    except ModuleNotFoundError:
+        return {}
+    return {name: (a.available, a.reason) for name, a in available_providers(get_settings()).items()}
+
+
+def show_providers(*, compact: bool = False) -> None:
+    status = provider_status()
+    if not status:
+        st.caption("LLM providers: not configured — mapping runs offline.")
+        return
+    parts = [f"{'🟢' if ok else '⚪'} {name}" for name, (ok, _) in status.items()]
+    if compact:
+        st.caption("Providers: " + " · ".join(parts) + " · offline always available")
+        return
+    for name, (ok, reason) in status.items():
+        st.write(f"{'🟢' if ok else '⚪'} **{name}** — {reason}")
+    st.write("🟢 **offline** — built-in selector, no key needed")

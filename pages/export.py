@@ -1,0 +1,72 @@
+"""Export: the project's roles (or every original row with its role's mapping) as CSV or XLSX."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import streamlit as st
+
+from jobforge.export.writers import export_roles
+from jobforge.projects import list_projects, project_stats
+from jobforge.ui.project import require_project
+from jobforge.ui.store import session
+
+READY = "export_ready"
+MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+with session() as s:
+    projects = {p.id: p.name for p in list_projects(s)}
+project_id = require_project(projects)
+with session() as s:
+    stats = project_stats(s, project_id)
+
+st.title("Export")
+st.caption(
+    "Codes stay text (Excel will not turn 11-1011 into a date) and cells starting with = + - @ are neutralised, "
+    "so the file is safe to open in a spreadsheet."
+)
+if stats.roles == 0:
+    st.info("Nothing to export yet: upload a spreadsheet and map its roles first.")
+    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon="📤")
+    st.stop()
+
+left, right = st.columns(2)
+rows = left.radio(
+    "Rows",
+    ["roles", "original"],
+    format_func=lambda r: (
+        f"One row per unique role ({stats.roles:,})" if r == "roles" else f"Every original row ({stats.rows:,})"
+    ),
+    key="export_rows",
+)
+fmt = right.radio("Format", ["csv", "xlsx"], format_func=str.upper, horizontal=True, key="export_fmt")
+st.caption(
+    f"{stats.confirmed:,} of {stats.roles:,} roles are confirmed; unconfirmed proposals are exported with their status."
+)
+
+choice = (project_id, rows, fmt)
+if st.button("Prepare the file", type="primary", key="export_prepare"):
+    with st.spinner("Writing the file…"), session() as s:
+        content = export_roles(s, project_id, fmt=fmt, rows=rows)
+    st.session_state[READY] = (choice, content)
+
+ready = st.session_state.get(READY)
+if ready and ready[0] == choice:
+    content = ready[1]
+    safe_name = re.sub(r"[^\w.-]+", "_", projects[project_id]).strip("_") or "project"
+    st.download_button(
+        f"Download {fmt.upper()} ({len(content) / 1024:,.0f} KB)",
+        content,
+        file_name=f"{safe_name}_{rows}.{fmt}",
+        mime=MIME[fmt],
+        key="export_download",
+        icon="📥",
+    )
+    st.caption("Preview of the first rows:")
+    if fmt == "csv":
+        preview = pd.read_csv(io.BytesIO(content), dtype=str, nrows=20, keep_default_na=False)
+    else:
+        preview = pd.read_excel(io.BytesIO(content), dtype=str, nrows=20, keep_default_na=False)
+    st.dataframe(preview, hide_index=True, width="stretch")

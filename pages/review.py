@@ -1,0 +1,345 @@
+"""Review: the uncertain roles first, everything needed to decide on one screen, bulk for the easy ones."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from jobforge.config import get_settings
+from jobforge.db.models import MappingStatus, Role
+from jobforge.onet.repository import OnetRepository
+from jobforge.projects import list_projects, project_stats
+from jobforge.review import actions
+from jobforge.review.queries import review_rows
+from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
+from jobforge.ui.charts import major_group_chart, tier_mix_chart
+from jobforge.ui.grid import role_grid
+from jobforge.ui.project import require_project
+from jobforge.ui.store import session
+from jobforge.ui.text import md
+from jobforge.ui.user import current_user
+
+SELECTED = "review_selected"
+LAST_GRID_PICK = "review_grid_pick"
+ORDER = "review_order"
+FLASH = "review_flash"
+LAST_BULK = "review_last_bulk"
+TIERS = ["LOW", "MEDIUM", "HIGH"]
+REVIEWED = set(MappingStatus.ANALYST_OWNED)
+
+user = current_user() or "unknown"
+with session() as s:
+    projects = {p.id: p.name for p in list_projects(s)}
+project_id = require_project(projects)
+
+
+# ------------------------------------------------------------------ actions (run as callbacks, before the redraw)
+def _flash(message: str, icon: str = "✅") -> None:
+    st.session_state[FLASH] = (message, icon)
+
+
+def _select_next_unreviewed(after_id: int) -> None:
+    """Move the selection to the next proposed row after ``after_id`` in the grid's order (wrapping)."""
+    order: list[tuple[int, str]] = st.session_state.get(ORDER, [])
+    ids = [rid for rid, _ in order]
+    start = ids.index(after_id) + 1 if after_id in ids else 0
+    for rid, status in order[start:] + order[:start]:
+        if rid != after_id and status not in REVIEWED and status != MappingStatus.NEEDS_INFO:
+            st.session_state[SELECTED] = rid
+            return
+    st.session_state[SELECTED] = None
+
+
+def _run_action(role_id: int, label: str, call, *, advance: bool = True) -> None:
+    try:
+        with session() as s:
+            call(s)
+    except Exception as exc:  # shown to the analyst; nothing was committed
+        _flash(f"{label} failed: {exc}", "⚠️")
+        return
+    _flash(label)
+    if advance:
+        _select_next_unreviewed(role_id)
+
+
+def do_confirm(role_id: int, title: str) -> None:
+    _run_action(role_id, f"Confirmed “{title}”", lambda s: actions.confirm(s, role_id, user))
+
+
+def do_choose(role_id: int, code: str, title: str) -> None:
+    _run_action(role_id, f"“{title}” → {code}", lambda s: actions.choose_code(s, role_id, code, user))
+
+
+def do_needs_info(role_id: int, title: str, note_key: str) -> None:
+    note = (st.session_state.get(note_key) or "").strip() or None
+    _run_action(
+        role_id, f"“{title}” marked as needing information", lambda s: actions.mark_needs_info(s, role_id, user, note)
+    )
+
+
+def do_note(role_id: int, note_key: str) -> None:
+    note = (st.session_state.get(note_key) or "").strip()
+    if not note:
+        _flash("Write a note first.", "✏️")
+        return
+    _run_action(role_id, "Note saved", lambda s: actions.add_note(s, role_id, user, note), advance=False)
+    st.session_state[note_key] = ""
+
+
+def do_bulk_confirm(ids: list[int]) -> None:
+    try:
+        with session() as s:
+            bulk = actions.bulk_confirm(s, project_id, ids, user)
+            st.session_state[LAST_BULK] = (bulk.id, bulk.count)
+    except Exception as exc:
+        _flash(f"Bulk confirm failed: {exc}", "⚠️")
+        return
+    _flash(f"Confirmed {bulk.count:,} HIGH roles. You can undo this.")
+
+
+def do_undo_bulk() -> None:
+    bulk = st.session_state.pop(LAST_BULK, None)
+    if not bulk:
+        return
+    try:
+        with session() as s:
+            undone = actions.undo_bulk(s, bulk[0], user)
+    except Exception as exc:
+        _flash(f"Undo failed: {exc}", "⚠️")
+        return
+    kept = f" ({undone.skipped:,} changed since then were left as they are)" if undone.skipped else ""
+    _flash(f"Undone: {undone.restored:,} roles are back to proposed{kept}.", "↩️")
+
+
+# ------------------------------------------------------------------ page
+st.title("Review")
+if FLASH in st.session_state:
+    message, icon = st.session_state.pop(FLASH)
+    st.toast(message, icon=icon)
+
+with session() as s:
+    stats = project_stats(s, project_id)
+if stats.roles == 0:
+    st.info("No roles yet: upload a spreadsheet first.")
+    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon="📤")
+    st.stop()
+if stats.mapped == 0:
+    st.info("The roles have no proposals yet: start a mapping run on the Upload page.")
+    st.page_link("pages/upload.py", label="Map roles", icon="📤")
+    st.stop()
+
+reviewed = stats.confirmed
+st.progress(
+    reviewed / stats.roles,
+    text=f"{projects[project_id]} · {reviewed:,} of {stats.roles:,} roles confirmed ({reviewed / stats.roles:.0%})",
+)
+
+with session() as s:
+    everything = review_rows(s, project_id)
+families = sorted({str(f) for f in everything["job_family"].dropna() if str(f).strip()})
+
+f_tier, f_status, f_family, f_text = st.columns([2, 2, 2, 3])
+tiers = f_tier.multiselect("Tier", TIERS, default=TIERS, key="flt_tier")
+statuses = f_status.multiselect(
+    "Status", list(MappingStatus.ALL), default=list(MappingStatus.ALL), format_func=STATUS_LABELS.get, key="flt_status"
+)
+family = f_family.selectbox("Job family", ["All", *families], key="flt_family")
+text = f_text.text_input("Search titles", placeholder="title, code or O*NET title", key="flt_text")
+
+with session() as s:
+    rows = review_rows(
+        s,
+        project_id,
+        tiers=tiers or None,
+        statuses=statuses or None,
+        family=None if family == "All" else family,
+        text=text.strip() or None,
+    )
+
+limit = get_settings().review_page_size
+shown = rows.head(limit)
+st.session_state[ORDER] = list(zip(shown["role_id"].astype(int), shown["status"], strict=True))
+visible_high = [
+    int(r.role_id) for r in shown.itertuples() if r.tier == "HIGH" and r.status == MappingStatus.PROPOSED
+]
+
+bar = st.columns([3, 2, 2], vertical_alignment="center")
+bar[0].caption(
+    f"{len(rows):,} of {stats.roles:,} roles match the filters"
+    + (f" · showing the first {limit:,}: narrow the filters to see the rest" if len(rows) > limit else "")
+    + " · LOW first"
+)
+bar[1].button(
+    f"Confirm all visible HIGH ({len(visible_high):,})",
+    disabled=not visible_high,
+    on_click=do_bulk_confirm,
+    args=(visible_high,),
+    key="bulk_confirm",
+    help="Confirms every HIGH proposal currently shown that nobody has reviewed yet. You can undo it.",
+)
+if LAST_BULK in st.session_state:
+    bar[2].button(
+        f"Undo last bulk confirm ({st.session_state[LAST_BULK][1]:,})", on_click=do_undo_bulk, key="undo_bulk"
+    )
+
+if shown.empty:
+    st.info("No role matches these filters. Clear the search or add tiers and statuses back.")
+    st.stop()
+
+# The selection: keep it when still visible, else the first unreviewed row.
+visible_ids = set(shown["role_id"].astype(int))
+selected = st.session_state.get(SELECTED)
+if selected not in visible_ids:
+    pending = shown[~shown["status"].isin(REVIEWED)]
+    selected = int((pending if not pending.empty else shown).iloc[0]["role_id"])
+    st.session_state[SELECTED] = selected
+
+grid_frame = pd.DataFrame(
+    {
+        "role_id": shown["role_id"].astype(int),
+        "Title": shown["title"],
+        "Rows": shown["row_count"].astype(int),
+        "Code": shown["onet_code"].fillna(""),
+        "O*NET title": shown["onet_title"].fillna(""),
+        "Tier": shown["tier"].fillna(""),
+        "Score": shown["score"].round(2),
+        "Status": shown["status"].map(lambda v: STATUS_LABELS.get(v, v)),
+        "Rationale": shown["rationale"].fillna(""),
+    }
+)
+grid_col, detail_col = st.columns([3, 2], gap="medium")
+with grid_col:
+    picked = role_grid(
+        grid_frame,
+        key=f"review_grid_{project_id}",
+        selected_id=selected,
+        height=560,
+        column_widths={"Title": 220, "Rows": 70, "Code": 105, "O*NET title": 220, "Score": 75, "Status": 120},
+    )
+    if picked is not None and picked != st.session_state.get(LAST_GRID_PICK):
+        st.session_state[LAST_GRID_PICK] = picked
+        if picked != selected:
+            st.session_state[SELECTED] = picked
+            st.rerun()
+    with st.expander("Overview: tier mix and major groups"):
+        c1, c2 = st.columns(2)
+        with c1:
+            st.caption("Tier mix (all roles)")
+            tier_mix_chart(stats.tiers)
+        with c2:
+            st.caption("Roles per O*NET major group")
+            major_group_chart(everything["onet_code"])
+
+
+def _panel(role_id: int) -> None:
+    with session() as s:
+        role = s.get(Role, role_id)
+        if role is None:
+            st.warning("This role no longer exists.")
+            return
+        mapping = role.mapping
+        repo = OnetRepository(s, mapping.release_id if mapping and mapping.release_id else None)
+        candidates = list(mapping.candidates or []) if mapping else []
+        tasks = {c["code"]: repo.tasks(c["code"], 3) for c in candidates[:6] if c.get("code")}
+        if mapping and mapping.onet_code and mapping.onet_code not in tasks:
+            tasks[mapping.onet_code] = repo.tasks(mapping.onet_code, 3)
+
+    st.subheader(role.title, anchor=False)
+    context = {
+        "Rows": f"{role.row_count:,}",
+        "Job family": role.job_family,
+        "Function": role.job_function,
+        "Department": role.department,
+        "Level": role.level,
+        "Headcount": f"{role.headcount:,.0f}" if role.headcount else None,
+        "Unit group": role.unit_group,
+    }
+    st.caption(" · ".join(f"{k}: {md(v)}" for k, v in context.items() if v))
+    if role.description:
+        with st.expander("Description from the spreadsheet"):
+            st.text(role.description)
+
+    if mapping is None:
+        st.info("No proposal yet for this role.")
+        return
+    with st.container(border=True):
+        head = st.columns([4, 1, 2], vertical_alignment="center")
+        head[0].markdown(f"**{md(mapping.onet_code or 'no code')}** {md(mapping.onet_title or '')}")
+        with head[1]:
+            tier_badge(mapping.tier)
+        with head[2]:
+            status_badge(mapping.status)
+        st.caption(f"Why: {md(mapping.rationale)}" if mapping.rationale else "No rationale recorded.")
+        meta = [f"score {mapping.score:.2f}", f"source {mapping.source}"]
+        if mapping.confirmed_by:
+            when = mapping.confirmed_at.strftime("%Y-%m-%d %H:%M") if mapping.confirmed_at else ""
+            meta.append(f"reviewed by {md(mapping.confirmed_by)} {when}")
+        st.caption(" · ".join(meta))
+        for task in tasks.get(mapping.onet_code or "", []):
+            st.caption(f"• {md(task)}")
+        if mapping.note:
+            st.caption(f"Note: {md(mapping.note)}")
+        a1, a2 = st.columns(2)
+        a1.button(
+            "✓ Confirm",
+            type="primary",
+            key=f"confirm_{role_id}",
+            on_click=do_confirm,
+            args=(role_id, role.title),
+            disabled=not mapping.onet_code,
+            width="stretch",
+        )
+        note_key = f"note_{role_id}"
+        a2.button(
+            "Needs info",
+            key=f"needs_{role_id}",
+            on_click=do_needs_info,
+            args=(role_id, role.title, note_key),
+            width="stretch",
+            help="Park this role; the note (below) says what is missing.",
+        )
+
+    others = [c for c in candidates if c.get("code") and c.get("code") != mapping.onet_code][:5]
+    if others:
+        st.markdown("**Other candidates**")
+    for cand in others:
+        label = f"{cand['code']} · {cand.get('title', '')}"
+        with st.expander(label):
+            matched = cand.get("matched_text")
+            if matched:
+                st.caption(f"Matched on {md(cand.get('matched_on', 'title'))}: “{md(matched)}”")
+            if cand.get("description"):
+                st.write(cand["description"])
+            for task in tasks.get(cand["code"], []):
+                st.caption(f"• {md(task)}")
+            st.button(
+                f"Choose {cand['code']}",
+                key=f"choose_{role_id}_{cand['code']}",
+                on_click=do_choose,
+                args=(role_id, cand["code"], role.title),
+            )
+
+    with st.expander("Search any occupation"):
+        query = st.text_input("Title or code", key=f"search_{role_id}", placeholder="e.g. nurse or 29-1141")
+        if query.strip():
+            with session() as s:
+                found = [(o.code, o.title) for o in OnetRepository(s).search(query, limit=15)]
+            if not found:
+                st.caption("No occupation matches. Try a shorter word or the first digits of the code.")
+            else:
+                choice = st.selectbox(
+                    "Occupation", found, format_func=lambda o: f"{o[0]} · {o[1]}", key=f"search_pick_{role_id}"
+                )
+                st.button(
+                    f"Use {choice[0]}",
+                    key=f"search_use_{role_id}",
+                    on_click=do_choose,
+                    args=(role_id, choice[0], role.title),
+                )
+
+    st.text_area("Note", key=note_key, placeholder="What is missing, or why you decided", height=80)
+    st.button("Save note", key=f"save_note_{role_id}", on_click=do_note, args=(role_id, note_key))
+
+
+with detail_col:
+    _panel(int(st.session_state[SELECTED]))
