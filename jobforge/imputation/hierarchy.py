@@ -1,0 +1,147 @@
+"""Inheritance within the organisation's own job architecture.
+
+An empty cell takes the value its siblings agree on: roles in the same group (job family first,
+then job function, or the configured grouping columns) whose value for that attribute came from the
+uploaded file or an analyst. Only those values count as evidence, so inherited, O*NET and LLM
+values never feed further inheritance. A group agrees when the most common value (compared
+case/space-insensitively) is held by at least ``min_agreeing`` siblings and by at least
+``threshold`` of the siblings that have a value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobforge.db.models import Role, RoleAttribute, SourceType
+from jobforge.imputation.attributes import is_empty_value
+
+DEFAULT_GROUP_COLUMNS = ("job_family", "job_function")
+EVIDENCE_SOURCES = (SourceType.SOURCE, SourceType.ANALYST)
+_ROLE_COLUMNS = {"job_family", "job_function", "department", "level", "unit_group"}
+
+
+def value_key(value: str) -> str:
+    """Values that differ only in case, spacing or trailing punctuation agree."""
+    return re.sub(r"\s+", " ", value).strip().strip(".").casefold()
+
+
+def group_value(role: Role, column: str) -> str | None:
+    """The role's value of a grouping column: a Role column or a key of ``role.context``."""
+    raw = getattr(role, column) if column in _ROLE_COLUMNS else (role.context or {}).get(column)
+    if raw is None or is_empty_value(str(raw)):
+        return None
+    return str(raw).strip()
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """A value a group agrees on, with the evidence behind it."""
+
+    value: str
+    donor: str  # e.g. "job_family=Nursing"
+    agreement: float  # share of siblings with a value that hold this value
+    agreeing: int
+    siblings_with_value: int
+    column: str
+    group: str
+
+    def details(self) -> dict[str, object]:
+        return {
+            "group_column": self.column,
+            "group": self.group,
+            "agreement": round(self.agreement, 4),
+            "agreeing": self.agreeing,
+            "siblings_with_value": self.siblings_with_value,
+        }
+
+    def rationale(self) -> str:
+        return (
+            f"{self.agreeing} of {self.siblings_with_value} roles with {self.column} = {self.group} "
+            f"have this value ({self.agreement:.0%})."
+        )
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Why a group did not agree (kept so an empty cell can say why)."""
+
+    column: str
+    group: str
+    top_share: float
+    siblings_with_value: int
+
+
+class HierarchyInheritance:
+    """Group consensus of a project's SOURCE/ANALYST values, computed once per run."""
+
+    def __init__(
+        self,
+        session: Session,
+        project_id: int,
+        group_columns: Sequence[str] = DEFAULT_GROUP_COLUMNS,
+        threshold: float = 0.6,
+        min_agreeing: int = 2,
+    ) -> None:
+        self.group_columns = tuple(group_columns)
+        self.threshold = threshold
+        self.min_agreeing = max(1, min_agreeing)
+        # (column, group, attribute) -> role id -> (value key, original value)
+        self._evidence: dict[tuple[str, str, str], dict[int, tuple[str, str]]] = defaultdict(dict)
+        rows = session.execute(
+            select(Role, RoleAttribute)
+            .join(RoleAttribute, RoleAttribute.role_id == Role.id)
+            .where(Role.project_id == project_id, RoleAttribute.source_type.in_(EVIDENCE_SOURCES))
+        )
+        for role, attribute in rows:
+            if is_empty_value(attribute.value):
+                continue
+            value = str(attribute.value).strip()
+            for column in self.group_columns:
+                group = group_value(role, column)
+                if group is not None:
+                    self._evidence[(column, group.casefold(), attribute.name)][role.id] = (value_key(value), value)
+
+    def inherit(self, role: Role, name: str) -> Inherited | None:
+        """The value the role's nearest agreeing group holds for ``name``, or None."""
+        found, _ = self.explain(role, name)
+        return found
+
+    def explain(self, role: Role, name: str) -> tuple[Inherited | None, list[Disagreement]]:
+        disagreements: list[Disagreement] = []
+        for column in self.group_columns:
+            group = group_value(role, column)
+            if group is None:
+                continue
+            siblings = {
+                role_id: held
+                for role_id, held in self._evidence.get((column, group.casefold(), name), {}).items()
+                if role_id != role.id
+            }
+            if not siblings:
+                continue
+            counts = Counter(key for key, _ in siblings.values())
+            top_key, top_count = counts.most_common(1)[0]
+            share = top_count / len(siblings)
+            if top_count >= self.min_agreeing and share >= self.threshold:
+                spellings = Counter(value for key, value in siblings.values() if key == top_key)
+                value = sorted(spellings.items(), key=lambda item: (-item[1], item[0]))[0][0]
+                return (
+                    Inherited(
+                        value=value,
+                        donor=f"{column}={group}",
+                        agreement=share,
+                        agreeing=top_count,
+                        siblings_with_value=len(siblings),
+                        column=column,
+                        group=group,
+                    ),
+                    disagreements,
+                )
+            disagreements.append(Disagreement(column, group, share, len(siblings)))
+        return None, disagreements
