@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-
-SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 class StoreError(RuntimeError):
@@ -28,27 +27,36 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    """Foreign keys on, WAL (readers never block the writer), and a bounded wait for a busy writer."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, busy_timeout: float | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; ``busy_timeout`` (seconds, SQLite only) defaults to the setting."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"Cannot create the folder of the store {describe_url(url)}: {exc}") from exc
+        if busy_timeout is None:
+            from jobforge.config import get_settings
 
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
+            busy_timeout = get_settings().sqlite_busy_timeout
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout * 1000)))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 10})
@@ -60,12 +68,24 @@ def describe_url(url: str) -> str:
     return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
+def store_error_message(engine: Engine, exc: OperationalError) -> str:
+    """One line saying what is wrong with the store, naming it without its password."""
+    where = describe_url(engine.url.render_as_string(hide_password=False))
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if "locked" in reason or "busy" in reason:
+        return (
+            f"The store {where} is locked by another connection that is writing "
+            f"(gave up after waiting; try again when it has finished): {reason}"
+        )
+    return f"Cannot reach the store at {where}: {reason}"
+
+
 def check_connection(engine: Engine) -> None:
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except OperationalError as exc:
-        raise StoreError(f"Cannot reach the store at {describe_url(str(engine.url))}: {exc.orig}") from exc
+        raise StoreError(store_error_message(engine, exc)) from exc
 
 
 @lru_cache(maxsize=8)
@@ -77,7 +97,10 @@ def get_engine(url: str | None = None) -> Engine:
     url = url or get_settings().resolved_database_url()
     engine = make_engine(url)
     check_connection(engine)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        raise StoreError(store_error_message(engine, exc)) from exc
     return engine
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from jobforge.db.engine import StoreError, session_factory
+from jobforge.db.engine import StoreError, session_factory, store_error_message
 from jobforge.db.models import (
     OnetAlternateTitle,
     OnetEducationCategory,
@@ -210,6 +210,19 @@ def _log(engine: Engine, log_id: int | None, **values: Any) -> int:
         return log_id
 
 
+def start_sync_log(engine: Engine, version: str, source: str) -> int:
+    try:
+        return _log(engine, None, version=version, source=source, status="running")
+    except OperationalError as exc:
+        raise StoreError(f"Cannot load O*NET: {store_error_message(engine, exc)}") from exc
+
+
+def fail_sync_log(engine: Engine, log_id: int, message: str, **values: Any) -> None:
+    # Best effort: when the store itself is the problem (locked, gone) the log cannot be written either.
+    with contextlib.suppress(OperationalError):
+        _log(engine, log_id, status="failed", error=message, finished_at=utcnow(), **values)
+
+
 def load_release(
     engine: Engine,
     path: str | Path,
@@ -217,34 +230,43 @@ def load_release(
     activate: bool = True,
     progress: Progress | None = None,
     source_label: str | None = None,
+    log_id: int | None = None,
 ) -> SyncResult:
     """Load the release at ``path`` (zip or folder) into the store in one transaction.
 
     Loading a version that is already present replaces it. On any failure nothing changes
-    except a ``failed`` entry in the sync log, and an :class:`OnetLoadError` is raised.
+    except a ``failed`` entry in the sync log, and an :class:`OnetLoadError` is raised
+    (:class:`StoreError` when the store itself refused: locked, unreachable). ``log_id``
+    continues a sync-log entry the caller opened (a sync logs its download in the same entry).
     """
     started = time.perf_counter()
     say = progress or (lambda _message: None)
-    label = source_label or str(path)
+    label = source_label or str(Path(path).resolve())
     version_guess = version or "unknown"
-    log_id = _log(engine, None, version=version_guess, source=label, status="running")
+    if log_id is None:
+        log_id = start_sync_log(engine, version_guess, label)
     try:
         with ReleaseSource(path) as source:
             version = version or source.version_hint() or "unknown"
+            say(f"Reading O*NET {version} from {label}")
             tables = list(source.tables())  # read and check everything before touching the store
             with session_factory(engine)() as session, session.begin():
                 counts = _write_release(session, tables, version, label, activate, say)
                 release_id = session.scalar(select(OnetRelease.id).where(OnetRelease.version == version))
     except (ReleaseError, OSError) as exc:
-        _log(engine, log_id, version=version or version_guess, status="failed", error=str(exc), finished_at=utcnow())
+        fail_sync_log(engine, log_id, str(exc), version=version or version_guess)
         raise OnetLoadError(f"Loading O*NET from {label} failed: {exc}") from exc
+    except IntegrityError as exc:
+        reason = str(exc.orig).strip().splitlines()[0]
+        message = f"the release has duplicate or inconsistent rows ({reason})"
+        fail_sync_log(engine, log_id, message, version=version or version_guess)
+        raise OnetLoadError(f"Loading O*NET from {label} failed: {message}") from exc
     except OperationalError as exc:
-        message = f"the store refused the load ({exc.orig})"
-        with contextlib.suppress(OperationalError):
-            _log(engine, log_id, status="failed", error=message, finished_at=utcnow())
+        message = store_error_message(engine, exc)
+        fail_sync_log(engine, log_id, message)
         raise StoreError(f"Loading O*NET from {label} failed: {message}") from exc
     except Exception as exc:
-        _log(engine, log_id, status="failed", error=repr(exc), finished_at=utcnow())
+        fail_sync_log(engine, log_id, repr(exc))
         raise
     seconds = time.perf_counter() - started
     _log(engine, log_id, version=version, status="success", counts=counts, finished_at=utcnow())

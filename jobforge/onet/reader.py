@@ -7,6 +7,7 @@ Columns are found by header name, so both layouts read the same way.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -16,6 +17,7 @@ from pathlib import Path
 
 CODE_PATTERN = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
 CODE_COLUMN = "O*NET-SOC Code"
+README_FILE = "Read Me.txt"
 
 # file name -> columns that must be present (beyond the optional Title column)
 REQUIRED_FILES: dict[str, tuple[str, ...]] = {
@@ -106,7 +108,14 @@ class ReleaseSource:
         match = re.search(r"db_(\d+_\d+)", self.path.name) or re.search(
             r"db_(\d+_\d+)", next(iter(self._names.values()), "")
         )
-        return match.group(1) if match else None
+        if match:
+            return match.group(1)
+        if self.has(README_FILE):  # "O*NET 30.1 Database, December 2025 Release"
+            with contextlib.suppress(ReleaseError):
+                stated = re.search(r"O\*NET (\d+)\.(\d+) Database", self._read_text(README_FILE))
+                if stated:
+                    return f"{stated.group(1)}_{stated.group(2)}"
+        return None
 
     def _read_text(self, name: str) -> str:
         location = self._names[name]
