@@ -192,6 +192,12 @@ def _title_by_content(df: pd.DataFrame, columns: list[str]) -> str | None:
     return best
 
 
+def is_known_header(header: str) -> bool:
+    """The header names a title, context or attribute column JobForge recognises."""
+    name = normalise_header(header)
+    return _title_rank(name) is not None or _context_field(name) is not None or _is_attribute(name)
+
+
 def detect_columns(df: pd.DataFrame) -> ColumnGuess:
     """Suggested title, context and attribute columns for ``df``."""
     columns = [str(column) for column in df.columns]

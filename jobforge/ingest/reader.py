@@ -254,6 +254,23 @@ def _looks_like_value(header: str) -> bool:
     return bool(_VALUE_LIKE.fullmatch(header))
 
 
+def _missing_header(header: list[str], body: list[list[str]]) -> bool:
+    """The first row looks like data: only numbers, numbers without any known column name, or
+    names that recur as values of their own columns (a job title repeated below it)."""
+    from jobforge.ingest.columns import is_known_header
+
+    named = [(index, name) for index, name in enumerate(header) if name]
+    if not named or all(_looks_like_value(name) for _, name in named):
+        return True
+    if any(is_known_header(name) for _, name in named):
+        return False
+    if any(_looks_like_value(name) for _, name in named):
+        return True
+    sample = body[:1000]
+    recurring = sum(any(row[index].strip() == name for row in sample) for index, name in named)
+    return recurring * 2 >= len(named) and recurring > 0
+
+
 def _frame_from_rows(rows: list[list[str]], where: str, warnings: list[str]) -> pd.DataFrame:
     rows = [row for row in rows if any(str(cell).strip() for cell in row)]
     if not rows:
@@ -262,8 +279,7 @@ def _frame_from_rows(rows: list[list[str]], where: str, warnings: list[str]) -> 
     header = [str(cell).strip() for cell in rows[0]] + [""] * (width - len(rows[0]))
     body = [list(row) + [""] * (width - len(row)) for row in rows[1:]]
 
-    named = [name for name in header if name]
-    if not named or all(_looks_like_value(name) for name in named):
+    if _missing_header(header, body):
         raise IngestError(
             f"{where} has no header row: the first row should name the columns (for example 'Job Title')."
         )

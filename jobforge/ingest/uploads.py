@@ -23,6 +23,7 @@ from jobforge.review import audit
 # Role columns filled from context fields (headcount is numeric and summed instead).
 ROLE_TEXT_FIELDS = ("job_family", "job_function", "department", "level", "description", "unit_group")
 INSERT_CHUNK = 2000
+TITLE_KEY_LENGTH = 500  # Role.title_key is String(500)
 
 
 @dataclass
@@ -57,8 +58,9 @@ def normalise_context_columns(context_columns: Mapping[str, str] | Iterable[str]
 
 
 def _role_key(title: str) -> str:
-    # A title made only of symbols or emoji may normalise to nothing; it is still a role.
-    return title_key(title) or " ".join(title.casefold().split())
+    # A title made only of symbols or emoji may normalise to nothing; it is still a role. Keys
+    # are cut to the column's width (very long "titles" are usually pasted descriptions).
+    return (title_key(title) or " ".join(title.casefold().split()))[:TITLE_KEY_LENGTH]
 
 
 def _check_columns(df: pd.DataFrame, title_column: str, context: dict[str, str], attributes: list[str]) -> None:
@@ -228,7 +230,7 @@ def _store(
 ) -> tuple[Upload, UploadSummary]:
     upload = Upload(
         project_id=project_id,
-        filename=filename,
+        filename=filename[:500],
         sheet=sheet,
         content=data,
         row_count=built.rows,
