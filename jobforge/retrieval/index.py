@@ -34,8 +34,10 @@ from jobforge.onet.repository import require_active_release
 from jobforge.retrieval.candidates import Candidate
 from jobforge.retrieval.normalize import SearchForm, search_form
 
-# Bump when the index layout or scoring inputs change, so stale disk caches are rebuilt.
-INDEX_FORMAT = 1
+# Disk caches are keyed by the code that built them, so a changed rule never serves a stale index.
+INDEX_FORMAT = hashlib.sha256(
+    b"".join((Path(__file__).parent / name).read_bytes() for name in ("index.py", "normalize.py"))
+).hexdigest()[:12]
 
 FIELDS = ("title", "alternate_title", "reported_title", "short_title")
 FIELD_WEIGHTS = np.array([1.0, 0.93, 0.93, 0.85])
@@ -374,7 +376,7 @@ def _cache_path(release: OnetRelease, store: str) -> Path:
 
     store_hash = hashlib.sha256(store.encode()).hexdigest()[:10]
     stamp = release.loaded_at.strftime("%Y%m%dT%H%M%S%f") if release.loaded_at else "0"
-    name = f"{store_hash}_{release.version}_{release.id}_{stamp}_v{INDEX_FORMAT}.pkl"
+    name = f"{store_hash}_{release.version}_{release.id}_{stamp}_{INDEX_FORMAT}.pkl"
     return get_settings().data_dir / "index_cache" / name
 
 

@@ -1,0 +1,1 @@
+"""Accuracy measurement on labelled titles (``python -m jobforge eval``)."""
