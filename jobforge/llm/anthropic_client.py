@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import anthropic
 from pydantic import BaseModel
 
-from jobforge.llm.base import Message
+from jobforge.llm.base import LLMError, Message, Usage
 from jobforge.llm.client_base import RawAnswer, SDKClient
 
 
@@ -20,6 +20,9 @@ def split_system(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
 def output_config(response_format: type[BaseModel]) -> dict[str, Any]:
     """Structured output: the answer must be JSON matching the Pydantic model's schema."""
     return {"format": {"type": "json_schema", "schema": anthropic.transform_schema(response_format)}}
+
+
+T = TypeVar("T", bound=BaseModel)
 
 
 class AnthropicClient(SDKClient):
@@ -49,6 +52,25 @@ class AnthropicClient(SDKClient):
         params = self.request_params(messages, response_format)
         response = self._guarded(lambda: self.sdk.messages.create(**params))
         return answer_from_message(response)
+
+    # -- Message Batches ----------------------------------------------------------------------
+    def submit_batch(self, requests: list[tuple[str, list[Message], type[BaseModel]]]) -> str:
+        body = [{"custom_id": cid, "params": self.request_params(msgs, fmt)} for cid, msgs, fmt in requests]
+        return self._with_retries(lambda: self.sdk.messages.batches.create(requests=body)).id
+
+    def batch_status(self, batch_id: str) -> str:
+        batch = self._with_retries(lambda: self.sdk.messages.batches.retrieve(batch_id))
+        return "ended" if batch.processing_status == "ended" else "in_progress"
+
+    def batch_results(self, batch_id: str, response_format: type[T]) -> dict[str, tuple[T, Usage] | LLMError]:
+        items = self._with_retries(lambda: list(self.sdk.messages.batches.results(batch_id)))
+        found: dict[str, tuple[T, Usage] | LLMError] = {}
+        for item in items:
+            if item.result.type == "succeeded":
+                found[item.custom_id] = self._batch_item(answer_from_message(item.result.message), response_format)
+            else:
+                found[item.custom_id] = self._batch_item(None, response_format, f"request {item.result.type}")
+        return found
 
 
 def answer_from_message(message: Any) -> RawAnswer:

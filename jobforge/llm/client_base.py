@@ -130,6 +130,10 @@ class SDKClient:
         except LLMError as exc:
             exc.usage = exc.usage or usage(exc.kind)
             raise
+        return self._parsed(raw, response_format, usage)
+
+    @staticmethod
+    def _parsed(raw: RawAnswer, response_format: type[T], usage: Any) -> tuple[T, Usage]:
         if raw.refusal is not None:
             raise LLMError("refused", f"the model refused: {raw.refusal[:200]}", usage("refused", raw))
         try:
@@ -137,6 +141,47 @@ class SDKClient:
         except StructuredParseError as exc:
             raise LLMError("malformed", f"malformed answer: {exc}", usage("malformed", raw)) from exc
         return parsed, usage("ok", raw)
+
+    # -- provider batch APIs (half price; hours not seconds) ----------------------------------
+    def _with_retries(self, call: Any) -> Any:
+        """A non-model API call (batch create/poll/fetch) with the same retry policy."""
+        log = AttemptLog()
+        try:
+            return call_with_retries(lambda: self._guarded(call), self.retry_policy, log)
+        except TransientError as exc:
+            raise LLMError(exc.kind, f"{exc} (after {log.attempts} attempts)") from exc
+
+    def submit_batch(self, requests: list[tuple[str, list[Message], type[BaseModel]]]) -> str:
+        """Submit (custom id, messages, response format) requests as one provider batch; its id."""
+        raise NotImplementedError
+
+    def batch_status(self, batch_id: str) -> str:
+        """ "in_progress" | "ended" | "failed" (expired or cancelled)."""
+        raise NotImplementedError
+
+    def batch_results(self, batch_id: str, response_format: type[T]) -> dict[str, tuple[T, Usage] | LLMError]:
+        """Each request's parsed answer and usage, or the LLMError it ended with, by custom id."""
+        raise NotImplementedError
+
+    def _batch_item(
+        self, raw: RawAnswer | None, response_format: type[T], error: str = ""
+    ) -> tuple[T, Usage] | LLMError:
+        def usage(outcome: str, answer: RawAnswer | None = None) -> Usage:
+            return Usage(
+                provider=self.provider,
+                model=self.model,
+                input_tokens=answer.input_tokens if answer else 0,
+                output_tokens=answer.output_tokens if answer else 0,
+                outcome=outcome,
+                detail="batch API",
+            )
+
+        if raw is None:
+            return LLMError("error", error or "the request failed in the batch", usage("error"))
+        try:
+            return self._parsed(raw, response_format, usage)
+        except LLMError as exc:
+            return exc
 
     def _guarded(self, call: Any) -> Any:
         """Run one SDK call, translating its exceptions."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, TypeVar
 
 import openai
 from openai.lib._parsing._completions import type_to_response_format_param
 from pydantic import BaseModel
 
-from jobforge.llm.base import Message
+from jobforge.llm.base import LLMError, Message, Usage
 from jobforge.llm.client_base import RawAnswer, SDKClient
+
+T = TypeVar("T", bound=BaseModel)
+BATCH_ENDPOINT = "/v1/chat/completions"
+FAILED_BATCH_STATUSES = {"failed", "expired", "cancelled", "cancelling"}
 
 
 class OpenAIClient(SDKClient):
@@ -35,6 +40,47 @@ class OpenAIClient(SDKClient):
         params = self.request_params(messages, response_format)
         completion = self._guarded(lambda: self.sdk.chat.completions.create(**params))
         return answer_from_completion(completion)
+
+    # -- Batch API (a JSONL file of chat completion requests) ------------------------------------
+    def submit_batch(self, requests: list[tuple[str, list[Message], type[BaseModel]]]) -> str:
+        lines = [
+            json.dumps({"custom_id": cid, "method": "POST", "url": BATCH_ENDPOINT, "body": self.request_params(m, f)})
+            for cid, m, f in requests
+        ]
+        data = ("\n".join(lines) + "\n").encode()
+        uploaded = self._with_retries(
+            lambda: self.sdk.files.create(file=("jobforge-batch.jsonl", data, "application/jsonl"), purpose="batch")
+        )
+        batch = self._with_retries(
+            lambda: self.sdk.batches.create(input_file_id=uploaded.id, endpoint=BATCH_ENDPOINT, completion_window="24h")
+        )
+        return batch.id
+
+    def batch_status(self, batch_id: str) -> str:
+        batch = self._with_retries(lambda: self.sdk.batches.retrieve(batch_id))
+        if batch.status == "completed":
+            return "ended"
+        return "failed" if batch.status in FAILED_BATCH_STATUSES else "in_progress"
+
+    def batch_results(self, batch_id: str, response_format: type[T]) -> dict[str, tuple[T, Usage] | LLMError]:
+        batch = self._with_retries(lambda: self.sdk.batches.retrieve(batch_id))
+        found: dict[str, tuple[T, Usage] | LLMError] = {}
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if not file_id:
+                continue
+            text = self._with_retries(lambda fid=file_id: self.sdk.files.content(fid).text)
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                response = item.get("response") or {}
+                if response.get("status_code") == 200:
+                    raw = answer_from_completion(response["body"])
+                    found[item["custom_id"]] = self._batch_item(raw, response_format)
+                else:
+                    error = f"request failed in the batch (HTTP {response.get('status_code')})"
+                    found[item["custom_id"]] = self._batch_item(None, response_format, error)
+        return found
 
 
 def answer_from_completion(completion: Any) -> RawAnswer:

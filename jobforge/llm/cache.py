@@ -1,0 +1,82 @@
+"""Answers cached in ``llm_cache`` so that re-running a mapping costs nothing.
+
+A key is the sha256 of everything that determines an answer: the normalised title, the
+context, the candidate codes (in order), the provider and model, and the prompt version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from jobforge.db.models import LlmCache
+from jobforge.llm.store import StoreTarget, reading, writing
+
+# Keys per IN (...) query: well under SQLite's and Postgres' parameter limits.
+_LOOKUP_CHUNK = 500
+
+
+def cache_key(
+    title_key: str,
+    context: dict[str, str],
+    candidate_codes: Sequence[str],
+    provider: str,
+    model: str,
+    prompt_version: str,
+) -> str:
+    payload = {
+        "title": title_key,
+        "context": {k: " ".join(str(v).split()).casefold() for k, v in sorted(context.items()) if v},
+        "candidates": list(candidate_codes),
+        "provider": provider,
+        "model": model,
+        "prompt": prompt_version,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, engine_or_session: StoreTarget) -> None:
+        self.target = engine_or_session
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, dict[str, Any]] = {}
+        with reading(self.target) as session:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                for row in session.scalars(select(LlmCache).where(LlmCache.key.in_(chunk))):
+                    found[row.key] = row.response
+        return found
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.get_many([key]).get(key)
+
+    def put_many(self, provider: str, model: str, entries: dict[str, dict[str, Any]]) -> None:
+        """Store answers; a key already cached (by another worker, say) is left as it is."""
+        if not entries:
+            return
+        with writing(self.target) as session:
+            existing = {
+                row
+                for start in range(0, len(entries), _LOOKUP_CHUNK)
+                for row in session.scalars(
+                    select(LlmCache.key).where(LlmCache.key.in_(list(entries)[start : start + _LOOKUP_CHUNK]))
+                )
+            }
+            for key, response in entries.items():
+                if key in existing:
+                    continue
+                try:
+                    with session.begin_nested():
+                        session.add(LlmCache(key=key, provider=provider, model=model, response=response))
+                except IntegrityError:
+                    pass  # a concurrent writer stored the same answer first
+
+    def put(self, key: str, provider: str, model: str, response: dict[str, Any]) -> None:
+        self.put_many(provider, model, {key: response})

@@ -1,0 +1,102 @@
+"""Recording every LLM call in ``llm_usage`` and summing it per job."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jobforge.config import Settings
+from jobforge.db.models import LlmUsage
+from jobforge.llm.base import Usage
+from jobforge.llm.store import StoreTarget, reading, writing
+from jobforge.llm.tokens import cost_usd
+
+
+class UsageRecorder:
+    """Writes one ``llm_usage`` row per call (retries are counted in its detail).
+
+    ``purpose`` says what the calls were for: "mapping" | "imputation" | "test". Safe to share
+    between threads; with a Session target, record from the thread that owns the session.
+    """
+
+    def __init__(self, engine_or_session: StoreTarget, job_id: int | None = None, purpose: str = "mapping") -> None:
+        self.target = engine_or_session
+        self.job_id = job_id
+        self.purpose = purpose
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+
+    def record(self, usage: Usage, detail: str | None = None) -> None:
+        notes = "; ".join(
+            part
+            for part in (
+                f"{usage.attempts} attempts" if usage.attempts > 1 else "",
+                f"retried after: {usage.detail}" if usage.detail else "",
+                detail or "",
+            )
+            if part
+        )
+        with self._lock, writing(self.target) as session:
+            session.add(
+                LlmUsage(
+                    job_id=self.job_id,
+                    purpose=self.purpose,
+                    provider=usage.provider,
+                    model=usage.model,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    latency_ms=usage.latency_ms,
+                    outcome=usage.outcome,
+                    detail=notes or None,
+                )
+            )
+            self.calls += 1
+            self.input_tokens += usage.input_tokens
+            self.output_tokens += usage.output_tokens
+
+
+@dataclass
+class UsageSummary:
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: int = 0
+    usd: float = 0.0
+    by_outcome: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed_calls(self) -> int:
+        return sum(count for outcome, count in self.by_outcome.items() if outcome != "ok")
+
+
+def usage_summary(
+    session: Session, job_id: int | None = None, purpose: str | None = None, settings: Settings | None = None
+) -> UsageSummary:
+    """Calls, tokens, latency and estimated USD (list prices from settings), for one job or overall."""
+    query = select(
+        LlmUsage.provider,
+        LlmUsage.outcome,
+        func.count(),
+        func.coalesce(func.sum(LlmUsage.input_tokens), 0),
+        func.coalesce(func.sum(LlmUsage.output_tokens), 0),
+        func.coalesce(func.sum(LlmUsage.latency_ms), 0),
+    ).group_by(LlmUsage.provider, LlmUsage.outcome)
+    if job_id is not None:
+        query = query.where(LlmUsage.job_id == job_id)
+    if purpose is not None:
+        query = query.where(LlmUsage.purpose == purpose)
+    summary = UsageSummary()
+    with reading(session) as s:
+        for provider, outcome, calls, tokens_in, tokens_out, latency in s.execute(query):
+            summary.calls += calls
+            summary.input_tokens += int(tokens_in)
+            summary.output_tokens += int(tokens_out)
+            summary.latency_ms += int(latency)
+            summary.usd += cost_usd(provider, int(tokens_in), int(tokens_out), settings)
+            summary.by_outcome[outcome] = summary.by_outcome.get(outcome, 0) + calls
+    return summary

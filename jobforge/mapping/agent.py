@@ -1,0 +1,467 @@
+"""The LLM role-mapping agent: batches of roles, one structured call each, validated with fallback.
+
+``RoleMappingAgent(llm, ...)`` implements the Selector interface. For every batch of roles the
+model gets each role's id ("r1", …), title, context and candidates, and answers with a code, a
+tier and a one-sentence rationale per id. Answers are checked against DESIGN.md's selection rules:
+
+- answers are matched to roles by id only (never by echoed text), so reordering is harmless;
+- a code that is not among the role's candidates, a role left out (or answered twice, or under
+  an unknown id), a malformed answer, a refusal, a timeout or exhausted retries never loses a
+  role: it gets the best retrieval candidate, tier LOW, source FALLBACK and the reasoning
+  "Fallback match – <what went wrong>" (no code when it has no candidates);
+- the model's tier is kept as ``llm_tier``; the final tier combines it with retrieval signals
+  (see :func:`combine_tier`).
+
+Answers are cached per role (see :mod:`jobforge.llm.cache`), usage is recorded per call, and a
+few batches are in flight at once. For large jobs, :meth:`RoleMappingAgent.select_with_batch_api`
+uses the providers' half-price batch APIs, resumable by batch id.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from jobforge.config import Settings, get_settings
+from jobforge.db.models import LlmBatch, utcnow
+from jobforge.llm.base import LLMClient, LLMError, Usage
+from jobforge.llm.cache import ResponseCache, cache_key
+from jobforge.llm.store import StoreTarget, writing
+from jobforge.llm.tokens import CostEstimate, cost_usd, estimate_tokens
+from jobforge.llm.usage import UsageRecorder
+from jobforge.mapping.prompts import (
+    PROMPT_VERSION,
+    MappingAnswer,
+    RoleChoice,
+    build_mapping_messages,
+    role_id_in_batch,
+)
+from jobforge.mapping.selectors import RoleRequest
+from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
+from jobforge.retrieval.candidates import Candidate
+from jobforge.retrieval.normalize import title_key as make_title_key
+
+# A rank-1 candidate that leads the second by this share of its score is a strong retrieval opinion.
+WIDE_MARGIN = 0.3
+# Output tokens per role for the estimate: id, code, tier and a one-sentence rationale as JSON.
+OUTPUT_TOKENS_PER_ROLE = 40
+# Characters of one candidate in the prompt when the real candidates are not known yet (estimate).
+TYPICAL_CANDIDATE_CHARS = 190
+
+FAILURE_REASONS = {
+    "rate_limited": "rate limited by the provider, retries exhausted",
+    "server_error": "the provider kept failing (server error), retries exhausted",
+    "timeout": "the call timed out, retries exhausted",
+    "connection": "the provider could not be reached",
+    "malformed": "the answer was not valid JSON of the expected shape",
+    "refused": "the model refused to answer",
+    "auth": "the API key was rejected",
+    "unavailable": "no API key is set",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Tier combination and result construction
+# --------------------------------------------------------------------------------------------
+
+
+def ranked(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Candidates best first (by rank when ranks are set, else as given)."""
+    if candidates and all(c.rank > 0 for c in candidates):
+        return sorted(candidates, key=lambda c: c.rank)
+    return list(candidates)
+
+
+def score_margin(candidates: Sequence[Candidate]) -> float:
+    """How far retrieval's rank-1 leads rank-2, as a share of rank-1's score (1.0 with one candidate)."""
+    best = ranked(candidates)
+    if len(best) < 2:
+        return 1.0
+    top, second = best[0].score, best[1].score
+    return (top - second) / top if top > 0 else 0.0
+
+
+def combine_tier(llm_tier: ConfidenceTier, chosen: Candidate, candidates: Sequence[Candidate]) -> ConfidenceTier:
+    """The stored tier: the model's tier checked against retrieval.
+
+    - The model chose retrieval's rank-1 or an exact title match: its tier stands; MEDIUM becomes
+      HIGH when the choice is both rank-1 and an exact match.
+    - The model disagreed with retrieval: one step down (HIGH → MEDIUM, MEDIUM → LOW), and two
+      when retrieval was sure of something else (its rank-1 is an exact match or leads widely).
+    - LOW stays LOW.
+    """
+    best = ranked(candidates)
+    agrees = bool(best) and chosen.code == best[0].code
+    if llm_tier == ConfidenceTier.LOW:
+        return ConfidenceTier.LOW
+    if agrees or chosen.exact:
+        if llm_tier == ConfidenceTier.MEDIUM and agrees and chosen.exact:
+            return ConfidenceTier.HIGH
+        return llm_tier
+    retrieval_was_sure = bool(best) and (best[0].exact or score_margin(best) >= WIDE_MARGIN)
+    steps = 2 if retrieval_was_sure else 1
+    order = [ConfidenceTier.HIGH, ConfidenceTier.MEDIUM, ConfidenceTier.LOW]
+    return order[min(order.index(llm_tier) + steps, 2)]
+
+
+def fallback_result(role: RoleRequest, reason: str, model: str | None = None) -> RoleMappingResult:
+    """The best retrieval candidate with tier LOW and what went wrong (no code without candidates)."""
+    best = ranked(role.candidates)
+    top = best[0] if best else None
+    reasoning = f"Fallback match – {reason}" + ("" if top else "; no candidate occupations")
+    return RoleMappingResult(
+        source_role=role.title,
+        onet_code=top.code if top else None,
+        onet_title=top.title if top else None,
+        confidence=ConfidenceTier.LOW,
+        reasoning=reasoning,
+        source=MappingSource.FALLBACK,
+        role_id=role.role_id,
+        llm_tier=None,
+        model_used=model,
+        candidates=[c.to_dict() for c in role.candidates],
+    )
+
+
+def result_from_choice(role: RoleRequest, choice: RoleChoice, model: str) -> RoleMappingResult:
+    """A validated answer for one role (the code must be one of its candidates)."""
+    llm_tier = ConfidenceTier(choice.tier)
+    by_code = {c.code: c for c in role.candidates}
+    rationale = " ".join(choice.rationale.split()) or "No rationale given."
+    if choice.code is None:
+        # The model saw no plausible candidate: show retrieval's best for review, as LOW.
+        result = fallback_result(role, f"the model found no plausible candidate ({rationale})", model)
+        result.source, result.llm_tier = MappingSource.LLM, llm_tier
+        result.reasoning = f"No candidate fits well: {rationale}"
+        return result
+    chosen = by_code[choice.code]
+    return RoleMappingResult(
+        source_role=role.title,
+        onet_code=chosen.code,
+        onet_title=chosen.title,
+        confidence=combine_tier(llm_tier, chosen, role.candidates),
+        reasoning=rationale,
+        source=MappingSource.LLM,
+        role_id=role.role_id,
+        llm_tier=llm_tier,
+        model_used=model,
+        candidates=[c.to_dict() for c in role.candidates],
+    )
+
+
+def validate_answer(
+    roles: Sequence[RoleRequest], answer: MappingAnswer, model: str
+) -> tuple[list[RoleMappingResult], dict[int, RoleChoice]]:
+    """One result per role, in order, plus the valid choices by position (for the cache)."""
+    position_by_id = {role_id_in_batch(i): i for i in range(len(roles))}
+    choices: dict[int, RoleChoice] = {}
+    answered_twice: set[int] = set()
+    unknown = [c.id for c in answer.mappings if c.id.strip() not in position_by_id]
+    for choice in answer.mappings:
+        position = position_by_id.get(choice.id.strip())
+        if position is None:
+            continue
+        if position in choices and choices[position] != choice:
+            answered_twice.add(position)
+        choices.setdefault(position, choice)
+    results: list[RoleMappingResult] = []
+    valid: dict[int, RoleChoice] = {}
+    for position, role in enumerate(roles):
+        choice = choices.get(position)
+        if position in answered_twice:
+            results.append(fallback_result(role, "the model answered this role twice, differently", model))
+        elif choice is None:
+            extra = f" (it answered unknown ids: {', '.join(unknown[:3])})" if unknown else ""
+            results.append(fallback_result(role, f"the model's answer left this role out{extra}", model))
+        elif choice.code is not None and choice.code not in {c.code for c in role.candidates}:
+            reason = f"the model proposed {choice.code!r}, which is not among the role's candidates"
+            results.append(fallback_result(role, reason, model))
+        else:
+            valid[position] = choice
+            results.append(result_from_choice(role, choice, model))
+    return results, valid
+
+
+def failure_reason(error: LLMError) -> str:
+    return FAILURE_REASONS.get(error.kind, str(error))
+
+
+# --------------------------------------------------------------------------------------------
+# The agent
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _BatchOutcome:
+    roles: list[RoleRequest]
+    results: list[RoleMappingResult]
+    usage: Usage | None = None
+    detail: str | None = None
+    cache_entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class RoleMappingAgent:
+    """Maps roles with an LLM (see the module docstring). Implements ``Selector``."""
+
+    def __init__(
+        self,
+        llm: LLMClient,
+        onet_repository: Any = None,
+        batch_size: int = 12,
+        candidates_per_role: int = 20,
+        concurrency: int | None = None,
+        cache: ResponseCache | None = None,
+        usage: UsageRecorder | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.llm = llm
+        self.name = llm.provider
+        # Where candidates come from for plain titles given to map_roles: a CandidateIndex
+        # (``.candidates(title, k=…)``) or an OnetRepository (``.search(query, limit)``).
+        self.onet_repository = onet_repository
+        self.batch_size = max(1, batch_size)
+        self.candidates_per_role = candidates_per_role
+        self.settings = settings or get_settings()
+        self.concurrency = max(1, concurrency or self.settings.llm_concurrency)
+        self.cache = cache
+        self.usage = usage
+
+    # -- Selector -------------------------------------------------------------------------
+    def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
+        """One result per role, in the same order."""
+        results: list[RoleMappingResult | None] = [None] * len(roles)
+        pending = self._resolve_without_calls(roles, results)
+        batches = [pending[i : i + self.batch_size] for i in range(0, len(pending), self.batch_size)]
+        if batches:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
+                futures = [pool.submit(self._map_batch, [roles[i] for i in batch]) for batch in batches]
+                index_of = {id(f): batch for f, batch in zip(futures, batches, strict=True)}
+                # Recording and caching happen here, on the caller's thread (which owns its session).
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    self._keep(outcome)
+                    for position, result in zip(index_of[id(future)], outcome.results, strict=True):
+                        results[position] = result
+        return [r for r in results if r is not None]
+
+    def map_roles(self, roles: Sequence[RoleRequest | str]) -> list[RoleMappingResult]:
+        """The original plan's entry point: roles (or plain titles) to results, in order."""
+        return self.select([r if isinstance(r, RoleRequest) else self._request_for(r, i) for i, r in enumerate(roles)])
+
+    # -- cost -----------------------------------------------------------------------------
+    def estimate(self, roles: Sequence[RoleRequest], batch_api: bool = False) -> CostEstimate:
+        return estimate_mapping_cost(
+            roles, self.name, self.batch_size, self.candidates_per_role, self.settings, batch_api=batch_api
+        )
+
+    # -- internals ------------------------------------------------------------------------
+    def _request_for(self, title: str, position: int) -> RoleRequest:
+        candidates: list[Candidate] = []
+        source = self.onet_repository
+        if source is not None and hasattr(source, "candidates"):
+            candidates = source.candidates(title, k=self.candidates_per_role)
+        elif source is not None and hasattr(source, "search"):
+            found = source.search(title, limit=self.candidates_per_role)
+            candidates = [
+                Candidate(o.code, o.title, 1.0 / (rank + 1), "title", o.title, description=o.description, rank=rank + 1)
+                for rank, o in enumerate(found)
+            ]
+        return RoleRequest(role_id=position, title=title, title_key=make_title_key(title), candidates=candidates)
+
+    def _key(self, role: RoleRequest) -> str:
+        codes = [c.code for c in role.candidates[: self.candidates_per_role]]
+        return cache_key(role.title_key, role.context, codes, self.llm.provider, self.llm.model, PROMPT_VERSION)
+
+    def _trimmed(self, role: RoleRequest) -> RoleRequest:
+        if len(role.candidates) <= self.candidates_per_role:
+            return role
+        return RoleRequest(
+            role.role_id, role.title, role.title_key, role.context, role.candidates[: self.candidates_per_role]
+        )
+
+    def _resolve_without_calls(self, roles: list[RoleRequest], results: list[RoleMappingResult | None]) -> list[int]:
+        """Fill results that need no call (no candidates, cached); the positions still to map."""
+        pending = []
+        for i, role in enumerate(roles):
+            if not role.candidates:
+                results[i] = fallback_result(role, "retrieval found no candidates to choose from", self.llm.model)
+            else:
+                pending.append(i)
+        if self.cache is None or not pending:
+            return pending
+        cached = self.cache.get_many(self._key(roles[i]) for i in pending)
+        still = []
+        for i in pending:
+            hit = cached.get(self._key(roles[i]))
+            role = self._trimmed(roles[i])
+            if hit is not None and (hit.get("code") is None or hit["code"] in {c.code for c in role.candidates}):
+                results[i] = result_from_choice(role, RoleChoice.model_validate(hit), self.llm.model)
+                results[i].candidates = [c.to_dict() for c in roles[i].candidates]
+            else:
+                still.append(i)
+        return still
+
+    def _map_batch(self, batch: list[RoleRequest]) -> _BatchOutcome:
+        """One call for one batch; never raises for LLM failures (every role gets a result)."""
+        trimmed = [self._trimmed(role) for role in batch]
+        messages = build_mapping_messages(trimmed, self.candidates_per_role)
+        try:
+            answer, usage = self.llm.parse(messages, MappingAnswer)
+        except LLMError as exc:
+            reason = failure_reason(exc)
+            return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch], exc.usage, reason)
+        results, valid = validate_answer(trimmed, answer, self.llm.model)
+        for role, result in zip(batch, results, strict=True):
+            result.candidates = [c.to_dict() for c in role.candidates]
+        fallbacks = sum(1 for r in results if r.source == MappingSource.FALLBACK)
+        entries = {self._key(trimmed[i]): choice.model_dump() for i, choice in valid.items()}
+        detail = f"{len(batch)} roles" + (f", {fallbacks} fell back" if fallbacks else "")
+        return _BatchOutcome(batch, results, usage, detail, entries)
+
+    def _keep(self, outcome: _BatchOutcome) -> None:
+        if self.usage is not None and outcome.usage is not None:
+            self.usage.record(outcome.usage, outcome.detail)
+        if self.cache is not None and outcome.cache_entries:
+            self.cache.put_many(self.llm.provider, self.llm.model, outcome.cache_entries)
+
+    # -- provider batch APIs ------------------------------------------------------------------
+    def select_with_batch_api(
+        self,
+        roles: list[RoleRequest],
+        store: StoreTarget,
+        job_id: int | None = None,
+        wait: bool = True,
+        poll_interval: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> list[RoleMappingResult] | None:
+        """Map ``roles`` through the provider's batch API (half price, slower).
+
+        The submission is kept in ``llm_batch`` (batch id, and which role ids each request
+        carries), so a restarted job with the same ``job_id`` resumes polling the same batch
+        instead of paying twice. With ``wait=False`` it returns None while the batch is still
+        running (call again later). Roles are matched back by ``role_id``; a role the stored
+        batch does not carry is mapped with ordinary calls. Same validation and fallback as
+        :meth:`select`. With a Session as ``store``, commit it after this returns (or after
+        submission, to survive a crash before the results).
+        """
+        results: list[RoleMappingResult | None] = [None] * len(roles)
+        pending = self._resolve_without_calls(roles, results)
+        if not pending:
+            return [r for r in results if r is not None]
+        batch_row = self._open_batch(store, job_id)
+        if batch_row is None:
+            batch_row = self._submit_batch(store, job_id, [roles[i] for i in pending])
+        interval = self.settings.llm_batch_poll_interval if poll_interval is None else poll_interval
+        status = self.llm.batch_status(batch_row.batch_id)
+        while status == "in_progress":
+            if not wait:
+                return None
+            sleep(interval)
+            status = self.llm.batch_status(batch_row.batch_id)
+        position_by_role = {str(roles[i].role_id): i for i in pending}
+        items = self.llm.batch_results(batch_row.batch_id, MappingAnswer) if status == "ended" else {}
+        for custom_id, role_ids in batch_row.request_map.items():
+            positions = [position_by_role[r] for r in role_ids if r in position_by_role]
+            batch = [roles[i] for i in positions]
+            if not batch:
+                continue
+            outcome = self._outcome_of_item(batch, items.get(custom_id), status)
+            self._keep(outcome)
+            for position, result in zip(positions, outcome.results, strict=True):
+                results[position] = result
+        with writing(store) as session:
+            row = session.get(LlmBatch, batch_row.id)
+            if row is not None:
+                row.status, row.finished_at = status, utcnow()
+        left = [i for i in pending if results[i] is None]
+        for i, result in zip(left, self.select([roles[i] for i in left]), strict=True):
+            results[i] = result
+        return [r for r in results if r is not None]
+
+    def _open_batch(self, store: StoreTarget, job_id: int | None) -> LlmBatch | None:
+        if job_id is None:
+            return None
+        with writing(store) as session:
+            return session.scalar(
+                select(LlmBatch)
+                .where(
+                    LlmBatch.job_id == job_id, LlmBatch.provider == self.llm.provider, LlmBatch.finished_at.is_(None)
+                )
+                .order_by(LlmBatch.id.desc())
+            )
+
+    def _submit_batch(self, store: StoreTarget, job_id: int | None, roles: list[RoleRequest]) -> LlmBatch:
+        requests = []
+        request_map: dict[str, list[str]] = {}
+        for number, start in enumerate(range(0, len(roles), self.batch_size), start=1):
+            batch = [self._trimmed(r) for r in roles[start : start + self.batch_size]]
+            custom_id = f"map-{number}"
+            requests.append((custom_id, build_mapping_messages(batch, self.candidates_per_role), MappingAnswer))
+            request_map[custom_id] = [str(r.role_id) for r in batch]
+        batch_id = self.llm.submit_batch(requests)
+        with writing(store) as session:
+            row = LlmBatch(
+                job_id=job_id,
+                provider=self.llm.provider,
+                model=self.llm.model,
+                batch_id=batch_id,
+                status="in_progress",
+                request_map=request_map,
+            )
+            session.add(row)
+        return row
+
+    def _outcome_of_item(self, batch: list[RoleRequest], item: Any, status: str) -> _BatchOutcome:
+        if item is None:
+            reason = f"the provider batch {status} without an answer for this request"
+            return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch])
+        if isinstance(item, LLMError):
+            reason = failure_reason(item)
+            return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch], item.usage, reason)
+        answer, usage = item
+        trimmed = [self._trimmed(role) for role in batch]
+        results, valid = validate_answer(trimmed, answer, self.llm.model)
+        for role, result in zip(batch, results, strict=True):
+            result.candidates = [c.to_dict() for c in role.candidates]
+        entries = {self._key(trimmed[i]): choice.model_dump() for i, choice in valid.items()}
+        return _BatchOutcome(batch, results, usage, f"batch API, {len(batch)} roles", entries)
+
+
+# --------------------------------------------------------------------------------------------
+# Estimates
+# --------------------------------------------------------------------------------------------
+
+
+def estimate_mapping_cost(
+    roles: Sequence[RoleRequest],
+    provider: str,
+    batch_size: int | None = None,
+    candidates_per_role: int = 20,
+    settings: Settings | None = None,
+    batch_api: bool = False,
+) -> CostEstimate:
+    """Calls, tokens and USD for mapping ``roles`` (before any call is made).
+
+    Input tokens are counted on the real prompts (chars / 3.5, see jobforge.llm.tokens); roles
+    without candidates yet are counted with ``candidates_per_role`` typical candidates.
+    Output tokens assume ~40 per role. Ignores the cache (an upper bound).
+    """
+    settings = settings or get_settings()
+    size = max(1, batch_size or settings.llm_batch_size)
+    calls = math.ceil(len(roles) / size)
+    input_tokens = 0
+    for start in range(0, len(roles), size):
+        batch = list(roles[start : start + size])
+        messages = build_mapping_messages(batch, candidates_per_role)
+        input_tokens += sum(estimate_tokens(m.content) for m in messages)
+        missing = sum(1 for r in batch if not r.candidates)
+        input_tokens += estimate_tokens("x" * (missing * candidates_per_role * TYPICAL_CANDIDATE_CHARS))
+    output_tokens = len(roles) * OUTPUT_TOKENS_PER_ROLE + calls * 10
+    usd = cost_usd(provider, input_tokens, output_tokens, settings, batch_api=batch_api)
+    return CostEstimate(calls=calls, input_tokens=input_tokens, output_tokens=output_tokens, usd=usd)
