@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from jobforge.db.engine import StoreError, session_factory, store_error_message
@@ -296,11 +296,17 @@ def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> N
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":
+        import psycopg
+
         raw = connection.connection.driver_connection
         column_list = ", ".join(f'"{column}"' for column in columns)
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({column_list}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([row[column] for column in columns])
+        statement = f'COPY "{table_name}" ({column_list}) FROM STDIN'
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row[column] for column in columns])
+        except psycopg.Error as exc:  # raw driver errors: wrap them as SQLAlchemy would
+            raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
     elif dialect == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
         statement = f'INSERT INTO "{table_name}" ({", ".join(columns)}) VALUES ({placeholders})'
