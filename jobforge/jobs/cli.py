@@ -26,7 +26,9 @@ def run_worker(args: argparse.Namespace) -> int:
     from jobforge.jobs.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    engine = get_engine()
+    from jobforge.config import get_settings
+
+    engine = get_engine(get_settings().resolved_database_url())
     worker = Worker(engine)
     print(f"Worker {worker.worker_id} on {describe_url(str(engine.url))}", file=sys.stderr)
     if args.once:

@@ -142,7 +142,8 @@ def run_map(args: argparse.Namespace) -> int:
     except IngestError as exc:
         raise CommandError(str(exc)) from exc
 
-    engine = get_engine()
+    # The URL explicitly: get_engine() without one caches the first store a process used.
+    engine = get_engine(settings.resolved_database_url())
     user = settings.user or getpass.getuser()
     with session_factory(engine)() as session:
         try:
