@@ -19,6 +19,7 @@ uses the providers' half-price batch APIs, resumable by batch id.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -216,7 +217,7 @@ class RoleMappingAgent:
         batch_size: int = 12,
         candidates_per_role: int = 20,
         concurrency: int | None = None,
-        cache: ResponseCache | None = None,
+        cache: ResponseCache | bool | None = None,
         usage: UsageRecorder | None = None,
         settings: Settings | None = None,
     ) -> None:
@@ -229,7 +230,11 @@ class RoleMappingAgent:
         self.candidates_per_role = candidates_per_role
         self.settings = settings or get_settings()
         self.concurrency = max(1, concurrency or self.settings.llm_concurrency)
-        self.cache = cache
+        self.cache = cache if isinstance(cache, ResponseCache) else None
+        if cache is None and getattr(onet_repository, "session", None) is not None:
+            # By default answers are cached in the same store as O*NET (cache=False turns it off).
+            # Through the engine, in short transactions of its own, as the usage recorder does.
+            self.cache = ResponseCache(onet_repository.session.get_bind())
         self.usage = usage
 
     # -- Selector -------------------------------------------------------------------------
@@ -438,6 +443,43 @@ class RoleMappingAgent:
 # --------------------------------------------------------------------------------------------
 
 
+def typical_roles(count: int, candidates_per_role: int = 20) -> list[RoleRequest]:
+    """Roles shaped like real ones (O*NET-length titles, alternate titles and descriptions)."""
+    description = (
+        "Plan, direct, or coordinate the operations of public or private sector organizations, overseeing "
+        "multiple departments or locations."
+    )
+    return [
+        RoleRequest(
+            role_id=n,
+            title=f"Senior Business Operations Analyst {n}",
+            title_key=f"senior business operations analyst {n}",
+            context={"job_family": "Operations", "department": "Finance and Strategy"},
+            candidates=[
+                Candidate(
+                    code=f"{11 + k % 40:02d}-{1000 + k:04d}.00",
+                    title="Management Analysts and Business Operations Specialists",
+                    score=1.0 - k / 50,
+                    matched_on="alternate_title",
+                    matched_text="Business Operations Analyst",
+                    description=description,
+                    rank=k + 1,
+                )
+                for k in range(candidates_per_role)
+            ],
+        )
+        for n in range(count)
+    ]
+
+
+def tokens_per_role(candidates_per_role: int = 20, batch_size: int = 12) -> tuple[int, int]:
+    """(input, output) tokens per role for the default prompt, on typical roles (see bench/llm_agent.py)."""
+    estimate = estimate_mapping_cost(
+        typical_roles(batch_size, candidates_per_role), "offline", batch_size, candidates_per_role
+    )
+    return math.ceil(estimate.input_tokens / batch_size), math.ceil(estimate.output_tokens / batch_size)
+
+
 def estimate_mapping_cost(
     roles: Sequence[RoleRequest],
     provider: str,
@@ -455,7 +497,8 @@ def estimate_mapping_cost(
     settings = settings or get_settings()
     size = max(1, batch_size or settings.llm_batch_size)
     calls = math.ceil(len(roles) / size)
-    input_tokens = 0
+    schema_tokens = estimate_tokens(json.dumps(MappingAnswer.model_json_schema()))  # sent with every call
+    input_tokens = calls * schema_tokens
     for start in range(0, len(roles), size):
         batch = list(roles[start : start + size])
         messages = build_mapping_messages(batch, candidates_per_role)

@@ -362,7 +362,7 @@ def openai_call(body: dict[str, Any], batch: bool = False) -> LLMCall:
     return LLMCall("openai", body.get("model", ""), system, user, schema, body, batch)
 
 
-def _input_tokens(call: LLMCall) -> int:
+def input_tokens(call: LLMCall) -> int:
     schema = json.dumps(call.schema) if call.schema else ""
     return estimate_tokens(call.system) + estimate_tokens(call.user) + estimate_tokens(schema)
 
@@ -376,12 +376,12 @@ def anthropic_message(call: LLMCall, text: str, refused: bool) -> dict[str, Any]
         "content": [{"type": "text", "text": text}],
         "stop_reason": "refusal" if refused else "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": _input_tokens(call), "output_tokens": estimate_tokens(text)},
+        "usage": {"input_tokens": input_tokens(call), "output_tokens": estimate_tokens(text)},
     }
 
 
 def openai_completion(call: LLMCall, text: str, refused: bool) -> dict[str, Any]:
-    prompt, completion = _input_tokens(call), estimate_tokens(text)
+    prompt, completion = input_tokens(call), estimate_tokens(text)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",

@@ -6,11 +6,11 @@ import math
 
 import pytest
 from agent_helpers import first_code, make_role, make_roles
-from fakes.llm_server import FakeLLMServer, Fault, rate_limit, server_error, timeout
+from fakes.llm_server import FakeLLMServer, Fault, input_tokens, rate_limit, server_error, timeout
 
 from jobforge.llm.factory import make_client
 from jobforge.llm.retry import RetryPolicy
-from jobforge.mapping.agent import RoleMappingAgent, combine_tier
+from jobforge.mapping.agent import RoleMappingAgent, combine_tier, tokens_per_role, typical_roles
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource
 from jobforge.retrieval.candidates import Candidate
 
@@ -221,3 +221,18 @@ def test_final_and_model_tiers_are_both_kept(fake_llm_env: FakeLLMServer) -> Non
 
     assert result.onet_code == make_role(1).candidates[1].code
     assert result.llm_tier == ConfidenceTier.HIGH and result.confidence == ConfidenceTier.MEDIUM
+
+
+def test_the_estimate_counts_calls_and_stays_under_the_token_budget(fake_llm_env: FakeLLMServer) -> None:
+    agent = _agent("anthropic", batch_size=12)
+    roles = typical_roles(30)
+
+    estimate = agent.estimate(roles)
+    agent.select(roles)
+
+    assert estimate.calls == 3 == len(fake_llm_env.model_calls())
+    billed = sum(input_tokens(call) for call in fake_llm_env.model_calls())  # what the "provider" counted
+    assert abs(estimate.input_tokens - billed) <= 0.05 * billed
+    tokens_in, tokens_out = tokens_per_role()
+    assert tokens_in < 1500 and tokens_out > 0
+    assert estimate.usd > 0 and agent.estimate(roles, batch_api=True).usd == pytest.approx(estimate.usd / 2)

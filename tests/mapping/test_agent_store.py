@@ -178,3 +178,16 @@ def test_a_failed_request_inside_a_batch_falls_back(
 
     assert [r.source for r in results].count(MappingSource.FALLBACK) == 2
     assert all(r.confidence.value == "LOW" for r in results if r.source == MappingSource.FALLBACK)
+
+
+def test_answers_are_cached_in_the_onet_store_by_default(engine: Engine, fake_llm_env: FakeLLMServer) -> None:
+    from jobforge.onet.repository import OnetRepository
+
+    with Session(engine) as session:
+        for _run in range(2):
+            RoleMappingAgent(make_client("anthropic"), onet_repository=OnetRepository(session)).select(make_roles(3))
+        RoleMappingAgent(make_client("anthropic"), onet_repository=OnetRepository(session), cache=False).select(
+            make_roles(3)
+        )
+
+    assert len(fake_llm_env.model_calls()) == 2  # first run, then the uncached one
