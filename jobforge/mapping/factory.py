@@ -97,8 +97,14 @@ def make_selector(
             "candidates_per_role": CANDIDATES_PER_ROLE,
         }
         accepted = inspect.signature(RoleMappingAgent).parameters
+        extras = [("usage", usage), ("settings", settings), ("concurrency", settings.llm_concurrency)]
+        if "cache" in accepted:
+            from jobforge.llm.cache import ResponseCache
+
+            # Answers are cached in the store: re-running a mapping costs nothing.
+            extras.append(("cache", ResponseCache(session.get_bind())))
         # Optional extras the agent may take; passed only when it declares them.
-        for name, value in (("usage", usage), ("settings", settings), ("concurrency", settings.llm_concurrency)):
+        for name, value in extras:
             if name in accepted and value is not None:
                 options[name] = value
         selector = RoleMappingAgent(make_client(choice.provider, settings), **options)

@@ -26,7 +26,7 @@ from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingRes
 
 SCOPES = ("all", "unmapped", "low", "unconfirmed")
 ROLE_CONTEXT_FIELDS = ("job_family", "job_function", "department", "level", "description", "unit_group")
-# Used for cost estimates when the agent does not expose its own per-role token figures.
+# Used for cost estimates when the LLM agent is not installed (it counts its real prompts).
 DEFAULT_INPUT_TOKENS_PER_ROLE = 1300
 DEFAULT_OUTPUT_TOKENS_PER_ROLE = 60
 
@@ -75,15 +75,18 @@ def _scope_filter(scope: str) -> Any:
     raise ValueError(f"Unknown scope '{scope}': choose one of {', '.join(SCOPES)}.")
 
 
-def roles_in_scope(session: Session, project_id: int, scope: str, after_role_id: int = 0) -> list[int]:
-    """Ids (ascending) of the project's roles a run with ``scope`` would map."""
-    query = (
-        select(Role.id)
+def _in_scope(what: Any, project_id: int, scope: str, after_role_id: int = 0) -> Any:
+    return (
+        select(what)
         .outerjoin(Mapping, Mapping.role_id == Role.id)
         .where(Role.project_id == project_id, Role.id > after_role_id, _scope_filter(scope))
         .order_by(Role.id)
     )
-    return list(session.scalars(query))
+
+
+def roles_in_scope(session: Session, project_id: int, scope: str, after_role_id: int = 0) -> list[int]:
+    """Ids (ascending) of the project's roles a run with ``scope`` would map."""
+    return list(session.scalars(_in_scope(Role.id, project_id, scope, after_role_id)))
 
 
 def _analyst_owned_count(session: Session, project_id: int) -> int:
@@ -348,25 +351,6 @@ def _apply(mapping: Mapping, result: RoleMappingResult, release_id: int | None) 
 # ---------------------------------------------------------------------------------------------
 
 
-def _tokens_per_role() -> tuple[int, int]:
-    """(input, output) tokens per role for the agent's default prompt, if the agent says."""
-    try:
-        from jobforge.mapping import agent
-    except ImportError:
-        return DEFAULT_INPUT_TOKENS_PER_ROLE, DEFAULT_OUTPUT_TOKENS_PER_ROLE
-    figures = getattr(agent, "tokens_per_role", None)
-    if callable(figures):
-        try:
-            tokens_in, tokens_out = figures()
-            return int(tokens_in), int(tokens_out)
-        except Exception:  # an estimate must never block a run
-            pass
-    return (
-        int(getattr(agent, "INPUT_TOKENS_PER_ROLE", DEFAULT_INPUT_TOKENS_PER_ROLE)),
-        int(getattr(agent, "OUTPUT_TOKENS_PER_ROLE", DEFAULT_OUTPUT_TOKENS_PER_ROLE)),
-    )
-
-
 def estimate_cost(
     session: Session, project_id: int, provider: str, scope: str = "unmapped", batch_size: int | None = None
 ) -> CostEstimate:
@@ -378,25 +362,44 @@ def estimate_cost(
     settings = get_settings()
     name = (provider or settings.provider or "auto").lower()
     choice = resolve_provider(name, settings) if name == "auto" else ProviderChoice(name)
-    role_ids = roles_in_scope(session, project_id, scope)
+    _scope_filter(scope)
     if not choice.is_llm:
         return CostEstimate(0, 0, 0, 0.0, roles=0, provider=choice.provider, note=choice.note)
-    keys = session.scalars(select(Role.title_key).where(Role.id.in_(role_ids))) if role_ids else []
-    keys = list(keys)
-    with_precedent = set(find_precedents(session, keys, exclude_role_ids=role_ids))
-    roles = sum(1 for key in keys if key not in with_precedent)
+    roles = list(session.scalars(_in_scope(Role, project_id, scope)))
+    with_precedent = set(find_precedents(session, [role.title_key for role in roles]))
+    requests = [
+        RoleRequest(role.id, role.title, role.title_key, role_context(role))
+        for role in roles
+        if role.title_key not in with_precedent
+    ]
     per_call = max(1, batch_size or settings.llm_batch_size)
-    tokens_in, tokens_out = _tokens_per_role()
-    input_tokens, output_tokens = roles * tokens_in, roles * tokens_out
+    try:
+        from jobforge.mapping.agent import estimate_mapping_cost
+    except ImportError:
+        estimate_mapping_cost = None
+    if estimate_mapping_cost is not None:
+        # Counted on the agent's real prompts (with typical candidates, which are not retrieved here).
+        figures = estimate_mapping_cost(requests, choice.provider, batch_size=per_call, settings=settings)
+        return CostEstimate(
+            calls=figures.calls,
+            input_tokens=figures.input_tokens,
+            output_tokens=figures.output_tokens,
+            usd=round(figures.usd, 4),
+            roles=len(requests),
+            provider=choice.provider,
+            note=choice.note,
+        )
+    input_tokens = len(requests) * DEFAULT_INPUT_TOKENS_PER_ROLE
+    output_tokens = len(requests) * DEFAULT_OUTPUT_TOKENS_PER_ROLE
     price_in = getattr(settings, f"{choice.provider}_price_in")
     price_out = getattr(settings, f"{choice.provider}_price_out")
     usd = (input_tokens * price_in + output_tokens * price_out) / 1_000_000
     return CostEstimate(
-        calls=math.ceil(roles / per_call),
+        calls=math.ceil(len(requests) / per_call),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         usd=round(usd, 4),
-        roles=roles,
+        roles=len(requests),
         provider=choice.provider,
         note=choice.note,
     )
