@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import io
-import re
 
 import pandas as pd
 import streamlit as st
 
-from jobforge.export.writers import export_roles
+from jobforge.export.writers import export_filename, export_roles
 from jobforge.projects import list_projects, project_stats
 from jobforge.ui.project import require_project
 from jobforge.ui.store import session
+from jobforge.ui.user import current_user
 
 READY = "export_ready"
+user = current_user() or "unknown"
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 with session() as s:
@@ -55,11 +56,10 @@ if st.button("Prepare the file", type="primary", key="export_prepare"):
 ready = st.session_state.get(READY)
 if ready and ready[0] == choice:
     content = ready[1]
-    safe_name = re.sub(r"[^\w.-]+", "_", projects[project_id]).strip("_") or "project"
     st.download_button(
         f"Download {fmt.upper()} ({len(content) / 1024:,.0f} KB)",
         content,
-        file_name=f"{safe_name}_{rows}.{fmt}",
+        file_name=export_filename(projects[project_id], fmt, rows),
         mime=MIME[fmt],
         key="export_download",
         icon="📥",

@@ -10,7 +10,7 @@ from jobforge.db.models import MappingStatus, Role
 from jobforge.onet.repository import OnetRepository
 from jobforge.projects import list_projects, project_stats
 from jobforge.review import actions
-from jobforge.review.queries import review_rows
+from jobforge.review.queries import UNMAPPED, review_rows
 from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
 from jobforge.ui.grid import role_grid
@@ -26,6 +26,7 @@ FLASH = "review_flash"
 LAST_BULK = "review_last_bulk"
 TIERS = ["LOW", "MEDIUM", "HIGH"]
 REVIEWED = set(MappingStatus.ANALYST_OWNED)
+STATUS_OPTIONS = [*MappingStatus.ALL, UNMAPPED]
 
 user = current_user() or "unknown"
 with session() as s:
@@ -136,12 +137,12 @@ st.progress(
 
 with session() as s:
     everything = review_rows(s, project_id)
-families = sorted({str(f) for f in everything["job_family"].dropna() if str(f).strip()})
+families = sorted({str(f) for f in everything["family"].dropna() if str(f).strip()})
 
 f_tier, f_status, f_family, f_text = st.columns([2, 2, 2, 3])
 tiers = f_tier.multiselect("Tier", TIERS, default=TIERS, key="flt_tier")
 statuses = f_status.multiselect(
-    "Status", list(MappingStatus.ALL), default=list(MappingStatus.ALL), format_func=STATUS_LABELS.get, key="flt_status"
+    "Status", STATUS_OPTIONS, default=STATUS_OPTIONS, format_func=STATUS_LABELS.get, key="flt_status"
 )
 family = f_family.selectbox("Job family", ["All", *families], key="flt_family")
 text = f_text.text_input("Search titles", placeholder="title, code or O*NET title", key="flt_text")
@@ -150,7 +151,7 @@ with session() as s:
     rows = review_rows(
         s,
         project_id,
-        tiers=tiers or None,
+        tiers=tiers if tiers and len(tiers) < len(TIERS) else None,
         statuses=statuses or None,
         family=None if family == "All" else family,
         text=text.strip() or None,
@@ -199,7 +200,7 @@ grid_frame = pd.DataFrame(
         "role_id": shown["role_id"].astype(int),
         "Title": shown["title"],
         "Rows": shown["row_count"].astype(int),
-        "Code": shown["onet_code"].fillna(""),
+        "Code": shown["code"].fillna(""),
         "O*NET title": shown["onet_title"].fillna(""),
         "Tier": shown["tier"].fillna(""),
         "Score": shown["score"].round(2),
@@ -228,7 +229,7 @@ with grid_col:
             tier_mix_chart(stats.tiers)
         with c2:
             st.caption("Roles per O*NET major group")
-            major_group_chart(everything["onet_code"])
+            major_group_chart(everything["code"])
 
 
 def _panel(role_id: int) -> None:
@@ -270,6 +271,8 @@ def _panel(role_id: int) -> None:
         with head[2]:
             status_badge(mapping.status)
         st.caption(f"Why: {md(mapping.rationale)}" if mapping.rationale else "No rationale recorded.")
+        if not mapping.onet_code:
+            st.warning("No O*NET occupation was proposed. Search for one below, or mark the role as needing info.")
         meta = [f"score {mapping.score:.2f}", f"source {mapping.source}"]
         if mapping.confirmed_by:
             when = mapping.confirmed_at.strftime("%Y-%m-%d %H:%M") if mapping.confirmed_at else ""
@@ -319,7 +322,7 @@ def _panel(role_id: int) -> None:
                 args=(role_id, cand["code"], role.title),
             )
 
-    with st.expander("Search any occupation"):
+    with st.expander("Search any occupation", expanded=not mapping.onet_code):
         query = st.text_input("Title or code", key=f"search_{role_id}", placeholder="e.g. nurse or 29-1141")
         if query.strip():
             with session() as s:

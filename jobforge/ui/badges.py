@@ -10,6 +10,7 @@ STATUS_LABELS = {
     "confirmed": "Confirmed",
     "overridden": "Changed by analyst",
     "needs_info": "Needs info",
+    "unmapped": "Not mapped yet",
 }
 STATUS_COLORS = {"proposed": "gray", "confirmed": "green", "overridden": "blue", "needs_info": "violet"}
 PROVENANCE_COLORS = {"ANALYST": "blue", "SOURCE": "green", "HIERARCHY": "violet", "ONET": "orange", "LLM": "gray"}

@@ -71,3 +71,32 @@ def texts(at: AppTest) -> str:
     parts += [f"{m.label} {m.value}" for m in at.metric]
     parts += [str(t.value) for t in at.toast]
     return "\n".join(parts)
+
+
+@pytest.fixture
+def mapped_project(ui_engine: Engine) -> int:
+    """A project with the sample roles uploaded (Education as an attribute column) and mapped offline."""
+    from jobforge.db.engine import session_factory
+    from jobforge.ingest.uploads import create_upload
+    from jobforge.mapping.service import map_roles
+    from jobforge.projects import create_project
+
+    from tests.ui.sheets import ROLES_CSV
+
+    with session_factory(ui_engine)() as s:
+        project = create_project(s, "Acme", USER)
+        s.commit()
+        create_upload(
+            s,
+            project.id,
+            "roles.csv",
+            ROLES_CSV.encode(),
+            None,
+            "Job Title",
+            {"job_family": "Job Family", "department": "Department"},
+            ["Education"],
+            USER,
+        )
+        map_roles(s, project.id, provider="offline")
+        s.commit()
+        return project.id

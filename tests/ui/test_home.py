@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from jobforge.db.models import Project
 from jobforge.db.engine import session_factory
+from jobforge.db.models import Project
 from tests.ui.conftest import APP, USER, texts
 
 
