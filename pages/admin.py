@@ -51,8 +51,10 @@ with releases_tab:
     c1, c2 = st.columns(2)
     with c1, st.container(border=True):
         st.markdown("**Load the configured release**")
-        st.caption(f"Version {get_settings().onet_version.replace('_', '.')} from "
-                   f"{get_settings().resolved_onet_source() or 'the O*NET Resource Center'}.")
+        st.caption(
+            f"Version {get_settings().onet_version.replace('_', '.')} from "
+            f"{get_settings().resolved_onet_source() or 'the O*NET Resource Center'}."
+        )
         load_default_release_button(user, key="admin_load_default")
         version = st.text_input("Or sync another version", placeholder="e.g. 29_3", key="admin_sync_version")
         if st.button("Sync version", key="admin_sync", disabled=not version.strip()):
@@ -131,9 +133,7 @@ with audit_tab:
         projects = dict(s.execute(select(Project.id, Project.name).order_by(Project.name)).all())
     c1, c2, c3 = st.columns(3)
     who = c1.selectbox("User", ["All", *users], key="audit_user")
-    project = c2.selectbox(
-        "Project", ["All", *projects], format_func=lambda p: projects.get(p, p), key="audit_project"
-    )
+    project = c2.selectbox("Project", ["All", *projects], format_func=lambda p: projects.get(p, p), key="audit_project")
     action = c3.selectbox("Action", ["All", *actions_seen], key="audit_action")
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(500)
     if who != "All":

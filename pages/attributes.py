@@ -34,9 +34,7 @@ if FLASH in st.session_state:
 
 with session() as s:
     stats = project_stats(s, project_id)
-    roles = s.execute(
-        select(Role.id, Role.title).where(Role.project_id == project_id).order_by(Role.title)
-    ).all()
+    roles = s.execute(select(Role.id, Role.title).where(Role.project_id == project_id).order_by(Role.title)).all()
     attrs = s.execute(
         select(RoleAttribute.role_id, RoleAttribute.name, RoleAttribute.value, RoleAttribute.source_type)
         .join(Role, Role.id == RoleAttribute.role_id)
@@ -75,8 +73,10 @@ with st.container(border=True):
                 st.session_state[f"impute_job_{project_id}"] = job.id
             st.rerun()
         if stats.mapped < stats.roles:
-            st.caption(f"{stats.roles - stats.mapped:,} roles have no O*NET proposal yet: they can only inherit "
-                       "from your own job architecture.")
+            st.caption(
+                f"{stats.roles - stats.mapped:,} roles have no O*NET proposal yet: they can only inherit "
+                "from your own job architecture."
+            )
 
 if not attrs:
     st.info("This project has no attribute columns. Choose attribute columns when uploading a spreadsheet.")
@@ -99,9 +99,7 @@ if st.session_state.get(ROLE_KEY) not in titles:
 role_id = st.selectbox("Role", ids, format_func=titles.get, key=ROLE_KEY, help="Type to search.")
 
 with session() as s:
-    values = s.scalars(
-        select(RoleAttribute).where(RoleAttribute.role_id == role_id).order_by(RoleAttribute.name)
-    ).all()
+    values = s.scalars(select(RoleAttribute).where(RoleAttribute.role_id == role_id).order_by(RoleAttribute.name)).all()
 
 header = st.columns([2, 3, 1.2, 1, 3])
 for col, label in zip(header, ["Attribute", "Value", "Source", "Confidence", "Why"], strict=True):

@@ -160,9 +160,7 @@ with session() as s:
 limit = get_settings().review_page_size
 shown = rows.head(limit)
 st.session_state[ORDER] = list(zip(shown["role_id"].astype(int), shown["status"], strict=True))
-visible_high = [
-    int(r.role_id) for r in shown.itertuples() if r.tier == "HIGH" and r.status == MappingStatus.PROPOSED
-]
+visible_high = [int(r.role_id) for r in shown.itertuples() if r.tier == "HIGH" and r.status == MappingStatus.PROPOSED]
 
 bar = st.columns([3, 2, 2], vertical_alignment="center")
 bar[0].caption(

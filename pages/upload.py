@@ -54,8 +54,10 @@ uploaded = st.file_uploader(
     "Spreadsheet", help=f"CSV (any common encoding) or XLSX, up to {max_mb} MB.", key="upload_file"
 )
 if uploaded is None:
-    st.info("Choose a CSV or XLSX file with a job title column. Context columns (family, department, level…) "
-            "and attribute columns (education, skills…) are optional.")
+    st.info(
+        "Choose a CSV or XLSX file with a job title column. Context columns (family, department, level…) "
+        "and attribute columns (education, skills…) are optional."
+    )
     job_id = active_job_id(project_id, "map")
     if job_id:
         show_job(job_id, label="Mapping", state_key="map_job")

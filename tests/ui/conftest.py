@@ -80,7 +80,6 @@ def mapped_project(ui_engine: Engine) -> int:
     from jobforge.ingest.uploads import create_upload
     from jobforge.mapping.service import map_roles
     from jobforge.projects import create_project
-
     from tests.ui.sheets import ROLES_CSV
 
     with session_factory(ui_engine)() as s:

@@ -30,7 +30,9 @@ def test_low_first_and_the_first_unreviewed_role_is_open(open_app, ui_engine, ma
     at = _open(open_app, mapped_project)
     order = at.session_state["review_order"]
     with session_factory(ui_engine)() as s:
-        tiers = dict(zip(review_rows(s, mapped_project)["role_id"], review_rows(s, mapped_project)["tier"], strict=True))
+        tiers = dict(
+            zip(review_rows(s, mapped_project)["role_id"], review_rows(s, mapped_project)["tier"], strict=True)
+        )
     shown_tiers = [tiers[rid] for rid, _ in order]
     assert shown_tiers == sorted(shown_tiers, key=["LOW", "MEDIUM", "HIGH"].index)
     assert shown_tiers[0] == "LOW", shown_tiers

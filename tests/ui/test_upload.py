@@ -83,7 +83,9 @@ def test_xlsx_sheet_picker(open_app, ui_engine, project_id):
             "Roles": [["Position", "Family"], ["Line Cook", "Kitchen"], ["Truck Driver", "Fleet"]],
         }
     )
-    at = _upload(open_app, project_id, "roles.xlsx", data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at = _upload(
+        open_app, project_id, "roles.xlsx", data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     at.selectbox(key="upload_sheet").set_value("Roles").run()
     assert "Unique roles 2" in texts(at)
     at.button(key="add_roles").click().run()
@@ -135,11 +137,19 @@ def test_non_utf8_csv_is_decoded(open_app, ui_engine, project_id):
 
 def test_xlsx_formulas_and_merged_cells_are_reported(open_app, ui_engine, project_id):
     data = xlsx_bytes(
-        {"Roles": [["Job Title", "Family", "Headcount"], ["Nurse", "Clinical", 3], ["Cook", "Kitchen", "=1+1"],
-                   ["Driver", "Fleet", 2]]},
+        {
+            "Roles": [
+                ["Job Title", "Family", "Headcount"],
+                ["Nurse", "Clinical", 3],
+                ["Cook", "Kitchen", "=1+1"],
+                ["Driver", "Fleet", 2],
+            ]
+        },
         merge="B3:B4",
     )
-    at = _upload(open_app, project_id, "roles.xlsx", data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at = _upload(
+        open_app, project_id, "roles.xlsx", data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     assert any("merged cell range" in w.value for w in at.warning), texts(at)
     # A formula is read as the value Excel saved with it, never as formula text.
     preview = at.dataframe[0].value
