@@ -9,6 +9,7 @@ per field so every value can say where it came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,7 +174,9 @@ class _ProfileReader:
 
     def codes_with(self, column: Any, *where: Any) -> set[str]:
         """Codes in the occupation's minor group that have rows matching ``where``."""
-        query = select(column).where(*where, column.like(f"{self.minor_prefix}%")).distinct()
+        # A code range rather than LIKE, so both stores use the (release_id, code, ...) indexes.
+        upper = self.minor_prefix[:-1] + chr(ord(self.minor_prefix[-1]) + 1)
+        query = select(column).where(*where, column >= self.minor_prefix, column < upper).distinct()
         return set(self.session.scalars(query))
 
     def rating_codes(self, domain: str, element_id: str | None, scale_id: str) -> set[str]:
@@ -221,7 +224,17 @@ class _ProfileReader:
                 OnetEducationCategory.category == category,
             )
         )
-        return description or f"Category {category}", (share or 0.0) / 100.0
+        return describe_category(description, category, element_id), (share or 0.0) / 100.0
+
+
+def describe_category(description: str | None, category: int, element_id: str) -> str:
+    """A category as a cell value: without O*NET's "(for example, ...)" lists, and "None" spelled out."""
+    text = re.sub(r"\s*\(for example[^)]*\)\s*$", "", description or "").strip()
+    if not text:
+        return f"Category {category}"
+    if text.lower() == "none" and element_id == EXPERIENCE_ELEMENT:
+        return "No related work experience"
+    return text
 
 
 def _pick(

@@ -117,7 +117,7 @@ def test_a_stronger_source_replaces_a_weaker_one_on_rerun_but_never_the_reverse(
     impute(onet_engine, project_id, provider="anthropic")
     education = cells(onet_engine, ids["Line Cook"])["Education"]
     assert (education.value, education.source_type, education.donor) == (
-        "High School Diploma - or the equivalent (for example, GED)",
+        "High School Diploma - or the equivalent",
         SourceType.ONET,
         "35-2014.00",
     )

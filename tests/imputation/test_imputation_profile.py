@@ -143,3 +143,20 @@ def test_without_a_release_the_onet_step_says_so(engine: Engine) -> None:
         summary = impute_project(session, project_id, steps=ONET_ONLY)
     assert any("no O*NET release" in note for note in summary.notes)
     assert cells(engine, ids["Nurse"]) == {}
+
+
+@pytest.mark.slow
+def test_profiles_from_the_real_release(sqlite_engine: Engine, real_onet_zip) -> None:
+    from jobforge.onet.loader import load_release
+
+    load_release(sqlite_engine, real_onet_zip)
+    with session_factory(sqlite_engine)() as session:
+        nurse = onet_profile(session, "29-1141.00")
+        web = onet_profile(session, "15-1255.00")  # no ratings of its own in 30.1
+    assert nurse.value_for(TYPICAL_EDUCATION) == "Bachelor's Degree"
+    assert nurse.experience_basis == "related work experience"  # element 3.A.1, scale RW
+    assert nurse.value_for(EXPERIENCE).startswith("Over ")
+    assert len(nurse.top_skills) == 5 and len(nurse.work_styles) == 5  # work styles on the 30.x WI scale
+    assert nurse.donors == {}
+    assert web.source_code(TOP_SKILLS) == "15-1255.01"  # same detailed SOC
+    assert web.source_code(TOP_TASKS) == "15-1255.00"  # its own tasks
