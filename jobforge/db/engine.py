@@ -88,13 +88,18 @@ def check_connection(engine: Engine) -> None:
         raise StoreError(store_error_message(engine, exc)) from exc
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for ``url`` (default: the configured store), migrated to head."""
     from jobforge.config import get_settings
+
+    return _migrated_engine(url or get_settings().resolved_database_url())
+
+
+@lru_cache(maxsize=8)
+def _migrated_engine(url: str) -> Engine:
+    # Cached by the resolved URL, so a changed setting (tests, the CLI) gets its own store.
     from jobforge.db.migrate import upgrade
 
-    url = url or get_settings().resolved_database_url()
     engine = make_engine(url)
     check_connection(engine)
     try:
@@ -102,6 +107,9 @@ def get_engine(url: str | None = None) -> Engine:
     except OperationalError as exc:
         raise StoreError(store_error_message(engine, exc)) from exc
     return engine
+
+
+get_engine.cache_clear = _migrated_engine.cache_clear  # type: ignore[attr-defined]  # as when it was cached itself
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
