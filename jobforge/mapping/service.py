@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
-from jobforge.db.models import Job, Mapping, MappingStatus, Project, Role
+from jobforge.db.models import Job, Mapping, MappingStatus, Project, Role, utcnow
 from jobforge.mapping.factory import CANDIDATES_PER_ROLE, ProviderChoice, make_selector, resolve_provider
 from jobforge.mapping.precedent import find_precedents, precedent_result
 from jobforge.mapping.selectors import RoleRequest, Selector
@@ -344,6 +344,7 @@ def _apply(mapping: Mapping, result: RoleMappingResult, release_id: int | None) 
     # What was proposed, kept beside any later analyst decision (the calibration view uses it).
     mapping.proposed_code = result.onet_code
     mapping.proposed_tier = tier.value
+    mapping.updated_at = utcnow()  # also when the new proposal equals the old one: it was re-checked
 
 
 # ---------------------------------------------------------------------------------------------
