@@ -25,7 +25,8 @@ def run_worker(args: argparse.Namespace) -> int:
     from jobforge.db.engine import describe_url, get_engine
     from jobforge.jobs.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("jobforge").setLevel(logging.INFO)  # our job log lines, not the libraries' chatter
     from jobforge.config import get_settings
 
     engine = get_engine(get_settings().resolved_database_url())
