@@ -8,6 +8,7 @@ sending heartbeats (killed, machine gone) is put back in the queue and resumed b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -51,9 +52,33 @@ def requeue_stale(session: Session, stale_seconds: float | None = None) -> int:
     """Put running jobs whose heartbeat is older than ``stale_seconds`` back in the queue."""
     seconds = get_settings().job_stale_seconds if stale_seconds is None else stale_seconds
     cutoff = utcnow() - timedelta(seconds=seconds)
+    stale = select(Job.id).where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff).limit(1)
+    if session.scalar(stale) is None:  # the usual case: no write (and no SQLite write lock) at all
+        session.rollback()
+        return 0
     result = session.execute(
         update(Job)
         .where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff)
+        .values(status=JobStatus.QUEUED, worker_id=None, message="Resuming after its worker stopped")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def requeue_orphans(session: Session, is_dead: Callable[[str], bool]) -> int:
+    """Put running jobs whose worker is known to be gone (``is_dead(worker_id)``) back in the queue.
+
+    Lets a restarted app resume its own jobs at once instead of waiting for the heartbeat timeout.
+    """
+    running = session.execute(select(Job.id, Job.worker_id).where(Job.status == JobStatus.RUNNING)).all()
+    orphans = [job_id for job_id, worker_id in running if worker_id and is_dead(worker_id)]
+    if not orphans:
+        session.rollback()
+        return 0
+    result = session.execute(
+        update(Job)
+        .where(Job.id.in_(orphans), Job.status == JobStatus.RUNNING)
         .values(status=JobStatus.QUEUED, worker_id=None, message="Resuming after its worker stopped")
         .execution_options(synchronize_session=False)
     )

@@ -32,6 +32,21 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def worker_is_dead(worker_id: str) -> bool:
+    """True only when ``worker_id`` (host:pid:…) names a process of this machine that no longer runs."""
+    host, _, rest = worker_id.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine's worker: only its heartbeat can tell
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but is not ours to signal
+        return False
+    return False
+
+
 class WorkerStopping(RuntimeError):
     """The worker was asked to stop: the running job goes back to the queue after its batch."""
 
@@ -59,6 +74,12 @@ class Worker:
         stop = self._stop = stop_event or threading.Event()
         wait = get_settings().worker_poll_seconds if poll is None else poll
         _log.info("Worker %s started", self.worker_id)
+        try:
+            with self._sessions() as session:
+                if resumed := queue.requeue_orphans(session, worker_is_dead):
+                    _log.info("Re-queued %d job(s) whose worker process is gone", resumed)
+        except Exception:
+            _log.exception("Could not look for orphaned jobs")
         while not stop.is_set():
             try:
                 worked = self.run_once()

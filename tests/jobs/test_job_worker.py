@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -11,9 +15,9 @@ from sqlalchemy import Engine, func, select
 from jobforge.db.engine import session_factory
 from jobforge.db.models import Job, JobStatus, Mapping, Role
 from jobforge.jobs import queue
-from jobforge.jobs.queue import enqueue
+from jobforge.jobs.queue import claim_next, enqueue
 from jobforge.jobs.registry import register_handler, registered_kinds
-from jobforge.jobs.worker import Worker, ensure_background_worker, stop_background_workers
+from jobforge.jobs.worker import Worker, ensure_background_worker, stop_background_workers, worker_is_dead
 from jobforge.projects import create_project
 from jobforge.retrieval.normalize import title_key
 
@@ -143,3 +147,21 @@ def test_the_background_worker_runs_queued_jobs(onet_engine: Engine) -> None:
     finally:
         stop_background_workers()
     assert not thread.is_alive()
+
+
+def test_jobs_of_a_dead_local_worker_process_are_resumed_at_once(engine: Engine) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    with session_factory(engine)() as session:
+        orphan = enqueue(session, "map", None, {}, "alice")
+        claim_next(session, f"{host}:{gone.pid}:abc123")  # that process has exited
+        alive = enqueue(session, "map", None, {}, "alice")
+        claim_next(session, f"{host}:{os.getpid()}:def456")  # this very process
+        remote = enqueue(session, "map", None, {}, "alice")
+        claim_next(session, "another-host:1:ghi789")  # only its heartbeat can tell
+
+        assert queue.requeue_orphans(session, worker_is_dead) == 1
+        assert queue.get_job(session, orphan.id).status == JobStatus.QUEUED
+        assert queue.get_job(session, alive.id).status == JobStatus.RUNNING
+        assert queue.get_job(session, remote.id).status == JobStatus.RUNNING
