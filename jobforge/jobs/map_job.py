@@ -34,7 +34,12 @@ def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
             progress=report,
             job_id=job.id,
         )
-    return summary.to_dict()
+    by_tier = summary.by_tier
+    tiers = ", ".join(f"{tier} {by_tier[tier]:,}" for tier in ("HIGH", "MEDIUM", "LOW") if tier in by_tier)
+    message = f"Mapped {summary.mapped:,} roles" + (f" ({tiers})" if tiers else "")
+    if summary.skipped_confirmed:
+        message += f"; {summary.skipped_confirmed:,} decided by analysts left unchanged"
+    return {**summary.to_dict(), "message": message}
 
 
 register_handler(KIND, run_map_job)

@@ -183,8 +183,12 @@ def heartbeat(
 
 
 def finish(session: Session, job_id: int, worker_id: str, result: dict[str, Any]) -> bool:
-    """Mark the job done with ``result``; False when it was cancelled or taken over meanwhile."""
-    return _close(session, job_id, worker_id, JobStatus.DONE, result=result, message="Done")
+    """Mark the job done with ``result`` (its "message", if any, becomes the job's message).
+
+    False when the job was cancelled or taken over meanwhile.
+    """
+    message = str(result.get("message") or "Done")
+    return _close(session, job_id, worker_id, JobStatus.DONE, result=result, message=message)
 
 
 def fail(session: Session, job_id: int, worker_id: str, error: str) -> bool:
