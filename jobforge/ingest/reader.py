@@ -240,7 +240,8 @@ def _read_xlsx_rows(data: bytes, filename: str, sheet: str | None, warnings: lis
             f"Sheet '{sheet}' has {len(merged)} merged cell range(s) ({examples}{more}): each value was read "
             "into the top-left cell only; the other cells of a merged range are empty."
         )
-    rows = [[_cell_text(value) for value in row] for row in values]
+    # Most cells are already text: convert only the others (this loop sees every cell).
+    rows = [[value if type(value) is str else _cell_text(value) for value in row] for row in values]
     return rows, sheet
 
 

@@ -180,3 +180,11 @@ def test_very_long_titles_are_stored(engine):
     with session_factory(engine)() as session:
         titles = {role.title.strip(): role.row_count for role in session.scalars(select(Role))}
         assert titles == {long_title.strip(): 2, "Cook": 1}
+
+
+def test_title_key_ignores_case_and_spacing_as_unique_roles_assumes():
+    # build_roles folds case and spacing before calling title_key, once per distinct spelling.
+    from jobforge.retrieval.normalize import title_key
+
+    for title in ["Sr. Software  Engineer II", "RN - Nights", "VP, Sales (Remote)", "ÉLECTRICIEN Chef", "Mgr  of IT"]:
+        assert title_key(title) == title_key(" ".join(title.casefold().split()))
