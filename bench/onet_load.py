@@ -7,7 +7,9 @@
 Each store is measured in a fresh child process (so its peak memory is its own) against a fresh
 store: a new SQLite file in a temporary folder, or a new schema on the Postgres server
 (``JOBFORGE_BENCH_POSTGRES_URL``, default the test server), dropped afterwards.
-Prints seconds (wall clock, whole ``load_release``) and peak resident memory in MiB.
+Prints seconds per load (wall clock, the whole ``load_release``: read, check, write, commit), the
+Python process's CPU seconds over all loads (a figure less sensitive to a busy machine; Postgres'
+own server CPU is not in it) and its peak resident memory in MiB.
 """
 
 from __future__ import annotations
@@ -62,10 +64,12 @@ def _measure(store: str, zip_path: str, repeat: int) -> dict[str, object]:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
         tmp.cleanup()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mib = usage.ru_maxrss / 1024  # Linux: KiB
     return {
         "store": store,
         "seconds": seconds,
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_mib": round(peak_mib),
         "occupations": result.occupation_count,
         "rows": sum((result.counts or {}).values()),
@@ -101,7 +105,8 @@ def main() -> int:
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         runs = ", ".join(f"{s:.1f} s" for s in figures["seconds"])
         print(
-            f"{store:9s} load: {runs}; peak memory {figures['peak_mib']} MiB; "
+            f"{store:9s} load: {runs}; this process's CPU {figures['cpu_seconds']} s in all; "
+            f"peak memory {figures['peak_mib']} MiB; "
             f"{figures['occupations']:,} occupations, {figures['rows']:,} rows"
         )
     return 0
