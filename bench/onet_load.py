@@ -97,7 +97,17 @@ def main() -> int:
     print(f"O*NET load benchmark: {zip_path} (cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f})")
     stores = ["sqlite", "postgres"] if args.store == "both" else [args.store]
     for store in stores:
-        command = [sys.executable, __file__, "--child", "--store", store, "--zip", zip_path, "--repeat", str(args.repeat)]
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--store",
+            store,
+            "--zip",
+            zip_path,
+            "--repeat",
+            str(args.repeat),
+        ]
         child = subprocess.run(command, capture_output=True, text=True, check=False)
         if child.returncode != 0:
             print(f"{store}: failed\n{child.stderr}", file=sys.stderr)

@@ -73,7 +73,9 @@ def test_an_unreachable_postgres_names_the_url_without_its_password() -> None:
 
 def test_loading_into_an_unreachable_postgres_is_a_clear_error(tmp_path: Path) -> None:
     engine = make_engine(UNREACHABLE)
-    with pytest.raises(StoreError, match=r"Cannot load O\*NET: Cannot reach the store at .*:\*\*\*@127\.0\.0\.1:1") as caught:
+    with pytest.raises(
+        StoreError, match=r"Cannot load O\*NET: Cannot reach the store at .*:\*\*\*@127\.0\.0\.1:1"
+    ) as caught:
         load_release(engine, write_release(tmp_path))
     assert "s3cret-pw" not in str(caught.value)
 

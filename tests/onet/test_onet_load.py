@@ -65,7 +65,10 @@ def _bad_releases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     for folder in folders.values():
         folder.mkdir()
     return {
-        "missing file": (tmp_path / "db_29_9_text_missing.zip", "O\\*NET release not found: .*db_29_9_text_missing.zip"),
+        "missing file": (
+            tmp_path / "db_29_9_text_missing.zip",
+            "O\\*NET release not found: .*db_29_9_text_missing.zip",
+        ),
         "not a zip": (not_a_zip, "db_29_9_text.zip is not a readable zip file"),
         "truncated zip": (truncated, "db_29_9_text.zip is not a readable zip file"),
         "missing required file": (
