@@ -338,15 +338,17 @@ def _write_release(
     activate: bool,
     say: Progress,
 ) -> dict[str, int]:
-    previous = session.scalar(select(OnetRelease).where(OnetRelease.version == version))
-    if previous is not None:
-        # Child rows go explicitly: SQLite only cascades with foreign keys on, Postgres always.
+    release = session.scalar(select(OnetRelease).where(OnetRelease.version == version))
+    if release is None:
+        release = OnetRelease(version=version, source=label, is_active=False, counts={})
+        session.add(release)
+    else:
+        # Same version again: replace its content but keep the release row (and its id), so
+        # mappings that name this release keep their provenance; loaded_at tells caches it changed.
         for model in (*COUNT_NAMES, OnetRating):
-            session.execute(delete(model).where(model.release_id == previous.id))
-        session.delete(previous)
-        session.flush()
-    release = OnetRelease(version=version, source=label, is_active=False, counts={})
-    session.add(release)
+            session.execute(delete(model).where(model.release_id == release.id))
+        release.source = label
+        release.loaded_at = utcnow()
     session.flush()
     counts: dict[str, int] = {}
     for name, table in tables:

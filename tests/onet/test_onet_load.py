@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from onet_fixture import OCCUPATIONS, write_release
 from onet_helpers import last_sync, store_state
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from jobforge.db.engine import session_factory
+from jobforge.db.models import Mapping, OnetRelease, Project, Role
 from jobforge.onet.loader import OnetLoadError, load_release
 from jobforge.onet.releases import UnknownRelease, activate_release, sync_status
 from jobforge.onet.repository import OnetRepository
@@ -29,6 +30,26 @@ def test_loading_the_same_version_again_replaces_it(onet_engine: Engine, tmp_pat
     state = store_state(onet_engine)
     assert state.active == "29_9"
     assert state.releases == {"29_9": (3, 19, 10)}
+
+
+def test_reloading_a_version_keeps_the_mappings_made_with_it(onet_engine: Engine, tmp_path: Path) -> None:
+    with session_factory(onet_engine)() as session:
+        release = session.scalar(select(OnetRelease).where(OnetRelease.version == "29_9"))
+        project = Project(name="Reload")
+        role = Role(project=project, title="Accountant", title_key="accountant")
+        role.mapping = Mapping(onet_code="13-2011.00", tier="HIGH", score=0.9, source="offline", release_id=release.id)
+        session.add(project)
+        session.commit()
+        release_id, loaded_at, mapping_id = release.id, release.loaded_at, role.mapping.id
+
+    load_release(onet_engine, write_release(tmp_path, version="29_9"), activate=False)
+
+    with session_factory(onet_engine)() as session:
+        release = session.scalar(select(OnetRelease).where(OnetRelease.version == "29_9"))
+        assert release.id == release_id and release.is_active  # same release, still active
+        assert release.loaded_at > loaded_at  # caches keyed on it see the new content
+        assert session.get(Mapping, mapping_id).release_id == release_id
+    assert store_state(onet_engine).releases == {"29_9": TINY}
 
 
 def test_several_releases_are_kept_and_one_is_active(onet_engine: Engine, tmp_path: Path) -> None:
