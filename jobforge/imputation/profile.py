@@ -10,7 +10,7 @@ per field so every value can say where it came from.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +97,7 @@ def _detailed_number(code: str) -> int:
     return int(digits) if digits else 0
 
 
-def nearest_with_data(code: str, codes_with_data: set[str]) -> str | None:
+def nearest_with_data(code: str, codes_with_data: Collection[str]) -> str | None:
     """``code`` itself when it has data, else its nearest relative that has, else None."""
     if code in codes_with_data:
         return code
@@ -164,69 +164,6 @@ class OnetProfile:
         return details
 
 
-class _ProfileReader:
-    def __init__(self, session: Session, release_id: int, code: str, top_n: int) -> None:
-        self.session = session
-        self.release_id = release_id
-        self.code = code
-        self.top_n = top_n
-        self.minor_prefix = code[:5]
-
-    def codes_with(self, column: Any, *where: Any) -> set[str]:
-        """Codes in the occupation's minor group that have rows matching ``where``."""
-        # A code range rather than LIKE, so both stores use the (release_id, code, ...) indexes.
-        upper = self.minor_prefix[:-1] + chr(ord(self.minor_prefix[-1]) + 1)
-        query = select(column).where(*where, column >= self.minor_prefix, column < upper).distinct()
-        return set(self.session.scalars(query))
-
-    def rating_codes(self, domain: str, element_id: str | None, scale_id: str) -> set[str]:
-        where = [OnetRating.release_id == self.release_id, OnetRating.domain == domain, OnetRating.scale_id == scale_id]
-        if element_id:
-            where.append(OnetRating.element_id == element_id)
-        return self.codes_with(OnetRating.code, *where)
-
-    def top_rated(self, code: str, domain: str, scale_id: str) -> list[str]:
-        rows = self.session.execute(
-            select(OnetRating.element_name, OnetRating.value)
-            .where(
-                OnetRating.release_id == self.release_id,
-                OnetRating.code == code,
-                OnetRating.domain == domain,
-                OnetRating.scale_id == scale_id,
-            )
-            .order_by(OnetRating.value.desc(), OnetRating.element_name)
-        ).all()
-        return [name for name, _ in rows[: self.top_n]]
-
-    def modal_category(self, code: str, element_id: str, scale_id: str) -> tuple[str | None, float | None]:
-        """The most reported category of an education/experience element, described, and its share."""
-        row = self.session.execute(
-            select(OnetRating.category, OnetRating.value)
-            .where(
-                OnetRating.release_id == self.release_id,
-                OnetRating.code == code,
-                OnetRating.domain == "education",
-                OnetRating.element_id == element_id,
-                OnetRating.scale_id == scale_id,
-                OnetRating.category.is_not(None),
-            )
-            .order_by(OnetRating.value.desc(), OnetRating.category)
-            .limit(1)
-        ).first()
-        if row is None:
-            return None, None
-        category, share = row
-        description = self.session.scalar(
-            select(OnetEducationCategory.description).where(
-                OnetEducationCategory.release_id == self.release_id,
-                OnetEducationCategory.element_id == element_id,
-                OnetEducationCategory.scale_id == scale_id,
-                OnetEducationCategory.category == category,
-            )
-        )
-        return describe_category(description, category, element_id), (share or 0.0) / 100.0
-
-
 def describe_category(description: str | None, category: int, element_id: str) -> str:
     """A category as a cell value: without O*NET's "(for example, ...)" lists, and "None" spelled out."""
     text = re.sub(r"\s*\(for example[^)]*\)\s*$", "", description or "").strip()
@@ -237,134 +174,247 @@ def describe_category(description: str | None, category: int, element_id: str) -
     return text
 
 
-def _pick(
-    profile: OnetProfile, profile_field: str, codes_with_data: set[str], read: Callable[[str], object]
-) -> object | None:
-    """Read ``profile_field`` from the occupation or its nearest relative with data."""
-    source = nearest_with_data(profile.code, codes_with_data)
-    if source is None:
-        return None
-    if source != profile.code:
-        profile.donors[profile_field] = source
-    return read(source)
+class ProfileTables:
+    """Per field, code -> value for the codes of a release (or of one code range), read once.
 
+    A single profile reads only its occupation's minor group; an imputation run over many roles
+    reads each field's table for the whole release once (a few queries instead of ~10 per code).
+    """
 
-def onet_profile(session: Session, code: str, release_id: int | None = None, top_n: int = 5) -> OnetProfile:
-    """The profile of ``code`` in ``release_id`` (default: the active release)."""
-    release_id = release_id or require_active_release(session).id
-    title = session.scalar(
-        select(OnetOccupation.title).where(OnetOccupation.release_id == release_id, OnetOccupation.code == code)
-    )
-    profile = OnetProfile(code=code, title=title, release_id=release_id)
-    reader = _ProfileReader(session, release_id, code, top_n)
+    def __init__(
+        self, session: Session, release_id: int, top_n: int = 5, code_range: tuple[str, str] | None = None
+    ) -> None:
+        self.session = session
+        self.release_id = release_id
+        self.top_n = top_n
+        self.code_range = code_range
+        self._tables: dict[str, dict[str, Any]] = {}
+        self._zone_reference: dict[int, OnetJobZoneReference] | None = None
+        self._categories: dict[tuple[str, str, int], str] | None = None
+        self._titles: dict[str, str] | None = None
 
-    zone_codes = reader.codes_with(OnetJobZone.code, OnetJobZone.release_id == release_id)
-    zone = _pick(
-        profile,
-        JOB_ZONE,
-        zone_codes,
-        lambda source: session.scalar(
-            select(OnetJobZone.job_zone).where(OnetJobZone.release_id == release_id, OnetJobZone.code == source)
-        ),
-    )
-    if isinstance(zone, int):
-        profile.job_zone = zone
-        reference = session.scalar(
-            select(OnetJobZoneReference).where(
-                OnetJobZoneReference.release_id == release_id, OnetJobZoneReference.job_zone == zone
+    def table(self, profile_field: str) -> dict[str, Any]:
+        if profile_field not in self._tables:
+            with self.session.no_autoflush:
+                self._tables[profile_field] = self._read(profile_field)
+        return self._tables[profile_field]
+
+    def title(self, code: str) -> str | None:
+        if self._titles is None:
+            rows = self.session.execute(
+                select(OnetOccupation.code, OnetOccupation.title).where(
+                    OnetOccupation.release_id == self.release_id, *self._in_range(OnetOccupation.code)
+                )
             )
+            self._titles = dict(rows.tuples().all())
+        return self._titles.get(code)
+
+    def zone_reference(self, zone: int) -> OnetJobZoneReference | None:
+        if self._zone_reference is None:
+            rows = self.session.scalars(
+                select(OnetJobZoneReference).where(OnetJobZoneReference.release_id == self.release_id)
+            )
+            self._zone_reference = {row.job_zone: row for row in rows}
+        return self._zone_reference.get(zone)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _in_range(self, column: Any) -> list[Any]:
+        # A code range rather than LIKE, so both stores use the (release_id, code, ...) indexes.
+        if self.code_range is None:
+            return []
+        return [column >= self.code_range[0], column < self.code_range[1]]
+
+    def _read(self, profile_field: str) -> dict[str, Any]:
+        if profile_field == JOB_ZONE:
+            rows = self.session.execute(
+                select(OnetJobZone.code, OnetJobZone.job_zone).where(
+                    OnetJobZone.release_id == self.release_id, *self._in_range(OnetJobZone.code)
+                )
+            )
+            return {code: zone for code, zone in rows if zone is not None}
+        if profile_field == TYPICAL_EDUCATION:
+            return self._modal_categories(EDUCATION_ELEMENT, EDUCATION_SCALE)
+        if profile_field == EXPERIENCE:
+            return self._modal_categories(EXPERIENCE_ELEMENT, EXPERIENCE_SCALE)
+        if profile_field == TOP_SKILLS:
+            return self._top_rated("skills", (IMPORTANCE_SCALE,))
+        if profile_field == TOP_KNOWLEDGE:
+            return self._top_rated("knowledge", (IMPORTANCE_SCALE,))
+        if profile_field == WORK_STYLES:
+            return self._top_rated("work_styles", WORK_STYLE_SCALES)
+        if profile_field == TOP_TASKS:
+            rows = self.session.execute(
+                select(OnetTask.code, OnetTask.task)
+                .where(OnetTask.release_id == self.release_id, *self._in_range(OnetTask.code))
+                .order_by(
+                    OnetTask.code,
+                    OnetTask.task_type,
+                    OnetTask.incumbents_responding.desc().nulls_last(),
+                    OnetTask.task_id,
+                )
+            )
+            return self._first_n(rows)
+        if profile_field == HOT_TECHNOLOGIES:
+            rows = self.session.execute(
+                select(OnetTechnologySkill.code, OnetTechnologySkill.example)
+                .where(
+                    OnetTechnologySkill.release_id == self.release_id,
+                    OnetTechnologySkill.hot_technology.is_(True),
+                    *self._in_range(OnetTechnologySkill.code),
+                )
+                .order_by(OnetTechnologySkill.code, OnetTechnologySkill.in_demand.desc(), OnetTechnologySkill.example)
+            )
+            return self._first_n(rows)
+        raise ValueError(f"Unknown O*NET profile field {profile_field!r}")
+
+    def _first_n(self, rows: Any) -> dict[str, list[str]]:
+        """code -> its first ``top_n`` distinct texts, from rows ordered by code then rank."""
+        found: dict[str, list[str]] = {}
+        for code, text in rows:
+            items = found.setdefault(code, [])
+            if len(items) < self.top_n and text and text not in items:
+                items.append(text)
+        return {code: items for code, items in found.items() if items}
+
+    def _top_rated(self, domain: str, scales: Sequence[str]) -> dict[str, list[str]]:
+        for scale in scales:  # the first scale the release rates this domain on
+            rows = self.session.execute(
+                select(OnetRating.code, OnetRating.element_name)
+                .where(
+                    OnetRating.release_id == self.release_id,
+                    OnetRating.domain == domain,
+                    OnetRating.scale_id == scale,
+                    OnetRating.recommend_suppress.is_not(True),
+                    *self._in_range(OnetRating.code),
+                )
+                .order_by(OnetRating.code, OnetRating.value.desc(), OnetRating.element_name)
+            ).all()
+            if rows:
+                return self._first_n(rows)
+        return {}
+
+    def _modal_categories(self, element_id: str, scale_id: str) -> dict[str, tuple[str, float]]:
+        """code -> (the most reported category, described; its share 0..1)."""
+        rows = self.session.execute(
+            select(OnetRating.code, OnetRating.category, OnetRating.value)
+            .where(
+                OnetRating.release_id == self.release_id,
+                OnetRating.domain == "education",
+                OnetRating.element_id == element_id,
+                OnetRating.scale_id == scale_id,
+                OnetRating.category.is_not(None),
+                *self._in_range(OnetRating.code),
+            )
+            .order_by(OnetRating.code, OnetRating.value.desc(), OnetRating.category)
         )
-        if reference is not None:
-            profile.job_zone_name = reference.name
-            profile.job_zone_meaning = {
-                "name": reference.name,
-                "experience": reference.experience,
-                "education": reference.education,
-                "job_training": reference.job_training,
-            }
+        found: dict[str, tuple[str, float]] = {}
+        for code, category, share in rows:
+            if code not in found:
+                found[code] = (
+                    describe_category(self._category(element_id, scale_id, category), category, element_id),
+                    (share or 0.0) / 100.0,
+                )
+        return found
 
-    education = _pick(
-        profile,
-        TYPICAL_EDUCATION,
-        reader.rating_codes("education", EDUCATION_ELEMENT, EDUCATION_SCALE),
-        lambda source: reader.modal_category(source, EDUCATION_ELEMENT, EDUCATION_SCALE),
-    )
-    if isinstance(education, tuple):
-        profile.typical_education, profile.typical_education_share = education
-
-    experience = _pick(
-        profile,
-        EXPERIENCE,
-        reader.rating_codes("education", EXPERIENCE_ELEMENT, EXPERIENCE_SCALE),
-        lambda source: reader.modal_category(source, EXPERIENCE_ELEMENT, EXPERIENCE_SCALE),
-    )
-    if isinstance(experience, tuple) and experience[0]:
-        profile.experience, profile.experience_basis = experience[0], "related work experience"
-    elif profile.job_zone_meaning.get("experience"):
-        # Releases without Related Work Experience: the job zone's description of experience.
-        profile.experience, profile.experience_basis = profile.job_zone_meaning["experience"], "job zone"
-        if JOB_ZONE in profile.donors:
-            profile.donors[EXPERIENCE] = profile.donors[JOB_ZONE]
-
-    for profile_field, domain, scales in (
-        (TOP_SKILLS, "skills", (IMPORTANCE_SCALE,)),
-        (TOP_KNOWLEDGE, "knowledge", (IMPORTANCE_SCALE,)),
-        (WORK_STYLES, "work_styles", WORK_STYLE_SCALES),
-    ):
-        for scale in scales:
-            codes = reader.rating_codes(domain, None, scale)
-            if codes:
-
-                def read(source: str, domain: str = domain, scale: str = scale) -> list[str]:
-                    return reader.top_rated(source, domain, scale)
-
-                setattr(profile, profile_field, _pick(profile, profile_field, codes, read) or [])
-                break
-
-    tasks = _pick(
-        profile,
-        TOP_TASKS,
-        reader.codes_with(OnetTask.code, OnetTask.release_id == release_id),
-        lambda source: list(
-            session.scalars(
-                select(OnetTask.task)
-                .where(OnetTask.release_id == release_id, OnetTask.code == source)
-                .order_by(OnetTask.task_type, OnetTask.incumbents_responding.desc().nulls_last(), OnetTask.task_id)
-                .limit(top_n)
+    def _category(self, element_id: str, scale_id: str, category: int) -> str | None:
+        if self._categories is None:
+            rows = self.session.execute(
+                select(
+                    OnetEducationCategory.element_id,
+                    OnetEducationCategory.scale_id,
+                    OnetEducationCategory.category,
+                    OnetEducationCategory.description,
+                ).where(OnetEducationCategory.release_id == self.release_id)
             )
-        ),
-    )
-    profile.top_tasks = tasks if isinstance(tasks, list) else []
+            self._categories = {(e, s, c): d for e, s, c, d in rows}
+        return self._categories.get((element_id, scale_id, category))
 
-    technologies = _pick(
-        profile,
-        HOT_TECHNOLOGIES,
-        reader.codes_with(
-            OnetTechnologySkill.code,
-            OnetTechnologySkill.release_id == release_id,
-            OnetTechnologySkill.hot_technology.is_(True),
-        ),
-        lambda source: _hot_technologies(session, release_id, source, top_n),
-    )
-    profile.hot_technologies = technologies if isinstance(technologies, list) else []
+
+def minor_group_range(code: str) -> tuple[str, str]:
+    """The code range of ``code``'s minor group ("15-12" <= code < "15-13")."""
+    prefix = code[:5]
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def onet_profile(
+    session: Session,
+    code: str,
+    release_id: int | None = None,
+    top_n: int = 5,
+    fields: Collection[str] = PROFILE_FIELDS,
+    tables: ProfileTables | None = None,
+) -> OnetProfile:
+    """The profile of ``code`` in ``release_id`` (default: the active release).
+
+    ``fields`` limits the work to the fields needed; ``tables`` (see :class:`OnetProfiles`) shares
+    what was read between many profiles of one release.
+    """
+    release_id = release_id or require_active_release(session).id
+    tables = tables or ProfileTables(session, release_id, top_n, code_range=minor_group_range(code))
+    profile = OnetProfile(code=code, title=tables.title(code), release_id=release_id)
+    wanted = set(fields)
+
+    def pick(profile_field: str) -> Any:
+        """The field's data from the occupation, or from its nearest relative that has it."""
+        data = tables.table(profile_field)
+        source = nearest_with_data(code, data.keys())
+        if source is None:
+            return None
+        if source != code:
+            profile.donors[profile_field] = source
+        return data[source]
+
+    if wanted & {JOB_ZONE, EXPERIENCE}:  # the job zone also describes experience when RW is absent
+        zone = pick(JOB_ZONE)
+        if zone is not None:
+            profile.job_zone = zone
+            reference = tables.zone_reference(zone)
+            if reference is not None:
+                profile.job_zone_name = reference.name
+                profile.job_zone_meaning = {
+                    "name": reference.name,
+                    "experience": reference.experience,
+                    "education": reference.education,
+                    "job_training": reference.job_training,
+                }
+    if TYPICAL_EDUCATION in wanted and (education := pick(TYPICAL_EDUCATION)) is not None:
+        profile.typical_education, profile.typical_education_share = education
+    if EXPERIENCE in wanted:
+        experience = pick(EXPERIENCE)
+        if experience is not None:
+            profile.experience, profile.experience_basis = experience[0], "related work experience"
+        elif profile.job_zone_meaning.get("experience"):
+            # Releases without Related Work Experience: the job zone's description of experience.
+            profile.experience, profile.experience_basis = profile.job_zone_meaning["experience"], "job zone"
+            if JOB_ZONE in profile.donors:
+                profile.donors[EXPERIENCE] = profile.donors[JOB_ZONE]
+    for profile_field in (TOP_SKILLS, TOP_KNOWLEDGE, WORK_STYLES, TOP_TASKS, HOT_TECHNOLOGIES):
+        if profile_field in wanted:
+            setattr(profile, profile_field, list(pick(profile_field) or []))
     return profile
 
 
-def _hot_technologies(session: Session, release_id: int, code: str, top_n: int) -> list[str]:
-    rows = session.scalars(
-        select(OnetTechnologySkill.example)
-        .where(
-            OnetTechnologySkill.release_id == release_id,
-            OnetTechnologySkill.code == code,
-            OnetTechnologySkill.hot_technology.is_(True),
-        )
-        .order_by(OnetTechnologySkill.in_demand.desc(), OnetTechnologySkill.example)
-    )
-    unique: list[str] = []
-    for example in rows:
-        if example not in unique:
-            unique.append(example)
-    return unique[:top_n]
+class OnetProfiles:
+    """Profiles of one release, each computed once: what an imputation run uses for many roles."""
+
+    def __init__(
+        self, session: Session, release_id: int, top_n: int = 5, fields: Collection[str] = PROFILE_FIELDS
+    ) -> None:
+        self.session = session
+        self.release_id = release_id
+        self.top_n = top_n
+        self.fields = tuple(fields)
+        self.tables = ProfileTables(session, release_id, top_n)
+        self._profiles: dict[str, OnetProfile] = {}
+
+    def get(self, code: str) -> OnetProfile:
+        if code not in self._profiles:
+            with self.session.no_autoflush:
+                self._profiles[code] = onet_profile(
+                    self.session, code, self.release_id, self.top_n, self.fields, self.tables
+                )
+        return self._profiles[code]
 
 
 def profile_fields_for(attribute_names: Sequence[str], rules: Mapping[str, str] | None = None) -> dict[str, str]:

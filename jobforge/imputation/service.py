@@ -36,7 +36,7 @@ from jobforge.imputation.llm_imputation import (
     ImputationOutcome,
     LLMImputedAttribute,
 )
-from jobforge.imputation.profile import OnetProfile, onet_profile, profile_fields_for
+from jobforge.imputation.profile import OnetProfile, OnetProfiles, profile_fields_for
 from jobforge.llm.base import LLMClient, LLMError, Usage
 from jobforge.onet.repository import active_release
 
@@ -211,16 +211,19 @@ class _Run:
         self.release_id = release.id if release is not None else None
         if "onet" in self.steps and release is None:
             summary.notes.append("O*NET step skipped: no O*NET release is loaded.")
-        self.profiles: dict[str, OnetProfile] = {}
+        self.profiles = (
+            OnetProfiles(session, self.release_id, settings.imputation_top_n, fields=set(self.profile_fields.values()))
+            if self.release_id is not None
+            else None
+        )
         self.usage_log = _UsageLog()
         self.imputer = AttributeImputationService(llm, record_usage=self.usage_log) if llm is not None else None
 
     # -- steps --------------------------------------------------------------------------------
 
     def profile(self, code: str) -> OnetProfile:
-        if code not in self.profiles:
-            self.profiles[code] = onet_profile(self.session, code, self.release_id, self.settings.imputation_top_n)
-        return self.profiles[code]
+        assert self.profiles is not None
+        return self.profiles.get(code)
 
     def write(self, role: Role, name: str, cells: dict[str, RoleAttribute], **values: Any) -> None:
         attribute, changed = write_value(self.session, role.id, name, cells.get(name), **values)
