@@ -82,7 +82,10 @@ def _bad_releases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     truncated = tmp_path / "cut" / "db_29_9_text.zip"
     truncated.write_bytes(whole[: len(whole) * 2 // 3])
     duplicate = "O*NET-SOC Code\tTitle\tDescription\r\n11-1011.00\tA\tx\r\n11-1011.00\tB\ty\r\n"
-    folders = {name: tmp_path / name for name in ("omit", "header", "code", "dup")}
+    folders = {name: tmp_path / name for name in ("omit", "header", "code", "dup", "number")}
+    bad_number = (
+        "O*NET-SOC Code\tElement ID\tElement Name\tScale ID\tData Value\r\n11-1011.00\t2.A.1.a\tReading\tIM\thigh\r\n"
+    )
     for folder in folders.values():
         folder.mkdir()
     return {
@@ -107,6 +110,10 @@ def _bad_releases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
             ),
             "Job Zones.txt line 3: malformed O\\*NET-SOC code '11.1011.00'",
         ),
+        "bad number": (
+            write_release(folders["number"], replace={"Skills.txt": bad_number}),
+            "Skills.txt: a value cannot be read \\(could not convert string to float: 'high'\\)",
+        ),
         "duplicate rows": (
             write_release(folders["dup"], replace={"Occupation Data.txt": duplicate}),
             "the release has duplicate or inconsistent rows",
@@ -121,6 +128,7 @@ FAULTS = [
     "missing required file",
     "wrong header",
     "malformed code",
+    "bad number",
     "duplicate rows",
 ]
 
