@@ -96,7 +96,7 @@ def run_impute(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from jobforge.db.engine import get_engine, session_factory
-    from jobforge.imputation.service import impute_project
+    from jobforge.imputation.service import ProviderUnavailable, impute_project
 
     steps = parse_steps(args)
     if args.batch_size is not None and args.batch_size < 1:
@@ -115,6 +115,8 @@ def run_impute(args: argparse.Namespace) -> int:
             summary = impute_project(
                 session, project_id, provider=args.provider, steps=steps, progress=progress, batch_size=args.batch_size
             )
+        except ProviderUnavailable as exc:
+            raise CommandError(f"{exc} Use --provider auto or --no-llm.") from exc
         finally:
             bar.close()
     print(format_summary(summary))

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from jobforge.config import Settings, get_settings
-from jobforge.db.models import LlmUsage, MappingStatus, Role, RoleAttribute, SourceType
+from jobforge.db.models import MappingStatus, Role, RoleAttribute, SourceType
 from jobforge.imputation.attributes import (
     attributes_by_role,
     can_replace,
@@ -38,6 +38,7 @@ from jobforge.imputation.llm_imputation import (
 )
 from jobforge.imputation.profile import OnetProfile, OnetProfiles, profile_fields_for
 from jobforge.llm.base import LLMClient, LLMError, Usage
+from jobforge.llm.usage import UsageRecorder
 from jobforge.onet.repository import active_release
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "AttributeImputationService",
     "ImputationSummary",
     "LLMImputedAttribute",
+    "ProviderUnavailable",
     "impute_project",
     "resolve_llm",
 ]
@@ -90,35 +92,48 @@ class ImputationSummary:
         }
 
 
+class ProviderUnavailable(RuntimeError):
+    """The LLM provider that was asked for by name cannot be used; the message says why."""
+
+
 def resolve_llm(provider: str, settings: Settings) -> tuple[LLMClient | None, str | None]:
-    """The client to impute with, or None and a note saying why the LLM step is skipped."""
-    if provider == "auto" and settings.provider not in ("", "auto"):
-        provider = settings.provider
-    if provider in ("offline", "none"):
+    """The client to impute with, or None and a note saying why the LLM step is skipped.
+
+    "auto" (which defers to the ``provider`` setting when that names one) picks the first
+    available provider and skips the step with a note when there is none; a provider asked for by
+    name that cannot be used raises :class:`ProviderUnavailable` before any work is done.
+    """
+    name = (provider or "auto").strip().lower()
+    if name == "auto" and settings.provider not in ("", "auto"):
+        name = settings.provider.strip().lower()
+    if name in ("offline", "none"):
         return None, "LLM step skipped: the provider is set to offline."
-    try:
-        from jobforge.llm.factory import available_providers, make_client
-    except ModuleNotFoundError as exc:
-        return None, f"LLM step skipped: the provider layer is not available ({exc.name})."
-    if provider == "auto":
+    from jobforge.llm.factory import PROVIDERS, available_providers, make_client
+
+    if name == "auto":
         availability = available_providers(settings)
-        usable = [name for name, state in availability.items() if state.available]
+        usable = [candidate for candidate, state in availability.items() if state.available]
         if not usable:
-            reasons = "; ".join(f"{name}: {state.reason}" for name, state in availability.items())
+            reasons = "; ".join(f"{candidate}: {state.reason}" for candidate, state in availability.items())
             return None, f"LLM step skipped: no LLM provider is available ({reasons})."
-        provider = usable[0]
-    try:
-        client = make_client(provider, settings)
-    except ValueError as exc:
-        return None, f"LLM step skipped: {exc}"
+        name = usable[0]
+    if name not in PROVIDERS:
+        raise ProviderUnavailable(
+            f"Unknown provider {provider!r}: choose auto, offline or one of {', '.join(PROVIDERS)}."
+        )
+    client = make_client(name, settings)
     state = client.is_available()
     if not state.available:
-        return None, f"LLM step skipped: {provider} is not available ({state.reason})."
+        raise ProviderUnavailable(f"The {name} provider cannot be used: {state.reason}.")
     return client, None
 
 
 class _UsageLog:
-    """Collects the usage of calls made in worker threads; written from the session's thread."""
+    """Collects the usage of calls made in worker threads; recorded from the session's thread.
+
+    Rows go into the run's session (``UsageRecorder`` with a Session target), so they are
+    committed with the batch whose values they paid for.
+    """
 
     def __init__(self) -> None:
         self.pending: list[Usage] = []
@@ -128,35 +143,9 @@ class _UsageLog:
 
     def flush(self, session: Session, job_id: int | None) -> None:
         usages, self.pending = self.pending, []
-        if not usages:
-            return
-        try:
-            from jobforge.llm.usage import UsageRecorder
-        except ModuleNotFoundError:
-            UsageRecorder = None  # the LLM area's recorder, when it exists
-        if UsageRecorder is not None:
-            try:
-                recorder = UsageRecorder(session, job_id=job_id, purpose="imputation")
-                record = getattr(recorder, "record", None) or recorder
-                for usage in usages:
-                    record(usage)
-                return
-            except (TypeError, AttributeError) as exc:  # a recorder of another shape: write the rows here
-                _log.warning("UsageRecorder could not be used (%s); writing llm_usage rows directly", exc)
+        recorder = UsageRecorder(session, job_id=job_id, purpose="imputation")
         for usage in usages:
-            session.add(
-                LlmUsage(
-                    job_id=job_id,
-                    purpose="imputation",
-                    provider=usage.provider,
-                    model=usage.model,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    latency_ms=usage.latency_ms,
-                    outcome=usage.outcome,
-                    detail=getattr(usage, "detail", None) or None,
-                )
-            )
+            recorder.record(usage)
 
 
 def mapped_occupation(role: Role) -> tuple[str, str | None, bool] | None:

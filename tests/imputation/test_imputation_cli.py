@@ -60,6 +60,9 @@ def test_cli_rejects_an_unknown_project_and_bad_steps(store_env: Engine, capsys:
     build_project(store_env, ["Education"], ROLES, name="Acme")
     assert main(["impute", "Acme", "--steps", "onet,magic"]) == 1
     assert "--steps" in capsys.readouterr().err
+    # A provider asked for by name must be usable: nothing runs otherwise.
+    assert main(["impute", "Acme", "--provider", "openai"]) == 1
+    assert "The openai provider cannot be used: OPENAI_API_KEY is not set" in capsys.readouterr().err
 
 
 def test_impute_job_reports_progress_and_returns_the_summary(onet_engine: Engine) -> None:
