@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -198,6 +199,14 @@ def _log(engine: Engine, log_id: int | None, **values: Any) -> int:
         return log_id
 
 
+VERSION_LABEL = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
+
+
+def _check_label(version: str) -> None:
+    if not VERSION_LABEL.match(version):
+        raise ReleaseError(f"{version!r} cannot be a release version (1-16 letters, digits, '_', '.', '-')")
+
+
 PreparedTable = tuple[str, type, list[dict[str, Any]]]  # file name, model, rows
 
 
@@ -246,6 +255,11 @@ def load_release(
     say = progress or (lambda _message: None)
     label = source_label or str(Path(path).resolve())
     version_guess = version or "unknown"
+    if version is not None:
+        try:
+            _check_label(version)
+        except ReleaseError as exc:
+            raise OnetLoadError(f"Loading O*NET from {label} failed: {exc}") from exc
     if log_id is None:
         log_id = start_sync_log(engine, version_guess, label)
     try:
@@ -253,9 +267,16 @@ def load_release(
             version = version or source.version_hint() or "unknown"
             say(f"Reading O*NET {version} from {label}")
             tables = _prepare(source)  # read and check everything before touching the store
+            _check_label(version)
             with session_factory(engine)() as session, session.begin():
                 counts = _write_release(session, tables, version, label, activate, say)
                 release_id = session.scalar(select(OnetRelease.id).where(OnetRelease.version == version))
+                # Logged in the same transaction: a committed release always has its success entry.
+                session.execute(
+                    update(OnetSyncLog)
+                    .where(OnetSyncLog.id == log_id)
+                    .values(version=version, status="success", counts=counts, finished_at=utcnow())
+                )
     except (ReleaseError, OSError) as exc:
         fail_sync_log(engine, log_id, str(exc), version=version or version_guess)
         raise OnetLoadError(f"Loading O*NET from {label} failed: {exc}") from exc
@@ -272,7 +293,6 @@ def load_release(
         fail_sync_log(engine, log_id, repr(exc))
         raise
     seconds = time.perf_counter() - started
-    _log(engine, log_id, version=version, status="success", counts=counts, finished_at=utcnow())
     say(f"Loaded O*NET {version} in {seconds:.1f} s")
     return SyncResult(
         version=version,

@@ -109,6 +109,10 @@ def test_failures_are_one_line_with_a_non_zero_exit(
     assert code == 1
     assert "O*NET release not found" in _one_error_line(err)
 
+    code, _, err = _run(capsys, "onet", "load", str(write_release(tmp_path)), "--version", "thirty point one")
+    assert code == 1
+    assert "'thirty point one' cannot be a release version" in _one_error_line(err)
+
     code, _, err = _run(capsys, "onet", "activate", "31_0")
     assert code == 1
     assert _one_error_line(err) == "error: O*NET release 31_0 is not in the store (loaded: none)"
