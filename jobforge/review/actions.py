@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import AuditEvent, Mapping, MappingStatus, OnetOccupation, Role, utcnow
@@ -22,6 +22,7 @@ from jobforge.review import audit
 BULK_ACTION = "bulk_confirm"
 UNDO_BULK_ACTION = "undo_bulk"
 ANALYST_SOURCE = "analyst"
+CHUNK = 5000  # ids per IN (...) list
 _SHORT_SOC = re.compile(r"^\d{2}-\d{4}$")
 # Mapping fields a review action may change, as kept in audit events.
 STATE_FIELDS = (
@@ -264,8 +265,8 @@ def bulk_confirm(session: Session, project_id: int, role_ids: list[int], user: s
     ids = sorted({int(role_id) for role_id in role_ids})
     try:
         rows = []
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
             rows += session.execute(
                 select(
                     Mapping.id,
@@ -299,19 +300,21 @@ def bulk_confirm(session: Session, project_id: int, role_ids: list[int], user: s
             }
             for row in rows
         ]
-        changes = [
-            {
-                "id": row.id,
-                "status": MappingStatus.CONFIRMED,
-                "confirmed_by": user,
-                "confirmed_at": now,
-                "proposed_code": row.proposed_code or row.onet_code,
-                "proposed_tier": row.proposed_tier or row.tier,
-            }
-            for row in rows
-        ]
-        if changes:
-            session.execute(update(Mapping), changes)
+        # One UPDATE per chunk: the proposal is kept in SQL (COALESCE), not row by row.
+        mapping_ids = [row.id for row in rows]
+        for start in range(0, len(mapping_ids), CHUNK):
+            session.execute(
+                update(Mapping)
+                .where(Mapping.id.in_(mapping_ids[start : start + CHUNK]))
+                .values(
+                    status=MappingStatus.CONFIRMED,
+                    confirmed_by=user,
+                    confirmed_at=now,
+                    proposed_code=func.coalesce(Mapping.proposed_code, Mapping.onet_code),
+                    proposed_tier=func.coalesce(Mapping.proposed_tier, Mapping.tier),
+                )
+                .execution_options(synchronize_session=False)
+            )
         event = audit.record(
             session,
             user,
@@ -360,10 +363,10 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
         stamp = (event.after or {}).get("confirmed_at")
         current = []
         ids = sorted(previous)
-        for start in range(0, len(ids), 5000):
+        for start in range(0, len(ids), CHUNK):
             current += session.execute(
                 select(Mapping.id, Mapping.status, Mapping.confirmed_by, Mapping.confirmed_at).where(
-                    Mapping.id.in_(ids[start : start + 5000])
+                    Mapping.id.in_(ids[start : start + CHUNK])
                 )
             ).all()
         restore, skipped = [], len(previous) - len(current)
@@ -377,21 +380,32 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
                 skipped += 1
                 continue
             item = previous[row.id]
-            confirmed_at = (
-                datetime.fromisoformat(item["confirmed_at"]).replace(tzinfo=UTC) if item["confirmed_at"] else None
+            restore.append((row.id, item))
+        # Rows sharing a previous state (usually all of them) are restored by one UPDATE.
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for mapping_id, item in restore:
+            state = (
+                item["status"],
+                item["confirmed_by"],
+                item["confirmed_at"],
+                item["proposed_code"],
+                item["proposed_tier"],
             )
-            restore.append(
-                {
-                    "id": row.id,
-                    "status": item["status"],
-                    "confirmed_by": item["confirmed_by"],
-                    "confirmed_at": confirmed_at,
-                    "proposed_code": item["proposed_code"],
-                    "proposed_tier": item["proposed_tier"],
-                }
-            )
-        if restore:
-            session.execute(update(Mapping), restore)
+            groups.setdefault(state, []).append(mapping_id)
+        for (status, confirmed_by, confirmed_at, proposed_code, proposed_tier), mapping_ids in groups.items():
+            for start in range(0, len(mapping_ids), CHUNK):
+                session.execute(
+                    update(Mapping)
+                    .where(Mapping.id.in_(mapping_ids[start : start + CHUNK]))
+                    .values(
+                        status=status,
+                        confirmed_by=confirmed_by,
+                        confirmed_at=datetime.fromisoformat(confirmed_at).replace(tzinfo=UTC) if confirmed_at else None,
+                        proposed_code=proposed_code,
+                        proposed_tier=proposed_tier,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
         audit.record(
             session,
             user,
@@ -399,7 +413,7 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
             "bulk_action",
             bulk_action_id,
             event.project_id,
-            before={"role_ids": [previous[item["id"]]["role_id"] for item in restore]},
+            before={"role_ids": [item["role_id"] for _, item in restore]},
             after={"restored": len(restore), "skipped": skipped},
         )
         session.commit()

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import AuditEvent, Mapping, MappingStatus, OnetOccupation, Role, RoleAttribute
@@ -53,39 +53,18 @@ def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
     return items or None
 
 
-def review_rows(
-    session: Session,
+def _filtered(
+    columns: list[Any],
     project_id: int,
-    tiers: str | Iterable[str] | None = None,
-    statuses: str | Iterable[str] | None = None,
-    family: str | Iterable[str] | None = None,
-    text: str | None = None,
-) -> pd.DataFrame:
-    """The project's unique roles for the review grid: LOW first, then MEDIUM, HIGH, unmapped.
-
-    Filters: ``tiers`` (HIGH/MEDIUM/LOW), ``statuses`` (proposed, confirmed, overridden,
-    needs_info, or "unmapped"), ``family`` (job family values) and ``text`` (case-insensitive,
-    in the title, the code or the O*NET title). Within a tier, roles with more rows come first.
-    """
+    tiers: str | Iterable[str] | None,
+    statuses: str | Iterable[str] | None,
+    family: str | Iterable[str] | None,
+    text: str | None,
+) -> Select[Any]:
+    """SELECT ``columns`` over the project's roles LEFT JOIN their mappings, with the grid's filters."""
     query = (
         select(
-            Role.id.label("role_id"),
-            Role.title,
-            Role.row_count,
-            Role.job_family.label("family"),
-            Role.job_function.label("function"),
-            Role.department,
-            Role.level,
-            Mapping.onet_code.label("code"),
-            Mapping.onet_title,
-            Mapping.tier,
-            Mapping.score,
-            func.coalesce(Mapping.status, UNMAPPED).label("status"),
-            Mapping.rationale,
-            Mapping.source,
-            Mapping.proposed_code,
-            Mapping.confirmed_by,
-            Mapping.note,
+            *columns,
         )
         .outerjoin(Mapping, Mapping.role_id == Role.id)
         .where(Role.project_id == project_id)
@@ -112,17 +91,71 @@ def review_rows(
                 func.lower(Mapping.onet_title).like(pattern),
             )
         )
-    frame = pd.DataFrame(session.execute(query).all(), columns=REVIEW_COLUMNS)
+    return query
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """LOW first, then MEDIUM, HIGH, unmapped; more rows first; then by title and id."""
     if frame.empty:
         return frame
     order = frame["tier"].map(TIER_ORDER).fillna(len(TIER_ORDER))
-    frame = (
+    return (
         frame.assign(_order=order, _rows=-frame["row_count"])
         .sort_values(["_order", "_rows", "title", "role_id"], kind="stable")
         .drop(columns=["_order", "_rows"])
         .reset_index(drop=True)
     )
-    return frame
+
+
+def _frame(session: Session, query: Select[Any], columns: list[str]) -> pd.DataFrame:
+    # Core execution (no ORM row processing) and plain tuples: pandas probing Row objects is slow.
+    return pd.DataFrame([tuple(row) for row in session.connection().execute(query)], columns=columns)
+
+
+REVIEW_SELECT = [
+    Role.id.label("role_id"),
+    Role.title,
+    Role.row_count,
+    Role.job_family.label("family"),
+    Role.job_function.label("function"),
+    Role.department,
+    Role.level,
+    Mapping.onet_code.label("code"),
+    Mapping.onet_title,
+    Mapping.tier,
+    Mapping.score,
+    func.coalesce(Mapping.status, UNMAPPED).label("status"),
+    Mapping.rationale,
+    Mapping.source,
+    Mapping.proposed_code,
+    Mapping.confirmed_by,
+    Mapping.note,
+]
+ORDER_SELECT = [
+    Role.id.label("role_id"),
+    Role.title,
+    Role.row_count,
+    Mapping.tier,
+    func.coalesce(Mapping.status, UNMAPPED).label("status"),
+]
+
+
+def review_rows(
+    session: Session,
+    project_id: int,
+    tiers: str | Iterable[str] | None = None,
+    statuses: str | Iterable[str] | None = None,
+    family: str | Iterable[str] | None = None,
+    text: str | None = None,
+) -> pd.DataFrame:
+    """The project's unique roles for the review grid: LOW first, then MEDIUM, HIGH, unmapped.
+
+    Filters: ``tiers`` (HIGH/MEDIUM/LOW), ``statuses`` (proposed, confirmed, overridden,
+    needs_info, or "unmapped"), ``family`` (job family values) and ``text`` (case-insensitive,
+    in the title, the code or the O*NET title). Within a tier, roles with more rows come first.
+    """
+    query = _filtered(REVIEW_SELECT, project_id, tiers, statuses, family, text)
+    return _ordered(_frame(session, query, REVIEW_COLUMNS))
 
 
 def families(session: Session, project_id: int) -> list[str]:
@@ -143,7 +176,11 @@ def next_unreviewed(
 
     Searches after ``after_role_id`` first, then wraps around; None when every role is decided.
     """
-    frame = review_rows(session, project_id, **(filters or {}))
+    wanted = {key: value for key, value in (filters or {}).items() if key in ("tiers", "statuses", "family", "text")}
+    query = _filtered(
+        ORDER_SELECT, project_id, **{"tiers": None, "statuses": None, "family": None, "text": None, **wanted}
+    )
+    frame = _ordered(_frame(session, query, ["role_id", "title", "row_count", "tier", "status"]))
     if frame.empty:
         return None
     waiting = frame["status"].isin(UNREVIEWED)
