@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -18,7 +18,9 @@ class Candidate:
     rank: int = 0  # 1-based
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a scalar: a plain copy is exact, and ~20x faster than dataclasses.asdict
+        # (which deep-copies), which dominated mapping time for large projects.
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Candidate:
