@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
@@ -296,55 +296,68 @@ def _missing_result(request: RoleRequest) -> RoleMappingResult:
 def _store(
     session: Session, roles: list[Role], results: dict[int, RoleMappingResult], release_id: int | None
 ) -> tuple[list[RoleMappingResult], int]:
-    """Upsert the proposals; returns those written and how many roles an analyst took meanwhile."""
+    """Upsert the proposals; returns those written and how many roles an analyst took meanwhile.
+
+    Bulk statements (one INSERT, one executemany UPDATE per batch): row-by-row ORM flushes cost
+    more than retrieval itself on large projects.
+    """
     ids = [role.id for role in roles]
     # Re-read under a row lock (Postgres): an analyst may have confirmed a role while it was mapped.
     existing = {
-        mapping.role_id: mapping
-        for mapping in session.scalars(
-            select(Mapping)
-            .where(Mapping.role_id.in_(ids))
-            .with_for_update()
-            .execution_options(populate_existing=True)
+        role_id: (mapping_id, status)
+        for mapping_id, role_id, status in session.execute(
+            select(Mapping.id, Mapping.role_id, Mapping.status).where(Mapping.role_id.in_(ids)).with_for_update()
         )
     }
     written: list[RoleMappingResult] = []
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     raced = 0
+    now = utcnow()
     for role in roles:
         result = results[role.id]
-        mapping = existing.get(role.id)
-        if mapping is not None and mapping.status in MappingStatus.ANALYST_OWNED:
+        mapping_id, status = existing.get(role.id, (None, None))
+        if status in MappingStatus.ANALYST_OWNED:
             raced += 1
             continue
-        if mapping is None:
-            mapping = Mapping(role_id=role.id, status=MappingStatus.PROPOSED)
-            session.add(mapping)
-        elif mapping.status != MappingStatus.NEEDS_INFO:
+        values = _values(result, release_id, now)
+        if mapping_id is None:
+            inserts.append({**values, "role_id": role.id, "status": MappingStatus.PROPOSED, "created_at": now})
+        else:
             # "needs info" is the analyst's flag: a fresh proposal keeps it (and their note).
-            mapping.status = MappingStatus.PROPOSED
-        _apply(mapping, result, release_id)
+            keep = status == MappingStatus.NEEDS_INFO
+            updates.append({**values, "id": mapping_id, "status": status if keep else MappingStatus.PROPOSED})
         written.append(result)
-    session.flush()
+    if inserts:
+        session.execute(insert(Mapping), inserts)
+    if updates:
+        session.execute(update(Mapping), updates)
+    # Mapping objects this session loaded earlier (role.mapping) must not hide the new values.
+    for role in roles:
+        session.expire(role, ["mapping"])
     return written, raced
 
 
-def _apply(mapping: Mapping, result: RoleMappingResult, release_id: int | None) -> None:
+def _values(result: RoleMappingResult, release_id: int | None, now: Any) -> dict[str, Any]:
     tier = result.confidence
-    mapping.onet_code = result.onet_code
-    mapping.onet_title = result.onet_title
-    mapping.tier = tier.value
-    mapping.score = tier.to_score()
-    mapping.calibrated_score = result.calibrated_score
-    mapping.llm_tier = result.llm_tier.value if result.llm_tier else None
-    mapping.rationale = result.reasoning or ""
-    mapping.source = str(result.source)
-    mapping.candidates = [dict(candidate) for candidate in result.candidates]
-    mapping.release_id = release_id
-    mapping.model_used = result.model_used
-    # What was proposed, kept beside any later analyst decision (the calibration view uses it).
-    mapping.proposed_code = result.onet_code
-    mapping.proposed_tier = tier.value
-    mapping.updated_at = utcnow()  # also when the new proposal equals the old one: it was re-checked
+    return {
+        "onet_code": result.onet_code,
+        "onet_title": result.onet_title,
+        "tier": tier.value,
+        "score": tier.to_score(),
+        "calibrated_score": result.calibrated_score,
+        "llm_tier": result.llm_tier.value if result.llm_tier else None,
+        "rationale": result.reasoning or "",
+        "source": str(result.source),
+        "candidates": [dict(candidate) for candidate in result.candidates],
+        "release_id": release_id,
+        "model_used": result.model_used,
+        # What was proposed, kept beside any later analyst decision (the calibration view uses it).
+        "proposed_code": result.onet_code,
+        "proposed_tier": tier.value,
+        # Set also when the new proposal equals the old one: it was re-checked now.
+        "updated_at": now,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
