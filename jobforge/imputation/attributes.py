@@ -140,6 +140,17 @@ def write_value(
 
     Callers check precedence first (``can_replace``); this function only writes.
     """
+    new_details = dict(details or {})
+    if current is not None and (
+        current.value,
+        current.source_type,
+        current.confidence,
+        current.rationale,
+        current.model_used,
+        current.donor,
+        current.details or {},
+    ) == (value, source_type, confidence, rationale, model_used, donor, new_details):
+        return current, False  # a re-run that finds the same value leaves the row (and its time) alone
     attribute = current or RoleAttribute(role_id=role_id, name=name)
     changed = (
         current is None
@@ -154,7 +165,7 @@ def write_value(
     attribute.rationale = rationale
     attribute.model_used = model_used
     attribute.donor = donor
-    attribute.details = dict(details or {})
+    attribute.details = new_details
     attribute.updated_by = updated_by
     attribute.updated_at = utcnow()
     if current is None:

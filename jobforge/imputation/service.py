@@ -399,7 +399,9 @@ class _Run:
         requests = [(role, request) for role, request in requests if request is not None]
         if not requests:
             return
-        self.session.flush()
+        # Commit what inheritance and O*NET found before the (slow) calls: no write lock or row
+        # lock is held while the model thinks, so analysts keep working meanwhile.
+        self.session.commit()
         workers = max(1, min(self.settings.llm_concurrency, len(requests)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda item: self.call_llm(item[1]), requests))

@@ -77,9 +77,11 @@ def test_impute_job_reports_progress_and_returns_the_summary(onet_engine: Engine
 
     assert [(done, total) for done, total, _ in reports] == [(0, 4), (3, 4), (4, 4)]
     assert result["counts"][SourceType.ONET] == 2 and result["counts"]["EMPTY"] == 3
-    # Idempotent: running it again (a restarted job) changes nothing.
+    # Idempotent: running it again (a restarted job) changes nothing, not even the rows' times.
+    stamp = cells(onet_engine, ids["ICU Nurse"])["Education"].updated_at
     again = handle_impute_job(onet_engine, job, lambda *_: None)
     assert again["counts"] == result["counts"] and again["written"] == {}
+    assert cells(onet_engine, ids["ICU Nurse"])["Education"].updated_at == stamp
     assert cells(onet_engine, ids["ICU Nurse"])["Shift Pattern"].source_type == SourceType.HIERARCHY
 
 
