@@ -208,3 +208,24 @@ def test_attribute_model_helpers(engine: Engine) -> None:
         assert not can_replace(source, SourceType.HIERARCHY)
         assert can_replace(source, SourceType.SOURCE)  # a new upload's value replaces the old one
         assert can_replace(None, SourceType.LLM)
+
+
+def test_an_override_made_while_the_model_thinks_is_kept(engine: Engine, fake_llm_env: FakeLLMServer) -> None:
+    project_id, ids = build_project(engine, ["Education", "Shift Pattern"], [RoleSpec("Line Cook", "Kitchen")])
+    answer = ImputationAnswerer(confidence=0.5)
+
+    def analyst_types_meanwhile(call):
+        reply = answer(call)
+        if reply is not None:
+            with session_factory(engine)() as other:  # another analyst, in another session
+                set_attribute(other, ids["Line Cook"], "Education", "Culinary diploma", "ana")
+                other.commit()
+        return reply
+
+    fake_llm_env.answerers.insert(0, analyst_types_meanwhile)
+    impute(engine, project_id, provider="anthropic")
+
+    assert provenance(engine, ids["Line Cook"]) == {
+        "Education": ("Culinary diploma", SourceType.ANALYST),
+        "Shift Pattern": ("Shift Pattern for Line Cook", SourceType.LLM),
+    }
