@@ -28,9 +28,28 @@ class JobCancelled(RuntimeError):
 
 
 def enqueue(
-    session: Session, kind: str, project_id: int | None, params: dict[str, Any] | None, user: str | None
+    session: Session,
+    kind: str,
+    project_id: int | None,
+    params: dict[str, Any] | None,
+    user: str | None,
+    allow_parallel: bool = False,
 ) -> Job:
-    """Queue a job and commit it, so that workers (other processes) see it at once."""
+    """Queue a job and commit it, so that workers (other processes) see it at once.
+
+    A project's queued or running job of the same kind is returned instead of queueing a second
+    one (a double click, two analysts): two runs over the same roles would only race each other.
+    ``allow_parallel`` turns that off.
+    """
+    if project_id is not None and not allow_parallel:
+        active = session.scalar(
+            select(Job)
+            .where(Job.kind == kind, Job.project_id == project_id, Job.status.in_(ACTIVE))
+            .order_by(Job.id)
+            .limit(1)
+        )
+        if active is not None:
+            return active
     job = Job(
         kind=kind,
         project_id=project_id,

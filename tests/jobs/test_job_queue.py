@@ -142,3 +142,18 @@ def test_postgres_claim_skips_a_job_locked_by_another_worker(engine: Engine) -> 
             assert claim_next(session, "worker-b").id == first.id
     finally:
         other.dispose()
+
+
+def test_a_project_gets_one_active_job_per_kind(engine: Engine) -> None:
+    from jobforge.projects import create_project
+
+    with session_factory(engine)() as session:
+        project = create_project(session, "Double click", "alice")
+        first = enqueue(session, "map", project.id, {"scope": "unmapped"}, "alice")
+        assert enqueue(session, "map", project.id, {"scope": "all"}, "bob").id == first.id
+        imputing = enqueue(session, "impute", project.id, {}, "alice")
+        assert imputing.id != first.id
+        claim_next(session, "w1")
+        assert enqueue(session, "map", project.id, {}, "bob").id == first.id  # still running
+        queue.finish(session, first.id, "w1", {})
+        assert enqueue(session, "map", project.id, {}, "bob").id != first.id  # finished: a new run
