@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import anthropic
@@ -17,9 +18,14 @@ def split_system(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
     return system, [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
 
 
+@lru_cache(maxsize=64)
+def _schema(response_format: type[BaseModel]) -> dict[str, Any]:
+    return anthropic.transform_schema(response_format)  # costly: cached per model class
+
+
 def output_config(response_format: type[BaseModel]) -> dict[str, Any]:
     """Structured output: the answer must be JSON matching the Pydantic model's schema."""
-    return {"format": {"type": "json_schema", "schema": anthropic.transform_schema(response_format)}}
+    return {"format": {"type": "json_schema", "schema": _schema(response_format)}}
 
 
 T = TypeVar("T", bound=BaseModel)

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from jobforge.db.models import LlmCache
 from jobforge.llm.store import StoreTarget, reading, writing
@@ -58,25 +59,18 @@ class ResponseCache:
         return self.get_many([key]).get(key)
 
     def put_many(self, provider: str, model: str, entries: dict[str, dict[str, Any]]) -> None:
-        """Store answers; a key already cached (by another worker, say) is left as it is."""
+        """Store answers in one statement; a key already cached (by another worker, say) is kept."""
         if not entries:
             return
+        rows = [{"key": k, "provider": provider, "model": model, "response": v} for k, v in entries.items()]
         with writing(self.target) as session:
-            existing = {
-                row
-                for start in range(0, len(entries), _LOOKUP_CHUNK)
-                for row in session.scalars(
-                    select(LlmCache.key).where(LlmCache.key.in_(list(entries)[start : start + _LOOKUP_CHUNK]))
-                )
-            }
-            for key, response in entries.items():
-                if key in existing:
-                    continue
-                try:
-                    with session.begin_nested():
-                        session.add(LlmCache(key=key, provider=provider, model=model, response=response))
-                except IntegrityError:
-                    pass  # a concurrent writer stored the same answer first
+            dialect = session.get_bind().dialect.name
+            if dialect in ("sqlite", "postgresql"):
+                insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+                session.execute(insert(LlmCache).on_conflict_do_nothing(index_elements=["key"]), rows)
+                return
+            known = set(session.scalars(select(LlmCache.key).where(LlmCache.key.in_(list(entries)))))
+            session.add_all(LlmCache(**row) for row in rows if row["key"] not in known)
 
     def put(self, key: str, provider: str, model: str, response: dict[str, Any]) -> None:
         self.put_many(provider, model, {key: response})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import openai
@@ -15,6 +16,11 @@ from jobforge.llm.client_base import RawAnswer, SDKClient
 T = TypeVar("T", bound=BaseModel)
 BATCH_ENDPOINT = "/v1/chat/completions"
 FAILED_BATCH_STATUSES = {"failed", "expired", "cancelled", "cancelling"}
+
+
+@lru_cache(maxsize=64)
+def _response_format(response_format: type[BaseModel]) -> Any:
+    return type_to_response_format_param(response_format)  # costly: cached per model class
 
 
 class OpenAIClient(SDKClient):
@@ -32,7 +38,7 @@ class OpenAIClient(SDKClient):
         return {
             "model": self.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "response_format": type_to_response_format_param(response_format),
+            "response_format": _response_format(response_format),
             "max_completion_tokens": self.max_output_tokens,
         }
 

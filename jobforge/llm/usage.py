@@ -32,32 +32,36 @@ class UsageRecorder:
         self.output_tokens = 0
 
     def record(self, usage: Usage, detail: str | None = None) -> None:
-        notes = "; ".join(
-            part
-            for part in (
-                f"{usage.attempts} attempts" if usage.attempts > 1 else "",
-                f"retried after: {usage.detail}" if usage.detail else "",
-                detail or "",
-            )
-            if part
-        )
+        self.record_many([(usage, detail)])
+
+    def record_many(self, calls: list[tuple[Usage, str | None]]) -> None:
+        """Several calls in one transaction (the agent flushes its finished batches together)."""
+        if not calls:
+            return
         with self._lock, writing(self.target) as session:
-            session.add(
-                LlmUsage(
-                    job_id=self.job_id,
-                    purpose=self.purpose,
-                    provider=usage.provider,
-                    model=usage.model,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    latency_ms=usage.latency_ms,
-                    outcome=usage.outcome,
-                    detail=notes or None,
-                )
-            )
-            self.calls += 1
-            self.input_tokens += usage.input_tokens
-            self.output_tokens += usage.output_tokens
+            for usage, detail in calls:
+                session.add(self._row(usage, detail))
+                self.calls += 1
+                self.input_tokens += usage.input_tokens
+                self.output_tokens += usage.output_tokens
+
+    def _row(self, usage: Usage, detail: str | None) -> LlmUsage:
+        notes = [
+            f"{usage.attempts} attempts" if usage.attempts > 1 else "",
+            f"retried after: {usage.detail}" if usage.detail else "",
+            detail or "",
+        ]
+        return LlmUsage(
+            job_id=self.job_id,
+            purpose=self.purpose,
+            provider=usage.provider,
+            model=usage.model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            latency_ms=usage.latency_ms,
+            outcome=usage.outcome,
+            detail="; ".join(n for n in notes if n) or None,
+        )
 
 
 @dataclass

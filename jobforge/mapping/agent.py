@@ -50,6 +50,8 @@ from jobforge.retrieval.normalize import title_key as make_title_key
 
 # A rank-1 candidate that leads the second by this share of its score is a strong retrieval opinion.
 WIDE_MARGIN = 0.3
+# Finished batches whose usage and cache entries are written in one transaction.
+STORE_EVERY_BATCHES = 16
 # Output tokens per role for the estimate: id, code, tier and a one-sentence rationale as JSON.
 OUTPUT_TOKENS_PER_ROLE = 40
 # Characters of one candidate in the prompt when the real candidates are not known yet (estimate).
@@ -111,6 +113,11 @@ def combine_tier(llm_tier: ConfidenceTier, chosen: Candidate, candidates: Sequen
     return order[min(order.index(llm_tier) + steps, 2)]
 
 
+def candidate_dicts(candidates: Sequence[Candidate]) -> list[dict[str, Any]]:
+    """``Candidate.to_dict`` for many candidates, fast (``dataclasses.asdict`` deep-copies and is slow)."""
+    return [dict(vars(c)) for c in candidates]
+
+
 def fallback_result(role: RoleRequest, reason: str, model: str | None = None) -> RoleMappingResult:
     """The best retrieval candidate with tier LOW and what went wrong (no code without candidates)."""
     best = ranked(role.candidates)
@@ -126,7 +133,7 @@ def fallback_result(role: RoleRequest, reason: str, model: str | None = None) ->
         role_id=role.role_id,
         llm_tier=None,
         model_used=model,
-        candidates=[c.to_dict() for c in role.candidates],
+        candidates=candidate_dicts(role.candidates),
     )
 
 
@@ -152,7 +159,7 @@ def result_from_choice(role: RoleRequest, choice: RoleChoice, model: str) -> Rol
         role_id=role.role_id,
         llm_tier=llm_tier,
         model_used=model,
-        candidates=[c.to_dict() for c in role.candidates],
+        candidates=candidate_dicts(role.candidates),
     )
 
 
@@ -247,12 +254,18 @@ class RoleMappingAgent:
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
                 futures = [pool.submit(self._map_batch, [roles[i] for i in batch]) for batch in batches]
                 index_of = {id(f): batch for f, batch in zip(futures, batches, strict=True)}
-                # Recording and caching happen here, on the caller's thread (which owns its session).
+                # Recording and caching happen here, on the caller's thread (which owns its session),
+                # a few batches per transaction.
+                finished: list[_BatchOutcome] = []
                 for future in as_completed(futures):
                     outcome = future.result()
-                    self._keep(outcome)
+                    finished.append(outcome)
+                    if len(finished) >= STORE_EVERY_BATCHES:
+                        self._keep(finished)
+                        finished = []
                     for position, result in zip(index_of[id(future)], outcome.results, strict=True):
                         results[position] = result
+                self._keep(finished)
         return [r for r in results if r is not None]
 
     def map_roles(self, roles: Sequence[RoleRequest | str]) -> list[RoleMappingResult]:
@@ -300,14 +313,14 @@ class RoleMappingAgent:
                 pending.append(i)
         if self.cache is None or not pending:
             return pending
-        cached = self.cache.get_many(self._key(roles[i]) for i in pending)
+        keys = {i: self._key(roles[i]) for i in pending}
+        cached = self.cache.get_many(keys.values())
         still = []
         for i in pending:
-            hit = cached.get(self._key(roles[i]))
+            hit = cached.get(keys[i])
             role = self._trimmed(roles[i])
             if hit is not None and (hit.get("code") is None or hit["code"] in {c.code for c in role.candidates}):
                 results[i] = result_from_choice(role, RoleChoice.model_validate(hit), self.llm.model)
-                results[i].candidates = [c.to_dict() for c in roles[i].candidates]
             else:
                 still.append(i)
         return still
@@ -322,18 +335,18 @@ class RoleMappingAgent:
             reason = failure_reason(exc)
             return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch], exc.usage, reason)
         results, valid = validate_answer(trimmed, answer, self.llm.model)
-        for role, result in zip(batch, results, strict=True):
-            result.candidates = [c.to_dict() for c in role.candidates]
         fallbacks = sum(1 for r in results if r.source == MappingSource.FALLBACK)
         entries = {self._key(trimmed[i]): choice.model_dump() for i, choice in valid.items()}
         detail = f"{len(batch)} roles" + (f", {fallbacks} fell back" if fallbacks else "")
         return _BatchOutcome(batch, results, usage, detail, entries)
 
-    def _keep(self, outcome: _BatchOutcome) -> None:
-        if self.usage is not None and outcome.usage is not None:
-            self.usage.record(outcome.usage, outcome.detail)
-        if self.cache is not None and outcome.cache_entries:
-            self.cache.put_many(self.llm.provider, self.llm.model, outcome.cache_entries)
+    def _keep(self, outcomes: list[_BatchOutcome]) -> None:
+        """Record the outcomes' usage and cache their valid answers."""
+        if self.usage is not None:
+            self.usage.record_many([(o.usage, o.detail) for o in outcomes if o.usage is not None])
+        if self.cache is not None:
+            entries = {key: answer for o in outcomes for key, answer in o.cache_entries.items()}
+            self.cache.put_many(self.llm.provider, self.llm.model, entries)
 
     # -- provider batch APIs ------------------------------------------------------------------
     def select_with_batch_api(
@@ -377,7 +390,7 @@ class RoleMappingAgent:
             if not batch:
                 continue
             outcome = self._outcome_of_item(batch, items.get(custom_id), status)
-            self._keep(outcome)
+            self._keep([outcome])
             for position, result in zip(positions, outcome.results, strict=True):
                 results[position] = result
         with writing(store) as session:
@@ -432,8 +445,6 @@ class RoleMappingAgent:
         answer, usage = item
         trimmed = [self._trimmed(role) for role in batch]
         results, valid = validate_answer(trimmed, answer, self.llm.model)
-        for role, result in zip(batch, results, strict=True):
-            result.candidates = [c.to_dict() for c in role.candidates]
         entries = {self._key(trimmed[i]): choice.model_dump() for i, choice in valid.items()}
         return _BatchOutcome(batch, results, usage, f"batch API, {len(batch)} roles", entries)
 
