@@ -12,7 +12,6 @@ import logging
 import os
 import socket
 import threading
-import traceback
 import uuid
 from typing import Any
 
@@ -45,6 +44,13 @@ def worker_is_dead(worker_id: str) -> bool:
     except OSError:  # exists but is not ours to signal
         return False
     return False
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for the page: our own errors speak for themselves, others get their type named."""
+    if type(exc).__module__.startswith("jobforge") and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class WorkerStopping(RuntimeError):
@@ -108,7 +114,7 @@ class Worker:
             self._close(job.id, error=str(exc))
         except Exception as exc:
             _log.exception("Job %s failed", job.id)
-            self._close(job.id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+            self._close(job.id, error=error_text(exc))
         else:
             self._close(job.id, result=result or {})
         finally:

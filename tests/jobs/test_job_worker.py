@@ -34,9 +34,7 @@ def project_with_roles(engine: Engine, name: str) -> int:
 
 def mapped_count(engine: Engine, project_id: int) -> int:
     with session_factory(engine)() as session:
-        return session.scalar(
-            select(func.count()).select_from(Mapping).join(Role).where(Role.project_id == project_id)
-        )
+        return session.scalar(select(func.count()).select_from(Mapping).join(Role).where(Role.project_id == project_id))
 
 
 def job_of(engine: Engine, job_id: int) -> Job:
@@ -165,3 +163,14 @@ def test_jobs_of_a_dead_local_worker_process_are_resumed_at_once(engine: Engine)
         assert queue.get_job(session, orphan.id).status == JobStatus.QUEUED
         assert queue.get_job(session, alive.id).status == JobStatus.RUNNING
         assert queue.get_job(session, remote.id).status == JobStatus.RUNNING
+
+
+def test_a_map_job_without_an_onet_release_fails_with_a_clear_message(engine: Engine) -> None:
+    project_id = project_with_roles(engine, "No release")
+    with session_factory(engine)() as session:
+        job = enqueue(session, "map", project_id, {"provider": "offline"}, "alice")
+    Worker(engine).run_once()
+    failed = job_of(engine, job.id)
+    assert failed.status == JobStatus.FAILED
+    assert failed.error.startswith("No O*NET release is loaded.")
+    assert mapped_count(engine, project_id) == 0
