@@ -20,16 +20,27 @@ import contextlib
 import hashlib
 import math
 import pickle
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobforge.db.models import OnetAlternateTitle, OnetOccupation, OnetRelease, OnetReportedTitle, OnetTask
+from jobforge.db.models import (
+    OnetAlternateTitle,
+    OnetOccupation,
+    OnetRelease,
+    OnetReportedTitle,
+    OnetTask,
+    OnetTechnologySkill,
+)
 from jobforge.onet.repository import require_active_release
 from jobforge.retrieval.candidates import Candidate
 from jobforge.retrieval.normalize import SearchForm, search_form
@@ -51,13 +62,18 @@ class ScoringWeights:
 
     query_coverage: float = 0.7  # share of the query's idf mass the string explains
     string_coverage: float = 0.3  # share of the string's idf mass the query explains
-    head_bonus: float = 0.25  # the string and the query share their head noun
+    joint_coverage: float = 0.0  # product of the two: rewards strings that match fully both ways
+    head_bonus: float = 0.1  # the string and the query share their head noun
+    reported: float = 0.05  # the string is also a reported title (what incumbents call the job)
     head_miss: float = 0.15  # penalty when the query head is absent from the string
     agreement: float = 0.05  # per further field that also matches well (>= 0.6)
-    text: float = 0.25  # BM25 over description + tasks, scaled to the query's best
+    title_bag: float = 1.2  # BM25 over all titles of the occupation (head noun counted twice)
+    text: float = 0.15  # BM25 over description + tasks, scaled to the query's best
+    technology: float = 0.1  # BM25 over technology skill examples ("Oracle", "SAP")
     exact_bonus: float = 1.0  # exact-match candidates rank above every non-exact one
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
+    title_bag_b: float = 0.3  # occupations with many titles are not penalised much for it
 
 
 DEFAULT_WEIGHTS = ScoringWeights()
@@ -70,9 +86,42 @@ class _Strings:
     occ: np.ndarray  # occupation index per string
     field: np.ndarray  # index into FIELDS
     head: np.ndarray  # token id of the head noun, -1 when none
+    reported: np.ndarray  # the string is (also) one of O*NET's reported titles
     mass: np.ndarray  # idf mass of the string's distinct tokens
     text: list[str]  # the original string, for explanations
     bag: list[str]
+
+
+@dataclass
+class _Bm25:
+    """Occupation-level BM25 postings: token id -> (occupation indexes, term weights)."""
+
+    postings: dict[int, tuple[np.ndarray, np.ndarray]]
+
+    def scores(self, token_ids: list[int], n_occ: int, boost: dict[int, float] | None = None) -> np.ndarray:
+        out = np.zeros(n_occ)
+        for token_id in token_ids:
+            posting = self.postings.get(token_id)
+            if posting is not None:
+                out[posting[0]] += posting[1] * (boost.get(token_id, 1.0) if boost else 1.0)
+        top = out.max() if n_occ else 0.0
+        return out / top if top > 0 else out
+
+
+_AND_LIST = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+
+
+def title_variants(title: str) -> list[str]:
+    """An O*NET title's parts as titles of their own: "Financial and Investment Analysts" ->
+    "Financial Analysts", "Investment Analysts" (so "Financial Analyst" is an exact title match)."""
+    main = re.split(r",\s*(?:except|all other)\b", title, flags=re.IGNORECASE)[0]
+    if " and " not in main:
+        return []
+    parts = [part.strip() for part in _AND_LIST.split(main) if part.strip()]
+    if len(parts) < 2 or len(parts[-1].split()) < 2:
+        return []
+    head = parts[-1].split()[-1]
+    return [parts[-1]] + [f"{part} {head}" for part in parts[:-1] if "other" not in part.lower().split()]
 
 
 class CandidateIndex:
@@ -86,64 +135,38 @@ class CandidateIndex:
         descriptions: list[str],
         strings: list[tuple[int, str, str]],
         tasks: list[tuple[int, str]],
+        technology: list[tuple[int, str]] | None = None,
         weights: ScoringWeights = DEFAULT_WEIGHTS,
     ) -> None:
-        """``strings`` are (occupation index, field, text); ``tasks`` are (occupation index, text)."""
+        """``strings`` are (occupation index, field, text); ``tasks`` and ``technology`` are
+        (occupation index, text)."""
         self.release_id = release_id
         self.weights = weights
         self.codes = codes
         self.titles = titles
         self.descriptions = descriptions
         self._code_index = {code: i for i, code in enumerate(codes)}
-        self._tasks_by_occ: dict[int, list[str]] = defaultdict(list)
+        self._tasks_by_occ: dict[int, list[tuple[str, frozenset[str]]]] = defaultdict(list)
         for occ, task in tasks:
-            self._tasks_by_occ[occ].append(task)
+            self._tasks_by_occ[occ].append((task, frozenset(search_form(task).tokens)))
+        self._vocab: dict[str, int] = {}
         self._build_strings(strings)
-        self._build_text(tasks)
+        self._title_bm25 = self._bm25(
+            [(occ, " ".join(search_form(text).tokens)) for occ, _field, text in strings],
+            per_document_set=True,
+            b=weights.title_bag_b,
+        )
+        self._fuzzy_vocab = [token for token in self._vocab if len(token) >= 5 and token.isalpha()]
+        documents = list(enumerate(descriptions)) + list(tasks)
+        self._text_bm25 = self._bm25([(occ, " ".join(search_form(text).tokens)) for occ, text in documents])
+        self._tech_bm25 = self._bm25([(occ, " ".join(search_form(text).tokens)) for occ, text in technology or []])
 
     # ------------------------------------------------------------------ building
 
     @classmethod
     def build(cls, session: Session, release_id: int | None = None, weights: ScoringWeights = DEFAULT_WEIGHTS):
         release_id = release_id if release_id is not None else require_active_release(session).id
-        occupations = session.execute(
-            select(OnetOccupation.code, OnetOccupation.title, OnetOccupation.description)
-            .where(OnetOccupation.release_id == release_id)
-            .order_by(OnetOccupation.code)
-        ).all()
-        codes = [row.code for row in occupations]
-        position = {code: i for i, code in enumerate(codes)}
-        strings: list[tuple[int, str, str]] = [(i, "title", row.title) for i, row in enumerate(occupations)]
-        for code, title, short in session.execute(
-            select(OnetAlternateTitle.code, OnetAlternateTitle.title, OnetAlternateTitle.short_title).where(
-                OnetAlternateTitle.release_id == release_id
-            )
-        ):
-            if code in position:
-                strings.append((position[code], "alternate_title", title))
-                if short:
-                    strings.append((position[code], "short_title", short))
-        for code, title in session.execute(
-            select(OnetReportedTitle.code, OnetReportedTitle.title).where(OnetReportedTitle.release_id == release_id)
-        ):
-            if code in position:
-                strings.append((position[code], "reported_title", title))
-        tasks = [
-            (position[code], task)
-            for code, task in session.execute(
-                select(OnetTask.code, OnetTask.task).where(OnetTask.release_id == release_id).order_by(OnetTask.id)
-            )
-            if code in position
-        ]
-        return cls(
-            release_id,
-            codes,
-            [row.title for row in occupations],
-            [row.description or "" for row in occupations],
-            strings,
-            tasks,
-            weights,
-        )
+        return cls(**read_release(session, release_id), weights=weights)
 
     def _token_id(self, token: str, create: bool = False) -> int:
         found = self._vocab.get(token)
@@ -152,17 +175,26 @@ class CandidateIndex:
         return -1 if found is None else found
 
     def _build_strings(self, raw: list[tuple[int, str, str]]) -> None:
-        self._vocab: dict[str, int] = {}
         # One entry per (occupation, search form): the highest-priority field wins.
         best: dict[tuple[int, str], tuple[int, str, SearchForm]] = {}
-        for occ, field, text in raw:
-            form = search_form(text)
+        reported: set[tuple[int, str]] = set()  # also a title incumbents reported (a real-world title)
+        expanded = [(occ, field, text, text) for occ, field, text in raw]
+        expanded += [
+            (occ, "title", text, variant)
+            for occ, field, text in raw
+            if field == "title"
+            for variant in title_variants(text)
+        ]
+        for occ, field, text, search in expanded:
+            form = search_form(search)
             if not form.tokens:
                 continue
             key = (occ, form.bag)
             priority = FIELD_PRIORITY[field]
             if key not in best or priority < best[key][0]:
                 best[key] = (priority, text, form)
+            if field == "reported_title":
+                reported.add(key)
         entries = sorted(best.items(), key=lambda item: (item[0][0], item[1][0], item[0][1]))
         token_sets = []
         occ_df: dict[int, set[int]] = defaultdict(set)
@@ -187,6 +219,7 @@ class CandidateIndex:
             head=np.array(
                 [self._token_id(form.head) if form.head else -1 for _, (_, _, form) in entries], dtype=np.int32
             ),
+            reported=np.array([key in reported for key, _ in entries], dtype=bool),
             mass=np.array([self._idf[list(ids)].sum() for ids in token_sets], dtype=np.float64),
             text=[text for _, (_, text, _) in entries],
             bag=[bag for (_, bag), _ in entries],
@@ -195,19 +228,23 @@ class CandidateIndex:
         for string_id, bag in enumerate(self._strings.bag):
             self._exact[bag].append(string_id)
 
-    def _build_text(self, tasks: list[tuple[int, str]]) -> None:
-        """Occupation-level BM25 postings over description + tasks (one document per occupation)."""
+    def _bm25(self, documents: list[tuple[int, str]], per_document_set: bool = False, b: float | None = None) -> _Bm25:
+        """Occupation-level BM25: the documents of one occupation are concatenated.
+
+        ``per_document_set`` counts a word once per document (titles repeat their head noun, and
+        "Developer" appearing in 40 titles of an occupation is the signal, not its repetition in one).
+        """
         n_occ = len(self.codes)
         counts: list[dict[int, int]] = [defaultdict(int) for _ in range(n_occ)]
         lengths = np.zeros(n_occ, dtype=np.float64)
-        documents = [(i, text) for i, text in enumerate(self.descriptions)] + list(tasks)
         for occ, text in documents:
-            for token in search_form(text).tokens:
-                token_id = self._token_id(token, create=True)
-                counts[occ][token_id] += 1
+            tokens = text.split()
+            for token in set(tokens) if per_document_set else tokens:
+                counts[occ][self._token_id(token, create=True)] += 1
                 lengths[occ] += 1
         average = lengths.mean() if n_occ else 1.0
-        k1, b = self.weights.bm25_k1, self.weights.bm25_b
+        k1 = self.weights.bm25_k1
+        b = self.weights.bm25_b if b is None else b
         df: dict[int, int] = defaultdict(int)
         for occ_counts in counts:
             for token_id in occ_counts:
@@ -220,9 +257,7 @@ class CandidateIndex:
                 ids, values = postings[token_id]
                 ids.append(occ)
                 values.append(idf * tf * (k1 + 1) / (tf + norm))
-        self._text_postings = {
-            token_id: (np.array(ids, dtype=np.int32), np.array(values)) for token_id, (ids, values) in postings.items()
-        }
+        return _Bm25({t: (np.array(ids, dtype=np.int32), np.array(values)) for t, (ids, values) in postings.items()})
 
     # ------------------------------------------------------------------ queries
 
@@ -234,67 +269,80 @@ class CandidateIndex:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def _corrected(self, form: SearchForm) -> SearchForm:
+        """Fix a misspelt word ("consulant") to the closest word any O*NET title uses."""
+        tokens = list(form.tokens)
+        changed = False
+        for i, token in enumerate(tokens):
+            if token in self._vocab or len(token) < 5 or not token.isalpha():
+                continue
+            limit = 1 if len(token) < 8 else 2
+            match = process.extractOne(token, self._fuzzy_vocab, scorer=Levenshtein.distance, score_cutoff=limit)
+            if match is not None:
+                tokens[i] = match[0]
+                changed = True
+        if not changed:
+            return form
+        head = tokens[form.tokens.index(form.head)] if form.head in form.tokens else form.head
+        return SearchForm(tuple(tokens), head)
+
     def candidates(self, title: str, k: int = 20, context: dict[str, str] | None = None) -> list[Candidate]:
         """Up to ``k`` occupations for ``title``, best first; [] when the title has no usable word."""
         form = search_form(title or "")
         if not form.tokens or k <= 0:
             return []
+        form = self._corrected(form)
         w = self.weights
         n_occ = len(self.codes)
+        strings = self._strings
         token_ids = [t for t in dict.fromkeys(self._token_id(token) for token in form.tokens) if t >= 0]
+        hit_ids = [t for t in token_ids if t in self._postings]
         # Words no title uses still count in the query's mass (as rare words), so a title that is
         # half unknown words cannot look like a full match.
-        unknown = len(set(form.tokens)) - sum(1 for t in token_ids if t in self._postings)
-        strings = self._strings
-
-        # Weighted ranking over title strings.
-        field_best = np.zeros((n_occ, len(FIELDS)))
-        best_string: dict[tuple[int, int], int] = {}
-        hit_ids = [t for t in token_ids if t in self._postings]
+        unknown = len(set(form.tokens)) - len(hit_ids)
         query_mass = float(sum(self._idf[t] for t in hit_ids)) + unknown * self._max_idf or 1.0
+        head_id = self._token_id(form.head) if form.head else -1
+
+        # Weighted ranking over title strings: best string per occupation and field.
+        field_best = np.zeros(n_occ * len(FIELDS))
+        title_score = np.zeros(n_occ)
+        string_ids = np.zeros(0, dtype=np.int64)
+        weighted_sim = np.zeros(0)
         if hit_ids:
-            ids = np.concatenate([self._postings[t] for t in hit_ids])
-            gains = np.concatenate([np.full(len(self._postings[t]), self._idf[t]) for t in hit_ids])
-            string_ids, inverse = np.unique(ids, return_inverse=True)
-            matched = np.bincount(inverse, weights=gains)
+            acc = np.zeros(len(strings.occ), dtype=np.float32)  # per call: candidates() is thread-safe
+            for t in hit_ids:
+                acc[self._postings[t]] += self._idf[t]
+            string_ids = np.flatnonzero(acc)
+            matched = acc[string_ids].astype(np.float64)
             query_cov = np.minimum(matched / query_mass, 1.0)
             string_cov = np.minimum(matched / strings.mass[string_ids], 1.0)
-            sim = w.query_coverage * query_cov + w.string_coverage * string_cov
-            head_id = self._token_id(form.head) if form.head else -1
+            sim = (
+                w.query_coverage * query_cov
+                + w.string_coverage * string_cov
+                + w.joint_coverage * query_cov * string_cov
+            )
             if head_id >= 0:
-                heads = strings.head[string_ids]
-                sim = sim + np.where(heads == head_id, w.head_bonus, 0.0)
+                sim += np.where(strings.head[string_ids] == head_id, w.head_bonus, 0.0)
                 if head_id in self._postings:
-                    has_head = np.isin(string_ids, self._postings[head_id], assume_unique=False)
-                    sim = sim - np.where(has_head, 0.0, w.head_miss)
+                    has_head = np.zeros(len(strings.occ), dtype=bool)
+                    has_head[self._postings[head_id]] = True
+                    sim -= np.where(has_head[string_ids], 0.0, w.head_miss)
+            sim += np.where(strings.reported[string_ids], w.reported, 0.0)
             occs = strings.occ[string_ids]
             fields = strings.field[string_ids]
-            flat = occs.astype(np.int64) * len(FIELDS) + fields
-            order = np.lexsort((-sim, flat))  # per (occ, field): best string first
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = flat[order][1:] != flat[order][:-1]
-            chosen = order[first]
-            field_best.reshape(-1)[flat[chosen]] = sim[chosen]
-            for i in chosen:
-                best_string[(int(occs[i]), int(fields[i]))] = int(string_ids[i])
-        weighted = field_best * FIELD_WEIGHTS
-        title_score = weighted.max(axis=1)
+            np.maximum.at(field_best, occs.astype(np.int64) * len(FIELDS) + fields, sim)
+            weighted_sim = sim * FIELD_WEIGHTS[fields]
+            np.maximum.at(title_score, occs, weighted_sim)
+        field_best = field_best.reshape(n_occ, len(FIELDS))
         agreement = np.clip((field_best >= 0.6).sum(axis=1) - 1, 0, None) * w.agreement
 
-        # Description and tasks (and the role's own description, when given).
+        boost = {head_id: 2.0} if head_id >= 0 else None
+        score = title_score + agreement + w.title_bag * self._title_bm25.scores(token_ids, n_occ, boost)
         text_ids = list(token_ids)
         if context and context.get("description"):
             text_ids += [self._token_id(t) for t in search_form(context["description"]).tokens[:50]]
-        text_score = np.zeros(n_occ)
-        for t in text_ids:
-            posting = self._text_postings.get(t)
-            if posting is not None:
-                text_score[posting[0]] += posting[1]
-        top_text = text_score.max()
-        if top_text > 0:
-            text_score = text_score / top_text
-
-        score = title_score + agreement + w.text * text_score
+        score += w.text * self._text_bm25.scores(text_ids, n_occ)
+        score += w.technology * self._tech_bm25.scores(token_ids, n_occ)
 
         # Exact-match pass.
         exact_occ: dict[int, int] = {}
@@ -308,12 +356,18 @@ class CandidateIndex:
         k = min(k, n_occ)
         top = np.argpartition(-score, k - 1)[:k] if k < n_occ else np.arange(n_occ)
         top = top[np.argsort(-score[top], kind="stable")]
+        top = [int(occ) for occ in top if score[occ] > 0]
+        best_string = self._best_strings(top, string_ids, weighted_sim)
         results: list[Candidate] = []
         for rank, occ in enumerate(top, start=1):
-            occ = int(occ)
-            if score[occ] <= 0:
-                break
-            matched_on, matched_text = self._explain(occ, exact_occ, weighted[occ], best_string, form)
+            if occ in exact_occ:
+                string_id = exact_occ[occ]
+                matched_on, matched_text = FIELDS[strings.field[string_id]], strings.text[string_id]
+            elif occ in best_string:
+                string_id = best_string[occ]
+                matched_on, matched_text = FIELDS[strings.field[string_id]], strings.text[string_id]
+            else:
+                matched_on, matched_text = self._explain_text(occ, form)
             results.append(
                 Candidate(
                     code=self.codes[occ],
@@ -328,23 +382,21 @@ class CandidateIndex:
             )
         return results
 
-    def _explain(
-        self,
-        occ: int,
-        exact_occ: dict[int, int],
-        weighted: np.ndarray,
-        best_string: dict[tuple[int, int], int],
-        form: SearchForm,
-    ) -> tuple[str, str]:
-        if occ in exact_occ:
-            string_id = exact_occ[occ]
-            return FIELDS[self._strings.field[string_id]], self._strings.text[string_id]
-        if weighted.max() > 0:
-            field = int(weighted.argmax())
-            return FIELDS[field], self._strings.text[best_string[(occ, field)]]
+    def _best_strings(self, top: list[int], string_ids: np.ndarray, weighted_sim: np.ndarray) -> dict[int, int]:
+        """The best-scoring title string of each of the ``top`` occupations (those with one)."""
+        if not len(string_ids):
+            return {}
+        occs = self._strings.occ[string_ids]
+        keep = np.isin(occs, top)
+        order = np.argsort(-weighted_sim[keep], kind="stable")
+        kept_ids, kept_occs = string_ids[keep][order], occs[keep][order]
+        _, first = np.unique(kept_occs, return_index=True)
+        return {int(kept_occs[i]): int(kept_ids[i]) for i in first}
+
+    def _explain_text(self, occ: int, form: SearchForm) -> tuple[str, str]:
         wanted = set(form.tokens)
-        for task in self._tasks_by_occ.get(occ, ()):
-            if wanted & set(search_form(task).tokens):
+        for task, tokens in self._tasks_by_occ.get(occ, ()):
+            if wanted & tokens:
                 return "task", task
         return "description", self.descriptions[occ]
 
@@ -365,6 +417,57 @@ class CandidateIndex:
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError):
             return None
         return index if version == INDEX_FORMAT and isinstance(index, CandidateIndex) else None
+
+
+def read_release(session: Session, release_id: int) -> dict[str, Any]:
+    """What an index is built from: occupations, their title strings, tasks and technology."""
+    occupations = session.execute(
+        select(OnetOccupation.code, OnetOccupation.title, OnetOccupation.description)
+        .where(OnetOccupation.release_id == release_id)
+        .order_by(OnetOccupation.code)
+    ).all()
+    codes = [row.code for row in occupations]
+    position = {code: i for i, code in enumerate(codes)}
+    strings: list[tuple[int, str, str]] = [(i, "title", row.title) for i, row in enumerate(occupations)]
+    for code, title, short in session.execute(
+        select(OnetAlternateTitle.code, OnetAlternateTitle.title, OnetAlternateTitle.short_title).where(
+            OnetAlternateTitle.release_id == release_id
+        )
+    ):
+        if code in position:
+            strings.append((position[code], "alternate_title", title))
+            if short:
+                strings.append((position[code], "short_title", short))
+    for code, title in session.execute(
+        select(OnetReportedTitle.code, OnetReportedTitle.title).where(OnetReportedTitle.release_id == release_id)
+    ):
+        if code in position:
+            strings.append((position[code], "reported_title", title))
+    tasks = [
+        (position[code], task)
+        for code, task in session.execute(
+            select(OnetTask.code, OnetTask.task).where(OnetTask.release_id == release_id).order_by(OnetTask.id)
+        )
+        if code in position
+    ]
+    technology = [
+        (position[code], example)
+        for code, example in session.execute(
+            select(OnetTechnologySkill.code, OnetTechnologySkill.example).where(
+                OnetTechnologySkill.release_id == release_id
+            )
+        )
+        if code in position
+    ]
+    return {
+        "release_id": release_id,
+        "codes": codes,
+        "titles": [row.title for row in occupations],
+        "descriptions": [row.description or "" for row in occupations],
+        "strings": strings,
+        "tasks": tasks,
+        "technology": technology,
+    }
 
 
 _CACHE: dict[tuple[str, int], CandidateIndex] = {}

@@ -129,6 +129,7 @@ SENIORITY = frozenset(
         "jr",
         "mid",
         "graduate",
+        "associate",
         "i",
         "ii",
         "iii",
@@ -141,6 +142,12 @@ SENIORITY = frozenset(
         "4",
         "5",
     }
+)
+# Seniority words that are never what a title is about when another word is there
+# ("Software Technical Lead" is about "technical", not "lead"; a "Principal" may be a school's).
+NOT_HEAD = SENIORITY - {"principal", "intern", "apprentice", "trainee", "graduate"}
+_ADJECTIVES = frozenset(
+    {"technical", "senior", "junior", "lead", "principal", "staff", "chief", "general", "associate"}
 )
 # Schedule, contract and location noise: removed everywhere (key and search).
 NOISE_WORDS = frozenset(
@@ -210,6 +217,8 @@ _ROMAN_OR_DIGIT = re.compile(r"^(?:[ivx]+|\d+)$")
 
 def _fold(text: str) -> str:
     """Lower case, accents folded where that keeps the text Latin; other scripts kept as they are."""
+    if text.isascii():
+        return text.casefold()
     text = unicodedata.normalize("NFKC", text).casefold()
     stripped = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     return stripped if stripped.isascii() else text
@@ -269,17 +278,36 @@ def title_key(title: str) -> str:
     return _SPACES.sub(" ", _fold(title or "")).strip()
 
 
+# Doer and activity forms folded together ("landscaper", "landscaping", "landscape"), except
+# where the two are different jobs or things.
+_KEEP_SUFFIX = frozenset({"officer", "office", "offices", "counter", "order", "letter", "printer", "computer", "paper"})
+FOLD_DERIVATIONS = False
+
+
+def _fold_derivation(word: str) -> str:
+    if len(word) <= 4 or word in _KEEP_SUFFIX or word.endswith("eer"):
+        return word
+    if word.endswith("ing") and len(word) > 6:
+        return word[:-3]
+    if word.endswith("er") and not word.endswith(("eer", "ier")):
+        return word[:-2]
+    if word.endswith("e") and not word.endswith(("ee", "ie", "ue")):
+        return word[:-1]
+    return word
+
+
 def stem(word: str) -> str:
-    """Fold English plurals ("cooks" -> "cook", "secretaries" -> "secretary"); keeps -ss/-us/-is."""
+    """Fold English plurals ("cooks" -> "cook", "secretaries" -> "secretary"; keeps -ss/-us/-is)
+    and doer/activity forms ("roofer", "roofing" -> "roof")."""
     if len(word) <= 3 or not word.isalpha():
         return word
     if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "shes", "ches", "xes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
-        return word[:-1]
-    return word
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "shes", "ches", "xes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
+        word = word[:-1]
+    return _fold_derivation(word) if FOLD_DERIVATIONS else word
 
 
 @dataclass(frozen=True)
@@ -304,10 +332,14 @@ def _head_of(segment: tuple[str, ...]) -> str | None:
         if word in TAIL_WORDS and words:
             break
         words.append(word)
-    for word in reversed(words):
-        if word not in STOPWORDS and not _ROMAN_OR_DIGIT.match(word):
-            return word
-    return None
+    content = [word for word in words if word not in STOPWORDS and not _ROMAN_OR_DIGIT.match(word)]
+    if not content:
+        return None
+    if content[-1] in NOT_HEAD and len(content) > 1:
+        # "Research Scientist Lead": the noun before a trailing seniority word; with nothing
+        # noun-like there ("Software Technical Lead") no head is claimed.
+        return content[-2] if content[-2] not in _ADJECTIVES else None
+    return content[-1]
 
 
 @lru_cache(maxsize=200_000)
@@ -327,6 +359,8 @@ def search_form(title: str) -> SearchForm:
         if word.isdigit():
             continue
         tokens.append(stem(word))
+    if not tokens:  # only seniority words ("Lead Associate"): they are all there is to match
+        tokens = [stem(word) for word in parsed.words if word not in STOPWORDS and not word.isdigit()]
     return SearchForm(tuple(tokens), stem(head) if head else None)
 
 
