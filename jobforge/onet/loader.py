@@ -289,6 +289,9 @@ def load_release(
         message = store_error_message(engine, exc)
         fail_sync_log(engine, log_id, message)
         raise StoreError(f"Loading O*NET from {label} failed: {message}") from exc
+    except KeyboardInterrupt:
+        fail_sync_log(engine, log_id, "interrupted")  # not left "running" for ever
+        raise
     except Exception as exc:
         fail_sync_log(engine, log_id, repr(exc))
         raise

@@ -74,6 +74,9 @@ class OnetSyncService:
         except OnetSyncError as exc:
             fail_sync_log(self.engine, log_id, str(exc))
             raise
+        except KeyboardInterrupt:
+            fail_sync_log(self.engine, log_id, "interrupted")
+            raise
         return load_release(
             self.engine, path, version=version, activate=activate, progress=messages, source_label=url, log_id=log_id
         )

@@ -100,3 +100,17 @@ def test_a_malformed_code_names_the_file_line_and_code(tmp_path: Path) -> None:
         ReleaseSource(path) as source,
     ):
         list(source.tables())
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    latin1 = "O*NET-SOC Code\tTitle\tDescription\r\n11-1011.00\tDirecteur g\xe9n\xe9ral\tLead.\r\n"
+    path = write_release(tmp_path, as_zip=False)
+    (path / "Occupation Data.txt").write_bytes(latin1.encode("latin-1"))
+    with pytest.raises(ReleaseError, match=r"Occupation Data.txt: not UTF-8 text"), ReleaseSource(path) as source:
+        list(source.tables())
+
+
+def test_an_empty_required_file_is_named(tmp_path: Path) -> None:
+    path = write_release(tmp_path, replace={"Task Statements.txt": ""})
+    with pytest.raises(ReleaseError, match=r"Task Statements.txt: the file is empty"), ReleaseSource(path) as source:
+        list(source.tables())
