@@ -146,3 +146,20 @@ def test_a_bad_release_leaves_the_store_as_it_was(onet_engine: Engine, tmp_path:
     failed = last_sync(onet_engine)
     assert failed.status == "failed" and failed.finished_at is not None
     assert failed.error and len(failed.error) > 10
+
+
+def test_a_load_stopped_half_way_through_writing_leaves_the_store_as_it_was(
+    onet_engine: Engine, tmp_path: Path
+) -> None:
+    before = store_state(onet_engine)
+
+    def stop_after_some_files(message: str) -> None:
+        if message.startswith("Skills.txt"):  # occupations, titles and tasks are written by now
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        load_release(onet_engine, write_release(tmp_path, version="29_9"), progress=stop_after_some_files)
+
+    assert store_state(onet_engine) == before
+    entry = last_sync(onet_engine)
+    assert (entry.status, entry.error) == ("failed", "interrupted")
