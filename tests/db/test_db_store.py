@@ -103,3 +103,8 @@ def test_a_locked_sqlite_store_is_a_clear_error_and_stays_as_it_was(tmp_path: Pa
         assert len(session.scalars(select(OnetOccupation)).all()) == 8
     # Once the other writer is done, the same load goes through.
     assert load_release(engine, newer).version == "30_0"
+
+
+def test_a_sqlite_store_in_a_folder_that_cannot_be_made_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match=r"Cannot create the folder of the store sqlite:////proc/no-such/jobforge\.db"):
+        get_engine("sqlite:////proc/no-such/jobforge.db")
