@@ -89,12 +89,12 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> pd.DataF
     check_size(data, filename)
     warnings: list[str] = []
     if kind == "csv":
-        rows = _read_csv_rows(data, filename, warnings)
+        grid = _read_csv_grid(data, filename, warnings)
         where = f"'{filename}'"
     else:
-        rows, sheet_name = _read_xlsx_rows(data, filename, sheet, warnings)
+        grid, sheet_name = _read_xlsx_grid(data, filename, sheet, warnings)
         where = f"sheet '{sheet_name}' of '{filename}'"
-    df = _frame_from_rows(rows, where, warnings)
+    df = _frame_from_grid(grid, where, warnings)
     df.attrs["warnings"] = warnings
     return df
 
@@ -138,7 +138,7 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv_rows(data: bytes, filename: str, warnings: list[str]) -> list[list[str]]:
+def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFrame:
     text, encoding = decode_text(data)
     if encoding in ("cp1252", "latin-1"):
         warnings.append(f"'{filename}' is not UTF-8; it was read as {encoding} (Windows/Western European text).")
@@ -154,7 +154,7 @@ def _read_csv_rows(data: bytes, filename: str, warnings: list[str]) -> list[list
             io.StringIO(text),
             sep=delimiter,
             header=None,
-            dtype=str,
+            dtype=object,  # plain Python strings (pandas' Arrow strings are slow to iterate)
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=True,
@@ -164,7 +164,7 @@ def _read_csv_rows(data: bytes, filename: str, warnings: list[str]) -> list[list
         raise IngestError(f"'{filename}' is empty.") from exc
     except (pd.errors.ParserError, csv.Error) as exc:
         raise IngestError(f"'{filename}' could not be read as CSV: {exc}") from exc
-    return frame.to_numpy(dtype=object).tolist()
+    return _as_text(frame)
 
 
 # ------------------------------------------------------------------------------------------
@@ -189,18 +189,31 @@ def _visible_sheets(workbook: Any) -> list[str]:
 
 
 def _cell_text(value: Any) -> str:
-    """An Excel cell value as the text an analyst sees (3.0 -> "3", a date -> "2024-01-31")."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
+    """A cell value as the text an analyst sees (3.0 -> "3", a date -> "2024-01-31", empty -> "")."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:
+        if value != value:  # NaN: a missing cell
+            return ""
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if value is None:
+        return ""
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
         return value.isoformat(sep=" ") if value.time() != time(0) else value.date().isoformat()
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
+
+
+def _as_text(grid: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text. Columns holding only strings (most) are left as they are."""
+    for column in grid.columns:
+        if pd.api.types.infer_dtype(grid[column], skipna=False) != "string":
+            grid[column] = grid[column].map(_cell_text).astype(object)
+    return grid
 
 
 def _cell_name(row: int, col: int) -> str:
@@ -212,7 +225,7 @@ def _cell_name(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def _read_xlsx_rows(data: bytes, filename: str, sheet: str | None, warnings: list[str]) -> tuple[list[list[str]], str]:
+def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: list[str]) -> tuple[pd.DataFrame, str]:
     workbook = _open_workbook(data, filename)
     try:
         sheets = _visible_sheets(workbook)
@@ -240,9 +253,7 @@ def _read_xlsx_rows(data: bytes, filename: str, sheet: str | None, warnings: lis
             f"Sheet '{sheet}' has {len(merged)} merged cell range(s) ({examples}{more}): each value was read "
             "into the top-left cell only; the other cells of a merged range are empty."
         )
-    # Most cells are already text: convert only the others (this loop sees every cell).
-    rows = [[value if type(value) is str else _cell_text(value) for value in row] for row in values]
-    return rows, sheet
+    return _as_text(pd.DataFrame(values, dtype=object)), sheet
 
 
 # ------------------------------------------------------------------------------------------
@@ -255,7 +266,7 @@ def _looks_like_value(header: str) -> bool:
     return bool(_VALUE_LIKE.fullmatch(header))
 
 
-def _missing_header(header: list[str], body: list[list[str]]) -> bool:
+def _missing_header(header: list[str], sample: list[list[str]]) -> bool:
     """The first row looks like data: only numbers, numbers without any known column name, or
     names that recur as values of their own columns (a job title repeated below it)."""
     from jobforge.ingest.columns import is_known_header
@@ -267,30 +278,35 @@ def _missing_header(header: list[str], body: list[list[str]]) -> bool:
         return False
     if any(_looks_like_value(name) for _, name in named):
         return True
-    sample = body[:1000]
-    recurring = sum(any(row[index].strip() == name for row in sample) for index, name in named)
+    recurring = sum(any(str(row[index]).strip() == name for row in sample) for index, name in named)
     return recurring * 2 >= len(named) and recurring > 0
 
 
-def _frame_from_rows(rows: list[list[str]], where: str, warnings: list[str]) -> pd.DataFrame:
-    rows = [row for row in rows if any(str(cell).strip() for cell in row)]
-    if not rows:
+def _frame_from_grid(grid: pd.DataFrame, where: str, warnings: list[str]) -> pd.DataFrame:
+    """Header and body from a grid of text cells (no header applied yet), vectorised."""
+    grid = grid.loc[(grid.to_numpy() != "").any(axis=1)]
+    if grid.empty:
         raise IngestError(f"{where} has no rows.")
-    width = max(len(row) for row in rows)
-    header = [str(cell).strip() for cell in rows[0]] + [""] * (width - len(rows[0]))
-    body = [list(row) + [""] * (width - len(row)) for row in rows[1:]]
-
-    if _missing_header(header, body):
+    # The header is the first row with visible text (leading rows of spaces are skipped too; in
+    # the body such rows are simply rows without a title).
+    first = 0
+    while first < len(grid) and not any(str(cell).strip() for cell in grid.iloc[first].tolist()):
+        first += 1
+    if first == len(grid):
+        raise IngestError(f"{where} has no rows.")
+    grid = grid.iloc[first:]
+    header = [str(cell).strip() for cell in grid.iloc[0].tolist()]
+    body = grid.iloc[1:]
+    if _missing_header(header, body.head(1000).to_numpy().tolist()):
         raise IngestError(
             f"{where} has no header row: the first row should name the columns (for example 'Job Title')."
         )
     # Columns without a header: drop them when empty, else give them a name and say so.
     keep: list[int] = []
     for index, name in enumerate(header):
-        has_data = any(row[index].strip() for row in body) if body else False
         if name:
             keep.append(index)
-        elif has_data:
+        elif len(body) and body.iloc[:, index].map(lambda value: bool(str(value).strip())).any():
             header[index] = f"Column {index + 1}"
             warnings.append(f"Column {index + 1} has no header; it was named '{header[index]}'.")
             keep.append(index)
@@ -304,10 +320,6 @@ def _frame_from_rows(rows: list[list[str]], where: str, warnings: list[str]) -> 
     if duplicates:
         listed = ", ".join(f"'{name}'" for name in duplicates)
         raise IngestError(f"{where} has duplicate column names: {listed}. Rename the columns so each name is unique.")
-    columns = [header[index] for index in keep]
-    if not body:
-        return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
-    frame = pd.DataFrame(body, dtype=object)
-    frame = frame.iloc[:, keep]
-    frame.columns = columns
+    frame = body.iloc[:, keep].copy()
+    frame.columns = [header[index] for index in keep]
     return frame.reset_index(drop=True)

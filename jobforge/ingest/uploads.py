@@ -72,15 +72,18 @@ def _check_columns(df: pd.DataFrame, title_column: str, context: dict[str, str],
         raise IngestError(f"These columns are not in the file: {', '.join(repr(c) for c in missing)}.")
 
 
+_strip = np.frompyfunc(str.strip, 1, 1)
+
+
 def _cells(series: pd.Series) -> np.ndarray:
     """A column as an object array of stripped strings ("" for missing).
 
     Plain object arrays keep pandas off its Arrow string path, which is slow to iterate.
     """
-    return np.array(
-        ["" if value is None or value != value else str(value).strip() for value in series.to_numpy(dtype=object)],
-        dtype=object,
-    )
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # what read_table gives: all str
+        return _strip(values).astype(object)
+    return np.array(["" if value is None or value != value else str(value).strip() for value in values], dtype=object)
 
 
 def _most_common(key_codes: np.ndarray, key_names: np.ndarray, values: np.ndarray) -> dict[str, str]:
