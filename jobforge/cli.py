@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "jobforge.evaluation.cli",  # eval
     "jobforge.imputation.cli",  # impute
     "jobforge.jobs.cli",  # worker
+    "jobforge.export.cli",  # export | projects
 )
 
 
