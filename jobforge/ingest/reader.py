@@ -29,6 +29,7 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # values, so latin-1, which accepts every byte, is the last resort.
 FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
 SNIFF_LINES = 50
+SNIFF_CHARS = 200_000  # enough for 50 lines; never split a whole large file
 _VALUE_LIKE = re.compile(r"[\d\s.,:/-]+")
 
 
@@ -120,7 +121,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter among , ; tab | that splits the first lines most consistently."""
-    sample = text.splitlines()[:SNIFF_LINES]
+    sample = text[:SNIFF_CHARS].splitlines()[:SNIFF_LINES]
     sample = [line for line in sample if line.strip()]
     if not sample:
         return ","
