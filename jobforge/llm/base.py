@@ -55,3 +55,19 @@ class LLMClient(Protocol):
         Raises LLMError (with kind) when the call fails or the answer does not parse.
         """
         ...
+
+
+class BatchLLMClient(LLMClient, Protocol):
+    """A client that can also use its provider's batch API (both SDK clients implement it)."""
+
+    def submit_batch(self, requests: list[tuple[str, list[Message], type[BaseModel]]]) -> str:
+        """Submit (custom id, messages, response format) requests as one provider batch; its id."""
+        ...
+
+    def batch_status(self, batch_id: str) -> str:
+        """ "in_progress" | "ended" | "failed"."""
+        ...
+
+    def batch_results(self, batch_id: str, response_format: type[T]) -> dict[str, tuple[T, Usage] | LLMError]:
+        """Each request's parsed answer and usage, or the LLMError it ended with, by custom id."""
+        ...
