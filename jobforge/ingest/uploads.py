@@ -321,6 +321,10 @@ def _store(
     )
     if built.blank_titles:
         summary.warnings.append(f"{built.blank_titles} row(s) have no title; they are counted but are not roles.")
+    if _same_file_uploaded(session, project_id, upload):
+        summary.warnings.append(
+            f"'{filename}' was already uploaded to this project: its rows were added again to the roles' row counts."
+        )
     audit.record(
         session,
         user,
@@ -332,6 +336,18 @@ def _store(
     )
     session.flush()
     return upload, summary
+
+
+def _same_file_uploaded(session: Session, project_id: int, upload: Upload) -> bool:
+    earlier = session.scalars(
+        select(Upload.content).where(
+            Upload.project_id == project_id,
+            Upload.id != upload.id,
+            Upload.filename == upload.filename,
+            Upload.row_count == upload.row_count,
+        )
+    )
+    return any(content == upload.content for content in earlier)
 
 
 def _store_source_attributes(session: Session, project_id: int, roles: list[RoleInput], user: str) -> None:

@@ -188,3 +188,12 @@ def test_title_key_ignores_case_and_spacing_as_unique_roles_assumes():
 
     for title in ["Sr. Software  Engineer II", "RN - Nights", "VP, Sales (Remote)", "ÉLECTRICIEN Chef", "Mgr  of IT"]:
         assert title_key(title) == title_key(" ".join(title.casefold().split()))
+
+
+def test_uploading_the_same_file_twice_warns(engine):
+    with session_factory(engine)() as session:
+        project = create_project(session, "Acme", "ann")
+        assert not any("already uploaded" in w for w in _upload(session, project.id).summary.warnings)
+        again = _upload(session, project.id)
+        assert any("already uploaded" in w for w in again.summary.warnings)
+        assert again.summary.merged_roles == 2 and again.summary.new_roles == 0
