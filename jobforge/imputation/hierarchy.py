@@ -93,6 +93,7 @@ class HierarchyInheritance:
         self.min_agreeing = max(1, min_agreeing)
         # (column, group, attribute) -> role id -> (value key, original value)
         self._evidence: dict[tuple[str, str, str], dict[int, tuple[str, str]]] = defaultdict(dict)
+        self._verdicts: dict[tuple[str, str, str], Inherited | Disagreement | None] = {}
         rows = session.execute(
             select(Role, RoleAttribute)
             .join(RoleAttribute, RoleAttribute.role_id == Role.id)
@@ -118,30 +119,40 @@ class HierarchyInheritance:
             group = group_value(role, column)
             if group is None:
                 continue
-            siblings = {
-                role_id: held
-                for role_id, held in self._evidence.get((column, group.casefold(), name), {}).items()
-                if role_id != role.id
-            }
-            if not siblings:
-                continue
-            counts = Counter(key for key, _ in siblings.values())
-            top_key, top_count = counts.most_common(1)[0]
-            share = top_count / len(siblings)
-            if top_count >= self.min_agreeing and share >= self.threshold:
-                spellings = Counter(value for key, value in siblings.values() if key == top_key)
-                value = sorted(spellings.items(), key=lambda item: (-item[1], item[0]))[0][0]
-                return (
-                    Inherited(
-                        value=value,
-                        donor=f"{column}={group}",
-                        agreement=share,
-                        agreeing=top_count,
-                        siblings_with_value=len(siblings),
-                        column=column,
-                        group=group,
-                    ),
-                    disagreements,
-                )
-            disagreements.append(Disagreement(column, group, share, len(siblings)))
+            evidence = self._evidence.get((column, group.casefold(), name), {})
+            if role.id in evidence:  # the role's own value is not its sibling's (rare: it has a value)
+                evidence = {role_id: held for role_id, held in evidence.items() if role_id != role.id}
+                verdict = self._verdict(evidence, column, group)
+            else:
+                key = (column, group.casefold(), name)
+                if key not in self._verdicts:
+                    self._verdicts[key] = self._verdict(evidence, column, group)
+                verdict = self._verdicts[key]
+            if isinstance(verdict, Inherited):
+                return verdict, disagreements
+            if verdict is not None:
+                disagreements.append(verdict)
         return None, disagreements
+
+    def _verdict(
+        self, siblings: dict[int, tuple[str, str]], column: str, group: str
+    ) -> Inherited | Disagreement | None:
+        """What a group's values say: an agreed value, a disagreement, or nothing (no values)."""
+        if not siblings:
+            return None
+        counts = Counter(key for key, _ in siblings.values())
+        top_key, top_count = counts.most_common(1)[0]
+        share = top_count / len(siblings)
+        if top_count < self.min_agreeing or share < self.threshold:
+            return Disagreement(column, group, share, len(siblings))
+        spellings = Counter(value for key, value in siblings.values() if key == top_key)
+        value = sorted(spellings.items(), key=lambda item: (-item[1], item[0]))[0][0]
+        return Inherited(
+            value=value,
+            donor=f"{column}={group}",
+            agreement=share,
+            agreeing=top_count,
+            siblings_with_value=len(siblings),
+            column=column,
+            group=group,
+        )

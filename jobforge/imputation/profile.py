@@ -9,6 +9,7 @@ per field so every value can say where it came from.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,16 +98,28 @@ def _detailed_number(code: str) -> int:
     return int(digits) if digits else 0
 
 
-def nearest_with_data(code: str, codes_with_data: Collection[str]) -> str | None:
-    """``code`` itself when it has data, else its nearest relative that has, else None."""
+def _with_prefix(sorted_codes: Sequence[str], prefix: str) -> list[str]:
+    start = bisect.bisect_left(sorted_codes, prefix)
+    end = bisect.bisect_left(sorted_codes, prefix + "\uffff")
+    return list(sorted_codes[start:end])
+
+
+def nearest_with_data(
+    code: str, codes_with_data: Collection[str], sorted_codes: Sequence[str] | None = None
+) -> str | None:
+    """``code`` itself when it has data, else its nearest relative that has, else None.
+
+    ``sorted_codes`` (the same codes, sorted) makes the group searches a binary search.
+    """
     if code in codes_with_data:
         return code
     parent, detailed, broad, minor = relative_codes(code)
     if parent != code and parent in codes_with_data:
         return parent
+    ordered = sorted_codes if sorted_codes is not None else sorted(codes_with_data)
     target = _detailed_number(code)
     for prefix in (detailed, broad, minor):
-        found = [other for other in codes_with_data if other.startswith(prefix) and other != code]
+        found = [other for other in _with_prefix(ordered, prefix) if other != code]
         if found:
             # Nearest by code, .00 occupations first among equals (they are the SOC's own).
             return min(found, key=lambda other: (abs(_detailed_number(other) - target), not other.endswith(".00")))
@@ -192,12 +205,18 @@ class ProfileTables:
         self._zone_reference: dict[int, OnetJobZoneReference] | None = None
         self._categories: dict[tuple[str, str, int], str] | None = None
         self._titles: dict[str, str] | None = None
+        self._sorted: dict[str, list[str]] = {}
 
     def table(self, profile_field: str) -> dict[str, Any]:
         if profile_field not in self._tables:
             with self.session.no_autoflush:
                 self._tables[profile_field] = self._read(profile_field)
+            self._sorted[profile_field] = sorted(self._tables[profile_field])
         return self._tables[profile_field]
+
+    def nearest(self, profile_field: str, code: str) -> str | None:
+        """The code whose data ``code`` uses for the field: its own, or its nearest relative's."""
+        return nearest_with_data(code, self.table(profile_field), self._sorted[profile_field])
 
     def title(self, code: str) -> str | None:
         if self._titles is None:
@@ -358,7 +377,7 @@ def onet_profile(
     def pick(profile_field: str) -> Any:
         """The field's data from the occupation, or from its nearest relative that has it."""
         data = tables.table(profile_field)
-        source = nearest_with_data(code, data.keys())
+        source = tables.nearest(profile_field, code)
         if source is None:
             return None
         if source != code:
