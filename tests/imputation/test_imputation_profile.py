@@ -160,3 +160,18 @@ def test_profiles_from_the_real_release(sqlite_engine: Engine, real_onet_zip) ->
     assert nurse.donors == {}
     assert web.source_code(TOP_SKILLS) == "15-1255.01"  # same detailed SOC
     assert web.source_code(TOP_TASKS) == "15-1255.00"  # its own tasks
+
+
+def test_attribute_rules_setting_maps_custom_columns(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobforge.config import get_settings
+
+    monkeypatch.setenv("JOBFORGE_IMPUTATION_ATTRIBUTE_RULES", '{"qualification": "typical_education", "skill": "none"}')
+    get_settings.cache_clear()
+    project_id, ids = build_project(
+        onet_engine, ["Minimum Qualification", "Key Skills"], [RoleSpec("Nurse", mapping=("29-1141.00", CONFIRMED))]
+    )
+    with session_factory(onet_engine)() as session:
+        impute_project(session, project_id, steps=ONET_ONLY)
+    stored = cells(onet_engine, ids["Nurse"])
+    assert stored["Minimum Qualification"].value == "Bachelor's Degree"
+    assert "Key Skills" not in stored  # excluded by the "none" rule
