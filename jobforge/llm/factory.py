@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -75,8 +76,13 @@ class ConnectionCheck(BaseModel):
     ok: bool
 
 
-def check_connection(provider: str, settings: Settings | None = None, api_key: str | None = None) -> Availability:
-    """A tiny real call (a few tokens) to prove the key, model and URL work: the "test connection" button."""
+def check_connection(
+    provider: str, settings: Settings | None = None, api_key: str | None = None, usage: Any = None
+) -> Availability:
+    """A tiny real call (a few tokens) to prove the key, model and URL work: the "test connection" button.
+
+    ``usage``: a UsageRecorder (purpose "test", say) to record the call's cost, failed or not.
+    """
     client = make_client(provider, settings, api_key=api_key, retry_policy=RetryPolicy(max_retries=0))
     availability = client.is_available()
     if not availability.available:
@@ -87,11 +93,15 @@ def check_connection(provider: str, settings: Settings | None = None, api_key: s
         Message("user", 'Reply with {"ok": true}.'),
     ]
     try:
-        _answer, usage = client.parse(messages, ConnectionCheck)
+        _answer, spent = client.parse(messages, ConnectionCheck)
     except LLMError as exc:
+        if usage is not None and exc.usage is not None:
+            usage.record(exc.usage, "connection check")
         return Availability(False, f"{provider} {client.model}: {exc}")
+    if usage is not None:
+        usage.record(spent, "connection check")
     elapsed = int((time.monotonic() - started) * 1000)
-    return Availability(True, f"{provider} {client.model} answered in {elapsed} ms ({usage.input_tokens} tokens in)")
+    return Availability(True, f"{provider} {client.model} answered in {elapsed} ms ({spent.input_tokens} tokens in)")
 
 
 __all__ = ["PROVIDERS", "LLMClient", "available_providers", "check_connection", "make_client"]

@@ -9,6 +9,8 @@ tier and a one-sentence rationale per id. Answers are checked against DESIGN.md'
   an unknown id), a malformed answer, a refusal, a timeout or exhausted retries never loses a
   role: it gets the best retrieval candidate, tier LOW, source FALLBACK and the reasoning
   "Fallback match – <what went wrong>" (no code when it has no candidates);
+- a refusal or malformed answer may be caused by one role's text (an injection attempt, say), so
+  such a batch is split in halves and retried until the culprit is alone: only it falls back;
 - the model's tier is kept as ``llm_tier``; the final tier combines it with retrieval signals
   (see :func:`combine_tier`).
 
@@ -50,6 +52,8 @@ from jobforge.retrieval.normalize import title_key as make_title_key
 
 # A rank-1 candidate that leads the second by this share of its score is a strong retrieval opinion.
 WIDE_MARGIN = 0.3
+# Failures one role's text can cause: the batch is split to find that role (others keep their answers).
+SPLIT_ON_FAILURE = {"malformed", "refused"}
 # Finished batches whose usage and cache entries are written in one transaction.
 STORE_EVERY_BATCHES = 16
 # Output tokens per role for the estimate: id, code, tier and a one-sentence rationale as JSON.
@@ -209,9 +213,17 @@ def failure_reason(error: LLMError) -> str:
 class _BatchOutcome:
     roles: list[RoleRequest]
     results: list[RoleMappingResult]
-    usage: Usage | None = None
-    detail: str | None = None
+    calls: list[tuple[Usage, str | None]] = field(default_factory=list)  # usage and a note per call made
     cache_entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def joined(cls, roles: list[RoleRequest], first: _BatchOutcome, second: _BatchOutcome) -> _BatchOutcome:
+        return cls(
+            roles,
+            first.results + second.results,
+            first.calls + second.calls,
+            {**first.cache_entries, **second.cache_entries},
+        )
 
 
 class RoleMappingAgent:
@@ -332,18 +344,34 @@ class RoleMappingAgent:
         try:
             answer, usage = self.llm.parse(messages, MappingAnswer)
         except LLMError as exc:
-            reason = failure_reason(exc)
-            return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch], exc.usage, reason)
+            return self._failed(batch, exc)
+        return self._validated(batch, answer, usage, f"{len(batch)} roles")
+
+    def _failed(self, batch: list[RoleRequest], error: LLMError) -> _BatchOutcome:
+        """Fallbacks for a failed call; a refusal or a broken answer is first narrowed down by splitting
+        the batch, so that one role's text (say, an injection attempt) costs only its own proposal."""
+        reason = failure_reason(error)
+        if error.kind in SPLIT_ON_FAILURE and len(batch) > 1:
+            calls = [(error.usage, f"{reason}; batch of {len(batch)} split in two")] if error.usage else []
+            half = len(batch) // 2
+            split = _BatchOutcome.joined(batch, self._map_batch(batch[:half]), self._map_batch(batch[half:]))
+            split.calls = calls + split.calls
+            return split
+        calls = [(error.usage, reason)] if error.usage else []
+        return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch], calls)
+
+    def _validated(self, batch: list[RoleRequest], answer: MappingAnswer, usage: Usage, note: str) -> _BatchOutcome:
+        trimmed = [self._trimmed(role) for role in batch]
         results, valid = validate_answer(trimmed, answer, self.llm.model)
         fallbacks = sum(1 for r in results if r.source == MappingSource.FALLBACK)
         entries = {self._key(trimmed[i]): choice.model_dump() for i, choice in valid.items()}
-        detail = f"{len(batch)} roles" + (f", {fallbacks} fell back" if fallbacks else "")
-        return _BatchOutcome(batch, results, usage, detail, entries)
+        detail = note + (f", {fallbacks} fell back" if fallbacks else "")
+        return _BatchOutcome(batch, results, [(usage, detail)], entries)
 
     def _keep(self, outcomes: list[_BatchOutcome]) -> None:
         """Record the outcomes' usage and cache their valid answers."""
         if self.usage is not None:
-            self.usage.record_many([(o.usage, o.detail) for o in outcomes if o.usage is not None])
+            self.usage.record_many([call for o in outcomes for call in o.calls])
         if self.cache is not None:
             entries = {key: answer for o in outcomes for key, answer in o.cache_entries.items()}
             self.cache.put_many(self.llm.provider, self.llm.model, entries)
@@ -440,13 +468,9 @@ class RoleMappingAgent:
             reason = f"the provider batch {status} without an answer for this request"
             return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch])
         if isinstance(item, LLMError):
-            reason = failure_reason(item)
-            return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch], item.usage, reason)
+            return self._failed(batch, item)  # a refusal is narrowed down with direct calls
         answer, usage = item
-        trimmed = [self._trimmed(role) for role in batch]
-        results, valid = validate_answer(trimmed, answer, self.llm.model)
-        entries = {self._key(trimmed[i]): choice.model_dump() for i, choice in valid.items()}
-        return _BatchOutcome(batch, results, usage, f"batch API, {len(batch)} roles", entries)
+        return self._validated(batch, answer, usage, f"batch API, {len(batch)} roles")
 
 
 # --------------------------------------------------------------------------------------------

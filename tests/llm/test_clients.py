@@ -117,3 +117,17 @@ def test_check_connection_reports_a_failure(fake_llm_env: FakeLLMServer, llm_pro
     result = check_connection(llm_provider)
 
     assert not result.available and "rejected" in result.reason
+
+
+def test_check_connection_can_record_its_cost(engine, fake_llm_env: FakeLLMServer) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from jobforge.db.models import LlmUsage
+    from jobforge.llm.usage import UsageRecorder
+
+    check_connection("openai", usage=UsageRecorder(engine, purpose="test"))
+
+    with Session(engine) as session:
+        [row] = session.scalars(select(LlmUsage)).all()
+    assert row.purpose == "test" and row.provider == "openai" and row.outcome == "ok" and row.input_tokens > 0

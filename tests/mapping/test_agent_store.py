@@ -80,7 +80,7 @@ def test_every_call_is_recorded_with_tokens_outcome_and_job(engine: Engine, fake
     fake_llm_env.fail_next(rate_limit(retry_after=0))
     _agent("anthropic", engine, job_id=job_id, batch_size=4).select(make_roles(8))
     fake_llm_env.fail_next("refusal")
-    _agent("anthropic", engine, job_id=job_id, batch_size=4).select(make_roles(3, start=20))
+    _agent("anthropic", engine, job_id=job_id, batch_size=4).select(make_roles(1, start=20))
 
     with Session(engine) as session:
         rows = session.scalars(select(LlmUsage).order_by(LlmUsage.id)).all()
