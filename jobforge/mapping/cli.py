@@ -165,6 +165,9 @@ def run_map(args: argparse.Namespace) -> int:
         )
         table = mapped_table(session, project.id, roles)
     _write(table, args.out)
+    for note in summary.notes:
+        if note != choice.note:  # that one was printed before the run
+            print(note, file=sys.stderr)
     sources = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_source.items())) or "none"
     print(
         f"Project '{project.name}': {len(roles)} unique roles from {len(df)} rows; mapped now {summary.mapped} "

@@ -204,6 +204,12 @@ def map_roles(
             progress(done, total, message)
         if settings.map_batch_delay > 0:
             time.sleep(settings.map_batch_delay)
+    fallbacks = summary.by_source.get(MappingSource.FALLBACK.value, 0)
+    if fallbacks:
+        summary.notes.append(
+            f"{fallbacks:,} role(s) fell back to the best retrieval candidate with tier LOW; the rationale says why. "
+            "Re-run with scope 'low' to try them again."
+        )
     return summary
 
 

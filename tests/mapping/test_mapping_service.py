@@ -60,11 +60,15 @@ class RecordingSelector:
 
 def mappings(session: Session, project_role_ids: dict[str, int]) -> dict[str, Mapping]:
     session.expire_all()
-    by_id = {m.role_id: m for m in session.scalars(select(Mapping).where(Mapping.role_id.in_(project_role_ids.values())))}
+    by_id = {
+        m.role_id: m for m in session.scalars(select(Mapping).where(Mapping.role_id.in_(project_role_ids.values())))
+    }
     return {title: by_id[role_id] for title, role_id in project_role_ids.items() if role_id in by_id}
 
 
-def confirm(session: Session, role_id: int, code: str, status: str = MappingStatus.CONFIRMED, who: str = "alice") -> None:
+def confirm(
+    session: Session, role_id: int, code: str, status: str = MappingStatus.CONFIRMED, who: str = "alice"
+) -> None:
     mapping = session.scalar(select(Mapping).where(Mapping.role_id == role_id))
     mapping.onet_code = code
     mapping.status = status
@@ -77,7 +81,9 @@ def test_offline_run_stores_a_proposal_per_role(onet_engine: Engine) -> None:
     with session_factory(onet_engine)() as session:
         project_id, ids = add_project(session, "Offline", [*TITLES, "", "12345"])
         seen: list[tuple[int, int]] = []
-        summary = map_roles(session, project_id, provider="offline", batch_size=3, progress=lambda d, t, m: seen.append((d, t)))
+        summary = map_roles(
+            session, project_id, provider="offline", batch_size=3, progress=lambda d, t, m: seen.append((d, t))
+        )
 
         assert summary.mapped == 7 and summary.provider == "offline"
         assert summary.by_source == {"offline": 7}
@@ -109,7 +115,9 @@ def test_rerun_with_scope_all_never_touches_analyst_decisions(onet_engine: Engin
         confirm(session, ids["Staff Accountant"], "13-2011.00")
         confirm(session, ids["Line Cook"], "11-1011.00", status=MappingStatus.OVERRIDDEN, who="bob")
         before = mappings(session, ids)
-        kept = {t: (before[t].onet_code, before[t].status, before[t].updated_at) for t in ("Staff Accountant", "Line Cook")}
+        kept = {
+            t: (before[t].onet_code, before[t].status, before[t].updated_at) for t in ("Staff Accountant", "Line Cook")
+        }
 
         selector = RecordingSelector(code="53-3032.00")
         summary = map_roles(session, project_id, provider="offline", scope="all", selector=selector)
@@ -124,7 +132,9 @@ def test_rerun_with_scope_all_never_touches_analyst_decisions(onet_engine: Engin
 
 def test_scopes_choose_roles(onet_engine: Engine) -> None:
     with session_factory(onet_engine)() as session:
-        project_id, ids = add_project(session, "Scopes", ["Line Cook", "Truck Driver", "Software Engineer", "CEO", "Staff Nurse"])
+        project_id, ids = add_project(
+            session, "Scopes", ["Line Cook", "Truck Driver", "Software Engineer", "CEO", "Staff Nurse"]
+        )
         # Map all but "Line Cook"; then shape: Truck Driver LOW, Software Engineer HIGH, CEO confirmed, Staff Nurse needs info.
         cook = ids.pop("Line Cook")
         for role_id in ids.values():
@@ -182,6 +192,7 @@ def test_a_dropped_role_falls_back_to_the_best_candidate(onet_engine: Engine) ->
         assert (dropped.onet_code, dropped.tier, dropped.source) == ("53-3032.00", "LOW", "fallback")
         assert "no answer" in dropped.rationale
         assert summary.mapped == 2
+        assert any("1 role(s) fell back" in note for note in summary.notes)
 
 
 def test_a_job_run_resumes_after_a_crash_and_maps_each_role_once(onet_engine: Engine) -> None:
@@ -199,13 +210,17 @@ def test_a_job_run_resumes_after_a_crash_and_maps_each_role_once(onet_engine: En
 
         crashing = CrashesOnThirdBatch()
         with pytest.raises(RuntimeError, match="worker died"):
-            map_roles(session, project_id, provider="offline", scope="all", batch_size=2, job_id=job.id, selector=crashing)
+            map_roles(
+                session, project_id, provider="offline", scope="all", batch_size=2, job_id=job.id, selector=crashing
+            )
         session.rollback()
         stored = session.get(Job, job.id, populate_existing=True)
         assert (stored.progress_done, stored.progress_total) == (4, 7)
 
         resumed = RecordingSelector()
-        summary = map_roles(session, project_id, provider="offline", scope="all", batch_size=2, job_id=job.id, selector=resumed)
+        summary = map_roles(
+            session, project_id, provider="offline", scope="all", batch_size=2, job_id=job.id, selector=resumed
+        )
         assert sorted(crashing.seen + resumed.seen) == sorted(ids.values())  # each role exactly once
         assert not set(crashing.seen) & set(resumed.seen)
         assert summary.mapped == 7 and summary.total == 7
@@ -238,8 +253,14 @@ def test_estimate_cost(onet_engine: Engine) -> None:
         # A title an analyst already decided elsewhere goes by precedent and costs nothing.
         _, other = add_project(session, "Decided", ["Analyst 0"])
         session.add(
-            Mapping(role_id=other["Analyst 0"], onet_code="13-2011.00", tier="HIGH", score=0.95, source="analyst",
-                    status=MappingStatus.CONFIRMED)
+            Mapping(
+                role_id=other["Analyst 0"],
+                onet_code="13-2011.00",
+                tier="HIGH",
+                score=0.95,
+                source="analyst",
+                status=MappingStatus.CONFIRMED,
+            )
         )
         session.commit()
         assert estimate_cost(session, project_id, "openai", "unmapped", batch_size=5).calls == 5  # ceil(24 / 5)
