@@ -22,6 +22,7 @@ uses the providers' half-price batch APIs, resumable by batch id.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import LlmBatch, utcnow
@@ -49,6 +52,8 @@ from jobforge.mapping.selectors import RoleRequest
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
 from jobforge.retrieval.candidates import Candidate
 from jobforge.retrieval.normalize import title_key as make_title_key
+
+_log = logging.getLogger(__name__)
 
 # A rank-1 candidate that leads the second by this share of its score is a strong retrieval opinion.
 WIDE_MARGIN = 0.3
@@ -345,6 +350,9 @@ class RoleMappingAgent:
             answer, usage = self.llm.parse(messages, MappingAnswer)
         except LLMError as exc:
             return self._failed(batch, exc)
+        except Exception as exc:  # a bug or an SDK surprise must not lose the batch's roles
+            _log.exception("mapping call failed unexpectedly")
+            return self._failed(batch, LLMError("error", f"unexpected error ({exc.__class__.__name__})"))
         return self._validated(batch, answer, usage, f"{len(batch)} roles")
 
     def _failed(self, batch: list[RoleRequest], error: LLMError) -> _BatchOutcome:
@@ -369,12 +377,25 @@ class RoleMappingAgent:
         return _BatchOutcome(batch, results, [(usage, detail)], entries)
 
     def _keep(self, outcomes: list[_BatchOutcome]) -> None:
-        """Record the outcomes' usage and cache their valid answers."""
+        """Record the outcomes' usage and cache their valid answers.
+
+        A failed write through an engine of our own is logged, not raised: the proposals are still
+        good. Written into the caller's session, the error is the caller's to handle.
+        """
+        writes: list[tuple[Any, Callable[[], None]]] = []
         if self.usage is not None:
-            self.usage.record_many([call for o in outcomes for call in o.calls])
+            calls = [call for o in outcomes for call in o.calls]
+            writes.append((self.usage.target, lambda: self.usage.record_many(calls)))
         if self.cache is not None:
             entries = {key: answer for o in outcomes for key, answer in o.cache_entries.items()}
-            self.cache.put_many(self.llm.provider, self.llm.model, entries)
+            writes.append((self.cache.target, lambda: self.cache.put_many(self.llm.provider, self.llm.model, entries)))
+        for target, write in writes:
+            try:
+                write()
+            except SQLAlchemyError:
+                if isinstance(target, Session):
+                    raise
+                _log.warning("could not record LLM usage or cache answers", exc_info=True)
 
     # -- provider batch APIs ------------------------------------------------------------------
     def select_with_batch_api(
