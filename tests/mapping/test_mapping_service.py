@@ -264,3 +264,29 @@ def test_estimate_cost(onet_engine: Engine) -> None:
         )
         session.commit()
         assert estimate_cost(session, project_id, "openai", "unmapped", batch_size=5).calls == 5  # ceil(24 / 5)
+
+
+def test_a_role_confirmed_while_its_batch_is_mapped_keeps_the_analyst_decision(onet_engine: Engine) -> None:
+    class AnalystConfirmsMeanwhile(RecordingSelector):
+        """While the batch is being selected (an LLM call), an analyst confirms one of its roles."""
+
+        def __init__(self, role_id: int) -> None:
+            super().__init__(code="53-3032.00")
+            self.role_id = role_id
+
+        def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
+            with session_factory(onet_engine)() as analyst:
+                confirm(analyst, self.role_id, "35-2014.00", who="dana")
+            return super().select(roles)
+
+    with session_factory(onet_engine)() as session:
+        project_id, ids = add_project(session, "Race", ["Line Cook", "Truck Driver"])
+        map_roles(session, project_id, provider="offline")
+        summary = map_roles(
+            session, project_id, provider="offline", scope="all", selector=AnalystConfirmsMeanwhile(ids["Line Cook"])
+        )
+        stored = mappings(session, ids)
+        assert (stored["Line Cook"].onet_code, stored["Line Cook"].status) == ("35-2014.00", MappingStatus.CONFIRMED)
+        assert stored["Line Cook"].confirmed_by == "dana"
+        assert stored["Truck Driver"].onet_code == "53-3032.00"
+        assert summary.mapped == 1 and summary.skipped_confirmed == 1
