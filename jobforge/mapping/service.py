@@ -161,7 +161,7 @@ def map_roles(
         raise LookupError(f"No project with id {project_id}.")
 
     choice = ProviderChoice(provider) if selector is not None else resolve_provider(provider, settings)
-    job = session.get(Job, job_id) if job_id is not None else None
+    job = session.get(Job, job_id, populate_existing=True) if job_id is not None else None
     state = _ResumeState.of(job)
     summary = _summary_from(state.summary, choice)
     summary.skipped_confirmed = _analyst_owned_count(session, project_id)
