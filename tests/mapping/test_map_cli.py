@@ -24,7 +24,7 @@ ROWS = [
     ("Line Cook", "Kitchen"),
     ("Line Cook", "Kitchen"),
     ("Truck Driver", "Logistics"),
-    ("=HYPERLINK(\"http://x\")", "Bad"),
+    ('=HYPERLINK("http://x")', "Bad"),
 ]
 
 
@@ -45,7 +45,10 @@ def frame() -> pd.DataFrame:
 def stored_mappings(engine: Engine, project: str) -> dict[str, Mapping]:
     with session_factory(engine)() as session:
         rows = session.execute(
-            select(Role.title, Mapping).join(Mapping, Mapping.role_id == Role.id).join(Project).where(Project.name == project)
+            select(Role.title, Mapping)
+            .join(Mapping, Mapping.role_id == Role.id)
+            .join(Project)
+            .where(Project.name == project)
         )
         return {title: mapping for title, mapping in rows}
 
@@ -62,14 +65,16 @@ def check_output(table: pd.DataFrame, with_formula: bool = True) -> None:
     nurse_free = by_title.loc["Software Engineer"]
     assert nurse_free["code"] == "15-1252.00"
     if with_formula:  # a formula-shaped title is written inert
-        assert "'=HYPERLINK(\"http://x\")" in by_title.index
+        assert '\'=HYPERLINK("http://x")' in by_title.index
 
 
 def test_map_csv_to_stdout(store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "people.csv"
     frame().to_csv(source, index=False)
 
-    code = main(["map", str(source), "--column", "Job Title", "--context", "family=Job Family", "--provider", "offline"])
+    code = main(
+        ["map", str(source), "--column", "Job Title", "--context", "family=Job Family", "--provider", "offline"]
+    )
 
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -89,7 +94,9 @@ def test_map_csv_to_stdout(store: Engine, tmp_path: Path, capsys: pytest.Capture
         assert cook.row_count == 3 and cook.job_family == "Kitchen"
 
 
-def test_map_xlsx_to_xlsx_into_a_named_project(store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_map_xlsx_to_xlsx_into_a_named_project(
+    store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "roles.xlsx"
     with pd.ExcelWriter(source) as writer:
         pd.DataFrame({"Notes": ["ignore me"]}).to_excel(writer, sheet_name="Readme", index=False)
@@ -98,8 +105,20 @@ def test_map_xlsx_to_xlsx_into_a_named_project(store: Engine, tmp_path: Path, ca
     out = tmp_path / "out" / "mapped.xlsx"
 
     code = main(
-        ["map", str(source), "--sheet", "Roles", "--column", "Job Title", "--project", "HR 2026", "--out", str(out),
-         "--batch-size", "2"]
+        [
+            "map",
+            str(source),
+            "--sheet",
+            "Roles",
+            "--column",
+            "Job Title",
+            "--project",
+            "HR 2026",
+            "--out",
+            str(out),
+            "--batch-size",
+            "2",
+        ]
     )
 
     captured = capsys.readouterr()
@@ -110,14 +129,31 @@ def test_map_xlsx_to_xlsx_into_a_named_project(store: Engine, tmp_path: Path, ca
     assert len(stored_mappings(store, "HR 2026")) == 4
 
     # Mapping the same file again adds its rows to the project's roles and maps nothing new.
-    assert main(["map", str(source), "--sheet", "Roles", "--column", "Job Title", "--project", "HR 2026",
-                 "--out", str(tmp_path / "again.csv")]) == 0
+    assert (
+        main(
+            [
+                "map",
+                str(source),
+                "--sheet",
+                "Roles",
+                "--column",
+                "Job Title",
+                "--project",
+                "HR 2026",
+                "--out",
+                str(tmp_path / "again.csv"),
+            ]
+        )
+        == 0
+    )
     assert "mapped now 0" in capsys.readouterr().err
     again = pd.read_csv(tmp_path / "again.csv", dtype={"code": str})
     assert again.set_index("title").loc["Line Cook", "code"] == "35-2014.00"
 
 
-def test_anthropic_without_a_key_is_a_clear_error(store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_anthropic_without_a_key_is_a_clear_error(
+    store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "people.csv"
     frame().to_csv(source, index=False)
     code = main(["map", str(source), "--column", "Job Title", "--provider", "anthropic"])
@@ -128,7 +164,9 @@ def test_anthropic_without_a_key_is_a_clear_error(store: Engine, tmp_path: Path,
     assert stored_mappings(store, "people") == {}  # nothing was stored
 
 
-def test_bad_column_and_missing_file_are_clear_errors(store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_column_and_missing_file_are_clear_errors(
+    store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "people.csv"
     frame().to_csv(source, index=False)
     assert main(["map", str(source), "--column", "Title", "--provider", "offline"]) == 1
@@ -137,3 +175,16 @@ def test_bad_column_and_missing_file_are_clear_errors(store: Engine, tmp_path: P
     assert "Cannot read" in capsys.readouterr().err
     assert main(["map", str(source), "--context", "colour=Job Family", "--provider", "offline"]) == 1
     assert "FIELD=COLUMN" in capsys.readouterr().err
+
+
+def test_map_with_an_llm_provider(fake_llm_env, store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "llm.csv"
+    frame().to_csv(source, index=False)
+    code = main(["map", str(source), "--column", "Job Title", "--provider", "openai", "--batch-size", "2"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    table = pd.read_csv(io.StringIO(captured.out), dtype={"code": str})
+    assert len(table) == 5 and set(table["source"]) <= {"llm", "fallback"}
+    assert table.set_index("title").loc["Line Cook", "code"] == "35-2014.00"
+    # The formula-shaped title has no candidates, so no call: ceil(4 roles / 2 per call).
+    assert len(fake_llm_env.model_calls()) == 2
