@@ -73,7 +73,9 @@ def main() -> None:
         started = time.perf_counter()
         for title in titles:
             index.candidates(title, k=20)
-        print(f"  of which retrieval alone (index.candidates x {len(titles)}): {time.perf_counter() - started:.1f} s wall")
+        print(
+            f"  of which retrieval alone (index.candidates x {len(titles)}): {time.perf_counter() - started:.1f} s wall"
+        )
 
         as_job = create_project(session, f"bench job {stamp}", "bench")
         create_upload(session, as_job.id, "bench.csv", io.BytesIO(data).getvalue(), None, "Job Title", {}, [], "bench")

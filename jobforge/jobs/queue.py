@@ -60,9 +60,7 @@ def enqueue(
     )
     session.add(job)
     session.flush()
-    audit.record(
-        session, user or "unknown", "enqueue", "job", job.id, project_id, after={"kind": kind, **job.params}
-    )
+    audit.record(session, user or "unknown", "enqueue", "job", job.id, project_id, after={"kind": kind, **job.params})
     session.commit()
     return job
 

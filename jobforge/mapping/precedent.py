@@ -134,4 +134,3 @@ def precedent_result(
         role_id=request.role_id,
         candidates=[candidate.to_dict() for candidate in request.candidates],
     )
-

@@ -423,4 +423,3 @@ def estimate_cost(
         provider=choice.provider,
         note=choice.note,
     )
-

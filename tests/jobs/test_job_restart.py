@@ -63,7 +63,9 @@ def job_state(engine: Engine, job_id: int) -> Job:
 def proposals(engine: Engine, project_id: int) -> dict[int, tuple[str, datetime]]:
     with session_factory(engine)() as session:
         rows = session.execute(
-            select(Mapping.role_id, Mapping.rationale, Mapping.updated_at).join(Role).where(Role.project_id == project_id)
+            select(Mapping.role_id, Mapping.rationale, Mapping.updated_at)
+            .join(Role)
+            .where(Role.project_id == project_id)
         )
         return {role_id: (rationale, updated_at) for role_id, rationale, updated_at in rows}
 
@@ -71,13 +73,22 @@ def proposals(engine: Engine, project_id: int) -> dict[int, tuple[str, datetime]
 def test_killed_worker_job_resumes_and_maps_every_role_once(onet_engine: Engine, tmp_path: Path) -> None:
     with session_factory(onet_engine)() as session:
         project = create_project(session, "Restart", "tester")
-        roles = [Role(project_id=project.id, title=f"Line Cook {n}", title_key=title_key(f"Line Cook {n}")) for n in range(ROLES)]
+        roles = [
+            Role(project_id=project.id, title=f"Line Cook {n}", title_key=title_key(f"Line Cook {n}"))
+            for n in range(ROLES)
+        ]
         session.add_all(roles)
         session.flush()
         for role in roles:
-            session.add(Mapping(role_id=role.id, onet_code="11-1011.00", tier="LOW", score=0.5, source="offline", rationale="old"))
+            session.add(
+                Mapping(
+                    role_id=role.id, onet_code="11-1011.00", tier="LOW", score=0.5, source="offline", rationale="old"
+                )
+            )
         session.commit()
-        job = enqueue(session, "map", project.id, {"provider": "offline", "scope": "all", "batch_size": BATCH}, "tester")
+        job = enqueue(
+            session, "map", project.id, {"provider": "offline", "scope": "all", "batch_size": BATCH}, "tester"
+        )
         project_id, job_id = project.id, job.id
 
     log = tmp_path / "worker.log"
@@ -94,7 +105,9 @@ def test_killed_worker_job_resumes_and_maps_every_role_once(onet_engine: Engine,
     killed = job_state(onet_engine, job_id)
     assert killed.status == JobStatus.RUNNING and killed.progress_done < ROLES  # died mid-job
     before_restart = {
-        role_id: stamp for role_id, (rationale, stamp) in proposals(onet_engine, project_id).items() if rationale != "old"
+        role_id: stamp
+        for role_id, (rationale, stamp) in proposals(onet_engine, project_id).items()
+        if rationale != "old"
     }
     assert killed.progress_done <= len(before_restart) < ROLES
 

@@ -177,7 +177,9 @@ def test_bad_column_and_missing_file_are_clear_errors(
     assert "FIELD=COLUMN" in capsys.readouterr().err
 
 
-def test_map_with_an_llm_provider(fake_llm_env, store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_map_with_an_llm_provider(
+    fake_llm_env, store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "llm.csv"
     frame().to_csv(source, index=False)
     code = main(["map", str(source), "--column", "Job Title", "--provider", "openai", "--batch-size", "2"])

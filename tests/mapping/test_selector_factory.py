@@ -47,7 +47,9 @@ def test_auto_prefers_an_available_llm(fake_llm_env, monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
-def test_mapping_through_the_llm_is_stored_recorded_and_cached(fake_llm_env, onet_engine: Engine, provider: str) -> None:
+def test_mapping_through_the_llm_is_stored_recorded_and_cached(
+    fake_llm_env, onet_engine: Engine, provider: str
+) -> None:
     with session_factory(onet_engine)() as session:
         project = create_project(session, f"LLM {provider}", "tester")
         session.add_all([Role(project_id=project.id, title=t, title_key=title_key(t)) for t in TITLES])
