@@ -70,6 +70,7 @@ class ScoringWeights:
     title_bag: float = 1.2  # BM25 over all titles of the occupation (head noun counted twice)
     text: float = 0.15  # BM25 over description + tasks, scaled to the query's best
     technology: float = 0.1  # BM25 over technology skill examples ("Oracle", "SAP")
+    residual: float = 0.0  # penalty for "..., All Other" occupations (SOC: only when nothing specific fits)
     exact_bonus: float = 1.0  # exact-match candidates rank above every non-exact one
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
@@ -92,18 +93,43 @@ class _Strings:
     bag: list[str]
 
 
+class _Postings:
+    """Token id -> (ids, values) in two flat arrays (CSR): fast to pickle and to load."""
+
+    def __init__(self, postings: dict[int, tuple[list[int], list[float]]], size: int) -> None:
+        self.offsets = np.zeros(size + 1, dtype=np.int64)
+        for token_id, (ids, _values) in postings.items():
+            self.offsets[token_id + 1] = len(ids)
+        np.cumsum(self.offsets, out=self.offsets)
+        self.ids = np.zeros(int(self.offsets[-1]), dtype=np.int32)
+        self.values = np.zeros(int(self.offsets[-1]), dtype=np.float32)
+        for token_id, (ids, values) in postings.items():
+            start, end = self.offsets[token_id], self.offsets[token_id + 1]
+            self.ids[start:end] = ids
+            self.values[start:end] = values
+
+    def __contains__(self, token_id: int) -> bool:
+        return 0 <= token_id < len(self.offsets) - 1 and self.offsets[token_id + 1] > self.offsets[token_id]
+
+    def ids_of(self, token_id: int) -> np.ndarray:
+        return self.ids[self.offsets[token_id] : self.offsets[token_id + 1]]
+
+    def values_of(self, token_id: int) -> np.ndarray:
+        return self.values[self.offsets[token_id] : self.offsets[token_id + 1]]
+
+
 @dataclass
 class _Bm25:
     """Occupation-level BM25 postings: token id -> (occupation indexes, term weights)."""
 
-    postings: dict[int, tuple[np.ndarray, np.ndarray]]
+    postings: _Postings
 
     def scores(self, token_ids: list[int], n_occ: int, boost: dict[int, float] | None = None) -> np.ndarray:
         out = np.zeros(n_occ)
         for token_id in token_ids:
-            posting = self.postings.get(token_id)
-            if posting is not None:
-                out[posting[0]] += posting[1] * (boost.get(token_id, 1.0) if boost else 1.0)
+            if token_id in self.postings:
+                weight = boost.get(token_id, 1.0) if boost else 1.0
+                out[self.postings.ids_of(token_id)] += self.postings.values_of(token_id) * weight
         top = out.max() if n_occ else 0.0
         return out / top if top > 0 else out
 
@@ -146,10 +172,11 @@ class CandidateIndex:
         self.titles = titles
         self.descriptions = descriptions
         self._code_index = {code: i for i, code in enumerate(codes)}
-        self._tasks_by_occ: dict[int, list[tuple[str, frozenset[str]]]] = defaultdict(list)
+        self._tasks_by_occ: dict[int, list[str]] = defaultdict(list)
         for occ, task in tasks:
-            self._tasks_by_occ[occ].append((task, frozenset(search_form(task).tokens)))
+            self._tasks_by_occ[occ].append(task)
         self._vocab: dict[str, int] = {}
+        self._residual = np.array([title.lower().endswith("all other") for title in titles], dtype=float)
         self._build_strings(strings)
         self._title_bm25 = self._bm25(
             [(occ, " ".join(search_form(text).tokens)) for occ, _field, text in strings],
@@ -212,7 +239,7 @@ class CandidateIndex:
         for string_id, ids in enumerate(token_sets):
             for token_id in ids:
                 postings[token_id].append(string_id)
-        self._postings = {token_id: np.array(ids, dtype=np.int32) for token_id, ids in postings.items()}
+        self._postings = _Postings({t: (ids, [0.0] * len(ids)) for t, ids in postings.items()}, len(self._vocab))
         self._strings = _Strings(
             occ=np.array([occ for (occ, _), _ in entries], dtype=np.int32),
             field=np.array([priority for _, (priority, _, _) in entries], dtype=np.int8),
@@ -257,7 +284,7 @@ class CandidateIndex:
                 ids, values = postings[token_id]
                 ids.append(occ)
                 values.append(idf * tf * (k1 + 1) / (tf + norm))
-        return _Bm25({t: (np.array(ids, dtype=np.int32), np.array(values)) for t, (ids, values) in postings.items()})
+        return _Bm25(_Postings(postings, len(self._vocab)))
 
     # ------------------------------------------------------------------ queries
 
@@ -311,8 +338,12 @@ class CandidateIndex:
         if hit_ids:
             acc = np.zeros(len(strings.occ), dtype=np.float32)  # per call: candidates() is thread-safe
             for t in hit_ids:
-                acc[self._postings[t]] += self._idf[t]
-            string_ids = np.flatnonzero(acc)
+                acc[self._postings.ids_of(t)] += self._idf[t]
+            lists = [self._postings.ids_of(t) for t in hit_ids]
+            if sum(len(ids) for ids in lists) < 3000:  # sorting a few ids beats scanning every string
+                string_ids = np.unique(np.concatenate(lists))
+            else:
+                string_ids = np.flatnonzero(acc)
             matched = acc[string_ids].astype(np.float64)
             query_cov = np.minimum(matched / query_mass, 1.0)
             string_cov = np.minimum(matched / strings.mass[string_ids], 1.0)
@@ -324,9 +355,9 @@ class CandidateIndex:
             if head_id >= 0:
                 sim += np.where(strings.head[string_ids] == head_id, w.head_bonus, 0.0)
                 if head_id in self._postings:
-                    has_head = np.zeros(len(strings.occ), dtype=bool)
-                    has_head[self._postings[head_id]] = True
-                    sim -= np.where(has_head[string_ids], 0.0, w.head_miss)
+                    head_ids = self._postings.ids_of(head_id)  # sorted
+                    found = head_ids[np.minimum(np.searchsorted(head_ids, string_ids), len(head_ids) - 1)]
+                    sim -= np.where(found == string_ids, 0.0, w.head_miss)
             sim += np.where(strings.reported[string_ids], w.reported, 0.0)
             occs = strings.occ[string_ids]
             fields = strings.field[string_ids]
@@ -334,7 +365,7 @@ class CandidateIndex:
             weighted_sim = sim * FIELD_WEIGHTS[fields]
             np.maximum.at(title_score, occs, weighted_sim)
         field_best = field_best.reshape(n_occ, len(FIELDS))
-        agreement = np.clip((field_best >= 0.6).sum(axis=1) - 1, 0, None) * w.agreement
+        agreement = np.maximum((field_best >= 0.6).sum(axis=1) - 1, 0) * w.agreement
 
         boost = {head_id: 2.0} if head_id >= 0 else None
         score = title_score + agreement + w.title_bag * self._title_bm25.scores(token_ids, n_occ, boost)
@@ -343,6 +374,8 @@ class CandidateIndex:
             text_ids += [self._token_id(t) for t in search_form(context["description"]).tokens[:50]]
         score += w.text * self._text_bm25.scores(text_ids, n_occ)
         score += w.technology * self._tech_bm25.scores(token_ids, n_occ)
+        if w.residual:
+            score -= w.residual * self._residual
 
         # Exact-match pass.
         exact_occ: dict[int, int] = {}
@@ -387,7 +420,9 @@ class CandidateIndex:
         if not len(string_ids):
             return {}
         occs = self._strings.occ[string_ids]
-        keep = np.isin(occs, top)
+        wanted = np.zeros(len(self.codes), dtype=bool)
+        wanted[top] = True
+        keep = wanted[occs]
         order = np.argsort(-weighted_sim[keep], kind="stable")
         kept_ids, kept_occs = string_ids[keep][order], occs[keep][order]
         _, first = np.unique(kept_occs, return_index=True)
@@ -395,8 +430,8 @@ class CandidateIndex:
 
     def _explain_text(self, occ: int, form: SearchForm) -> tuple[str, str]:
         wanted = set(form.tokens)
-        for task, tokens in self._tasks_by_occ.get(occ, ()):
-            if wanted & tokens:
+        for task in self._tasks_by_occ.get(occ, ()):
+            if wanted.intersection(search_form(task).tokens):
                 return "task", task
         return "description", self.descriptions[occ]
 
