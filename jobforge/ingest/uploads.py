@@ -208,8 +208,13 @@ def create_upload(
     context_columns: Mapping[str, str] | Iterable[str] | None,
     attribute_columns: Iterable[str] | None,
     user: str,
+    *,
+    frame: pd.DataFrame | None = None,
 ) -> Upload:
     """Store an upload, its bytes and its unique roles in one transaction, and commit.
+
+    ``frame`` is ``read_table(data, filename, sheet)`` when the caller already has it (the upload
+    page reads the file for its preview), so a large file is not parsed twice.
 
     Roles merge into the project's existing roles by title key (row counts and headcount added,
     empty context filled). Non-empty attribute values become SOURCE attributes, never replacing
@@ -218,7 +223,7 @@ def create_upload(
     """
     if session.get(Project, project_id) is None:
         raise IngestError(f"Project {project_id} does not exist.")
-    df = read_table(data, filename, sheet)
+    df = frame if frame is not None else read_table(data, filename, sheet)
     context = normalise_context_columns(context_columns)
     attributes = [str(column) for column in attribute_columns or []]
     built = build_roles(df, title_column, context, attributes)

@@ -197,3 +197,15 @@ def test_uploading_the_same_file_twice_warns(engine):
         again = _upload(session, project.id)
         assert any("already uploaded" in w for w in again.summary.warnings)
         assert again.summary.merged_roles == 2 and again.summary.new_roles == 0
+
+
+def test_create_upload_can_reuse_the_frame_already_read(engine):
+    from jobforge.ingest.reader import read_table
+
+    frame = read_table(CSV, "roles.csv")
+    with session_factory(engine)() as session:
+        project = create_project(session, "Acme", "ann")
+        upload = _upload(session, project.id, frame=frame)
+        assert upload.summary.unique_roles == 2
+    with session_factory(engine)() as session:
+        assert session.scalar(select(Upload.content)) == CSV
