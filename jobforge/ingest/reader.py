@@ -30,6 +30,7 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
 SNIFF_LINES = 50
 SNIFF_CHARS = 200_000  # enough for 50 lines; never split a whole large file
+_SEP_HINT = re.compile(r"sep=([,;\t|])\r?\n")
 _VALUE_LIKE = re.compile(r"[\d\s.,:/-]+")
 
 
@@ -147,9 +148,16 @@ def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFr
         warnings.append(f"'{filename}' was read as UTF-16 (it starts with a UTF-16 byte-order mark).")
     if "\x00" in text:
         raise IngestError(f"'{filename}' does not look like a text CSV file (it contains binary data).")
-    delimiter = sniff_delimiter(text)
+    # Excel writes a "sep=;" first line when it exports CSV with a regional separator.
+    hint = _SEP_HINT.match(text)
+    if hint:
+        delimiter, text = hint.group(1), text[hint.end() :]
+    else:
+        delimiter = sniff_delimiter(text)
     if delimiter != ",":
         warnings.append(f"Columns are separated by {DELIMITER_NAMES[delimiter]}s.")
+    if not text.strip():
+        raise IngestError(f"'{filename}' is empty.")
     try:
         frame = pd.read_csv(
             io.StringIO(text),

@@ -177,3 +177,8 @@ def test_data_in_the_first_row_is_not_taken_for_a_header():
 def test_leading_blank_rows_before_the_header_are_skipped():
     df = read_table(b",,\nJob Title,Family\nCook,Food\n", "roles.csv")
     assert df.to_dict("records") == [{"Job Title": "Cook", "Family": "Food"}]
+
+
+def test_excel_separator_hint_line_is_honoured():
+    df = read_table(b"sep=;\r\nJob Title;Family\r\nCook, Line;Food\r\n", "roles.csv")
+    assert df.to_dict("records") == [{"Job Title": "Cook, Line", "Family": "Food"}]
