@@ -225,6 +225,56 @@ def _as_text(grid: pd.DataFrame) -> pd.DataFrame:
     return grid
 
 
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# A formula cell whose value is missing or empty: "<f>…</f><v/></c>", "<f …/></c>".
+_UNCALCULATED = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+FORMULA_SCAN_BYTES = 16 * 1024 * 1024  # enough to notice; a sheet's formulas are rarely all at its end
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip path of ``sheet``'s XML (workbook.xml names it, its relationships locate it)."""
+    from xml.etree import ElementTree
+
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = next(
+        (
+            node.get(f"{_REL_NS}id")
+            for node in workbook.iter()
+            if node.tag.endswith("}sheet") and node.get("name") == sheet
+        ),
+        None,
+    )
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next((node.get("Target") for node in rels if node.get("Id") == rel_id), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _uncalculated_formulas(data: bytes, sheet: str) -> int:
+    """How many formula cells (in the first 16 MB of the sheet's XML) have no saved value."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is None:
+                return 0
+            found, tail, read = 0, b"", 0
+            with archive.open(part) as stream:
+                while read < FORMULA_SCAN_BYTES:
+                    chunk = stream.read(1024 * 1024)
+                    if not chunk:
+                        break
+                    read += len(chunk)
+                    window = tail + chunk
+                    if b"<f" in window:
+                        # Count matches ending in the new bytes only, so none is counted twice.
+                        found += sum(1 for match in _UNCALCULATED.finditer(window) if match.end() > len(tail))
+                    tail = window[-256:]
+            return found
+    except (KeyError, zipfile.BadZipFile, SyntaxError):  # an unusual layout: no warning rather than a failure
+        return 0
+
+
 def _cell_name(row: int, col: int) -> str:
     letters = ""
     col += 1
@@ -255,6 +305,13 @@ def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: lis
         raise IngestError(f"Sheet '{sheet}' of '{filename}' could not be read: {exc}") from exc
     finally:
         workbook.close()
+    uncalculated = _uncalculated_formulas(data, sheet)
+    if uncalculated:
+        warnings.append(
+            f"Sheet '{sheet}' has {uncalculated} formula cell(s) saved without their values (the file was written by "
+            "a program that does not calculate, such as a script): they are read as empty. Open the file in Excel "
+            "and save it to store the values."
+        )
     if merged:
         examples = ", ".join(f"{_cell_name(*start)}:{_cell_name(*end)}" for start, end in merged[:3])
         more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""

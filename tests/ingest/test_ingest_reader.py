@@ -182,3 +182,27 @@ def test_leading_blank_rows_before_the_header_are_skipped():
 def test_excel_separator_hint_line_is_honoured():
     df = read_table(b"sep=;\r\nJob Title;Family\r\nCook, Line;Food\r\n", "roles.csv")
     assert df.to_dict("records") == [{"Job Title": "Cook, Line", "Family": "Food"}]
+
+
+def test_formulas_saved_without_values_are_reported():
+    def build(workbook):
+        sheet = workbook.active
+        sheet.title = "Roles"
+        sheet.append(["Job Title", "Headcount"])
+        sheet.append(["Cook", "=1+2"])  # openpyxl stores the formula only, no value
+        sheet.append(["Nurse", 2])
+
+    df = read_table(xlsx_bytes(build), "roles.xlsx")
+    assert df.to_dict("records") == [{"Job Title": "Cook", "Headcount": ""}, {"Job Title": "Nurse", "Headcount": "2"}]
+    assert any("1 formula cell(s) saved without their values" in warning for warning in table_warnings(df))
+
+
+def test_formulas_with_saved_values_raise_no_warning():
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer)
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["Job Title", "Headcount"])
+    sheet.write(1, 0, "Cook")
+    sheet.write_formula(1, 1, "=1+2", None, 3)
+    workbook.close()
+    assert table_warnings(read_table(buffer.getvalue(), "roles.xlsx")) == []
