@@ -173,7 +173,6 @@ class SDKClient:
                 input_tokens=answer.input_tokens if answer else 0,
                 output_tokens=answer.output_tokens if answer else 0,
                 outcome=outcome,
-                detail="batch API",
             )
 
         if raw is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from jobforge.config import Settings
@@ -13,6 +13,9 @@ from jobforge.db.models import LlmUsage
 from jobforge.llm.base import Usage
 from jobforge.llm.store import StoreTarget, reading, writing
 from jobforge.llm.tokens import cost_usd
+
+# Calls made through a provider's batch API carry this in their detail (they cost half).
+BATCH_API_NOTE = "batch API"
 
 
 class UsageRecorder:
@@ -81,26 +84,29 @@ class UsageSummary:
 def usage_summary(
     session: Session, job_id: int | None = None, purpose: str | None = None, settings: Settings | None = None
 ) -> UsageSummary:
-    """Calls, tokens, latency and estimated USD (list prices from settings), for one job or overall."""
+    """Calls, tokens, latency and estimated USD (list prices from settings, halved for batch-API
+    calls), for one job or overall."""
+    via_batch_api = case((LlmUsage.detail.like(f"%{BATCH_API_NOTE}%"), True), else_=False)
     query = select(
         LlmUsage.provider,
         LlmUsage.outcome,
+        via_batch_api,
         func.count(),
         func.coalesce(func.sum(LlmUsage.input_tokens), 0),
         func.coalesce(func.sum(LlmUsage.output_tokens), 0),
         func.coalesce(func.sum(LlmUsage.latency_ms), 0),
-    ).group_by(LlmUsage.provider, LlmUsage.outcome)
+    ).group_by(LlmUsage.provider, LlmUsage.outcome, via_batch_api)
     if job_id is not None:
         query = query.where(LlmUsage.job_id == job_id)
     if purpose is not None:
         query = query.where(LlmUsage.purpose == purpose)
     summary = UsageSummary()
     with reading(session) as s:
-        for provider, outcome, calls, tokens_in, tokens_out, latency in s.execute(query):
+        for provider, outcome, batch_api, calls, tokens_in, tokens_out, latency in s.execute(query):
             summary.calls += calls
             summary.input_tokens += int(tokens_in)
             summary.output_tokens += int(tokens_out)
             summary.latency_ms += int(latency)
-            summary.usd += cost_usd(provider, int(tokens_in), int(tokens_out), settings)
+            summary.usd += cost_usd(provider, int(tokens_in), int(tokens_out), settings, batch_api=bool(batch_api))
             summary.by_outcome[outcome] = summary.by_outcome.get(outcome, 0) + calls
     return summary

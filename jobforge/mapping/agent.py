@@ -40,7 +40,7 @@ from jobforge.llm.base import LLMClient, LLMError, Usage
 from jobforge.llm.cache import ResponseCache, cache_key
 from jobforge.llm.store import StoreTarget, writing
 from jobforge.llm.tokens import CostEstimate, cost_usd, estimate_tokens
-from jobforge.llm.usage import UsageRecorder
+from jobforge.llm.usage import BATCH_API_NOTE, UsageRecorder
 from jobforge.mapping.prompts import (
     PROMPT_VERSION,
     MappingAnswer,
@@ -355,17 +355,17 @@ class RoleMappingAgent:
             return self._failed(batch, LLMError("error", f"unexpected error ({exc.__class__.__name__})"))
         return self._validated(batch, answer, usage, f"{len(batch)} roles")
 
-    def _failed(self, batch: list[RoleRequest], error: LLMError) -> _BatchOutcome:
+    def _failed(self, batch: list[RoleRequest], error: LLMError, via: str = "") -> _BatchOutcome:
         """Fallbacks for a failed call; a refusal or a broken answer is first narrowed down by splitting
         the batch, so that one role's text (say, an injection attempt) costs only its own proposal."""
         reason = failure_reason(error)
         if error.kind in SPLIT_ON_FAILURE and len(batch) > 1:
-            calls = [(error.usage, f"{reason}; batch of {len(batch)} split in two")] if error.usage else []
+            calls = [(error.usage, f"{via}{reason}; batch of {len(batch)} split in two")] if error.usage else []
             half = len(batch) // 2
             split = _BatchOutcome.joined(batch, self._map_batch(batch[:half]), self._map_batch(batch[half:]))
             split.calls = calls + split.calls
             return split
-        calls = [(error.usage, reason)] if error.usage else []
+        calls = [(error.usage, f"{via}{reason}")] if error.usage else []
         return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch], calls)
 
     def _validated(self, batch: list[RoleRequest], answer: MappingAnswer, usage: Usage, note: str) -> _BatchOutcome:
@@ -489,9 +489,9 @@ class RoleMappingAgent:
             reason = f"the provider batch {status} without an answer for this request"
             return _BatchOutcome(batch, [fallback_result(r, reason, self.llm.model) for r in batch])
         if isinstance(item, LLMError):
-            return self._failed(batch, item)  # a refusal is narrowed down with direct calls
+            return self._failed(batch, item, via=f"{BATCH_API_NOTE}: ")  # a refusal is narrowed down directly
         answer, usage = item
-        return self._validated(batch, answer, usage, f"batch API, {len(batch)} roles")
+        return self._validated(batch, answer, usage, f"{BATCH_API_NOTE}, {len(batch)} roles")
 
 
 # --------------------------------------------------------------------------------------------

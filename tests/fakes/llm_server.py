@@ -18,7 +18,8 @@ Faults: ``server.fail_next(fault, ...)`` queues faults for the next model calls 
 in order); ``server.fail_when(predicate, fault, times=None)`` applies a fault to every call the
 predicate accepts (useful with concurrent calls). Fault kinds: see :class:`Fault`.
 
-Every request is recorded (``server.requests``; model calls also in ``server.calls``) so tests can
+``server.answer_delay`` makes every model call take that long, and ``server.max_in_flight`` says
+how many were in flight at once (to check concurrency limits). Every request is recorded (``server.requests``; model calls also in ``server.calls``) so tests can
 count calls and read prompts. Usage is reported with the product's own token rule
 (:func:`jobforge.llm.tokens.estimate_tokens`).
 """
@@ -233,6 +234,10 @@ class FakeLLMServer:
         self.calls: list[LLMCall] = []
         self.answerers: list[Callable[[LLMCall], Any]] = [mapping_answer, schema_answer]
         self.require_key = True
+        # Seconds every model call takes (to observe concurrency); in_flight/max_in_flight count them.
+        self.answer_delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
         # How many status checks a batch reports "in progress" before it ends.
         self.batch_polls_before_done = 1
         self._faults: list[Fault] = []
@@ -510,6 +515,18 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
 
         # -- model calls ------------------------------------------------------------------
         def _model_call(self, call: LLMCall, api: str) -> None:
+            with server._lock:
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                if server.answer_delay:
+                    server.sleep(server.answer_delay)
+                self._answer_model_call(call, api)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _answer_model_call(self, call: LLMCall, api: str) -> None:
             fault, text, refused = server.answer(call)
             if fault is not None and fault.kind == "rate_limit":
                 headers = {} if fault.retry_after is None else {"retry-after": f"{fault.retry_after:g}"}

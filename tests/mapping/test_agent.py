@@ -39,6 +39,18 @@ def test_one_call_per_batch_and_every_role_answered(
     assert all(r.confidence == ConfidenceTier.HIGH and r.reasoning for r in results)
 
 
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_no_more_calls_in_flight_than_the_concurrency(fake_llm_env: FakeLLMServer, concurrency: int) -> None:
+    fake_llm_env.answer_delay = 0.2
+
+    results = _agent("openai", batch_size=2, concurrency=concurrency).select(make_roles(16))
+
+    assert len(results) == 16 and len(fake_llm_env.model_calls()) == 8
+    assert fake_llm_env.max_in_flight <= concurrency
+    if concurrency > 1:
+        assert fake_llm_env.max_in_flight > 1  # calls did overlap
+
+
 def test_prompt_carries_ids_titles_context_and_twenty_candidates(fake_llm_env: FakeLLMServer) -> None:
     roles = [make_role(1, "Payroll Specialist", job_family="Finance", level="Senior")]
 

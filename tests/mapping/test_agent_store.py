@@ -126,6 +126,14 @@ def test_batch_api_creates_polls_and_fetches(engine: Engine, fake_llm_env: FakeL
     assert sorted(batch.request_map) == ["map-1", "map-2", "map-3"]
     assert batch.request_map["map-1"] == [str(n) for n in range(1, 13)]
     assert usage_rows == 3
+    with Session(engine) as session:
+        summary = usage_summary(session, job_id=job_id)
+        rows = session.scalars(select(LlmUsage)).all()
+    assert all(r.detail.startswith("batch API") for r in rows)
+    from jobforge.llm.tokens import cost_usd
+
+    full_price = cost_usd(provider, summary.input_tokens, summary.output_tokens)
+    assert summary.usd == pytest.approx(full_price / 2)  # batch APIs cost half
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
