@@ -7,8 +7,9 @@
 A fresh store (a temporary SQLite file, or a new schema on the Postgres server at
 ``JOBFORGE_BENCH_POSTGRES_URL``, default the test server) gets the configured O*NET release and a
 project of ``--roles`` roles in 100 job families with 6 attribute columns, 30% of the cells filled
-from the "file" (SOURCE), 70% of roles with a confirmed mapping and the rest with a proposal, codes
-drawn from all occupations (rated or not). Prints wall-clock seconds of ``impute_project`` for the
+from the "file" (SOURCE; in half the families 80% of those agree, in the others they are random),
+70% of roles with a confirmed mapping and the rest with a proposal, codes drawn from all
+occupations (rated or not). Prints wall-clock seconds of ``impute_project`` for the
 inheritance + O*NET steps, the values by source, and a second (idempotent) run. ``--llm-roles``
 then runs the LLM step for that many roles against the fake Anthropic server (tests/fakes), which
 answers instantly: it measures JobForge's own overhead per call, not a provider's latency.
@@ -70,12 +71,14 @@ def build_synthetic_project(engine, roles: int, seed: int = 7) -> int:
         session.execute(insert(Role), role_rows)
         role_ids = list(session.scalars(select(Role.id).where(Role.project_id == project.id).order_by(Role.id)))
         attributes, mappings = [], []
-        for role_id in role_ids:
-            family_bias = role_id % 3
+        for position, role_id in enumerate(role_ids):
+            family = position % 100
+            agreeing_family = family % 2 == 0  # in half the families, roles mostly share their values
+            family_bias = family % 3
             for name in ATTRIBUTES:
                 if rng.random() < 0.3:
                     choices = SOURCE_VALUES[name]
-                    value = choices[family_bias] if rng.random() < 0.8 else rng.choice(choices)
+                    value = choices[family_bias] if agreeing_family and rng.random() < 0.8 else rng.choice(choices)
                     attributes.append(
                         {
                             "role_id": role_id,
