@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     llm_batch_size: int = 12
     llm_retry_base_delay: float = 1.0  # seconds; doubled per retry (with jitter) unless Retry-After says otherwise
     llm_retry_max_delay: float = 60.0
-    llm_max_output_tokens: int = 4096
+    llm_max_output_tokens: int = 8192  # a cap, not a cost: reasoning models need room to think
+    # OpenAI reasoning effort: "auto" = "low" for reasoning models (gpt-5*, o*), not sent otherwise;
+    # or minimal | low | medium | high; "" = never sent.
+    openai_reasoning_effort: str = "auto"
     llm_batch_poll_interval: float = 30.0  # seconds between status checks of a provider batch-API job
     # Prices in USD per million tokens (input, output) for the cost estimate.
     anthropic_price_in: float = 3.0
