@@ -90,4 +90,5 @@ def answer_from_message(message: Any) -> RawAnswer:
         input_tokens=message.usage.input_tokens if message.usage else 0,
         output_tokens=message.usage.output_tokens if message.usage else 0,
         refusal=refusal,
+        truncated=message.stop_reason == "max_tokens",
     )

@@ -26,6 +26,7 @@ class RawAnswer:
     input_tokens: int
     output_tokens: int
     refusal: str | None = None
+    truncated: bool = False  # stopped at the output-token cap
 
 
 def classify_sdk_error(exc: Exception, sdk: Any) -> Exception:
@@ -139,7 +140,8 @@ class SDKClient:
         try:
             parsed = parse_structured(raw.text, response_format)
         except StructuredParseError as exc:
-            raise LLMError("malformed", f"malformed answer: {exc}", usage("malformed", raw)) from exc
+            cut = " (cut off at the output-token cap)" if raw.truncated else ""
+            raise LLMError("malformed", f"malformed answer{cut}: {exc}", usage("malformed", raw)) from exc
         return parsed, usage("ok", raw)
 
     # -- provider batch APIs (half price; hours not seconds) ----------------------------------

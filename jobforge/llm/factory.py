@@ -52,6 +52,7 @@ def make_client(
         base_delay=settings.llm_retry_base_delay,
         max_delay=settings.llm_retry_max_delay,
     )
+    extra = {"reasoning_effort": settings.openai_reasoning_effort} if provider == "openai" else {}
     return cls(
         model=settings.anthropic_model if provider == "anthropic" else settings.openai_model,
         api_key=key,
@@ -61,6 +62,7 @@ def make_client(
         retry_policy=policy,
         max_output_tokens=settings.llm_max_output_tokens,
         key_source=source,
+        **extra,
     )
 
 

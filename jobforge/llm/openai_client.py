@@ -18,6 +18,17 @@ BATCH_ENDPOINT = "/v1/chat/completions"
 FAILED_BATCH_STATUSES = {"failed", "expired", "cancelled", "cancelling"}
 
 
+def reasoning_effort_for(model: str, setting: str) -> str | None:
+    """The reasoning effort to send: "auto" means "low" for reasoning models (choosing among given
+    candidates needs little thinking, and thinking tokens are billed), nothing for other models."""
+    setting = (setting or "").strip().lower()
+    if setting != "auto":
+        return setting or None
+    name = model.lower().rsplit("/", 1)[-1]
+    is_reasoning = name.startswith("gpt-5") or (name[:1] == "o" and name[1:2].isdigit())
+    return "low" if is_reasoning else None
+
+
 @lru_cache(maxsize=64)
 def _response_format(response_format: type[BaseModel]) -> Any:
     return type_to_response_format_param(response_format)  # costly: cached per model class
@@ -33,14 +44,21 @@ class OpenAIClient(SDKClient):
     def _sdk_module(self) -> Any:
         return openai
 
+    def __init__(self, *args: Any, reasoning_effort: str = "auto", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reasoning_effort = reasoning_effort_for(self.model, reasoning_effort)
+
     def request_params(self, messages: list[Message], response_format: type[BaseModel]) -> dict[str, Any]:
         """The Chat Completions body for one call (also the body of an OpenAI Batch line)."""
-        return {
+        params = {
             "model": self.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "response_format": _response_format(response_format),
             "max_completion_tokens": self.max_output_tokens,
         }
+        if self.reasoning_effort:
+            params["reasoning_effort"] = self.reasoning_effort
+        return params
 
     def _attempt(self, messages: list[Message], response_format: type[BaseModel]) -> RawAnswer:
         params = self.request_params(messages, response_format)
@@ -104,4 +122,5 @@ def answer_from_completion(completion: Any) -> RawAnswer:
         input_tokens=usage.prompt_tokens if usage else 0,
         output_tokens=usage.completion_tokens if usage else 0,
         refusal=refusal,
+        truncated=choice is not None and choice.finish_reason == "length",
     )

@@ -83,7 +83,8 @@ class Fault:
     ``invented_code`` (role ``role`` gets a code that was not among its candidates), ``drop_role``,
     ``reorder`` (answers in reverse order), ``extra_role`` (an unknown id added), ``rename_role``
     (role ``role`` answered under another id), ``refusal``, ``fenced`` (JSON inside a Markdown
-    fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401).
+    fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401), ``truncated``
+    (cut off at the output-token cap: stop_reason max_tokens / finish_reason length).
     """
 
     kind: str
@@ -173,7 +174,7 @@ def _apply_answer_fault(fault: Fault | None, call: LLMCall, answer: Any) -> tupl
         return (answer if isinstance(answer, str) else json.dumps(answer)), False
     if fault.kind == "refusal":
         return "I can't help with that.", True
-    if fault.kind == "malformed":
+    if fault.kind in ("malformed", "truncated"):
         return '{"mappings": [{"id": "r1", "code": ', False
     answer = copy.deepcopy(answer)
     mappings = answer.get("mappings", []) if isinstance(answer, dict) else []
@@ -372,20 +373,20 @@ def input_tokens(call: LLMCall) -> int:
     return estimate_tokens(call.system) + estimate_tokens(call.user) + estimate_tokens(schema)
 
 
-def anthropic_message(call: LLMCall, text: str, refused: bool) -> dict[str, Any]:
+def anthropic_message(call: LLMCall, text: str, refused: bool, truncated: bool = False) -> dict[str, Any]:
     return {
         "id": f"msg_{uuid.uuid4().hex[:24]}",
         "type": "message",
         "role": "assistant",
         "model": call.model,
         "content": [{"type": "text", "text": text}],
-        "stop_reason": "refusal" if refused else "end_turn",
+        "stop_reason": "refusal" if refused else ("max_tokens" if truncated else "end_turn"),
         "stop_sequence": None,
         "usage": {"input_tokens": input_tokens(call), "output_tokens": estimate_tokens(text)},
     }
 
 
-def openai_completion(call: LLMCall, text: str, refused: bool) -> dict[str, Any]:
+def openai_completion(call: LLMCall, text: str, refused: bool, truncated: bool = False) -> dict[str, Any]:
     prompt, completion = input_tokens(call), estimate_tokens(text)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
@@ -400,7 +401,7 @@ def openai_completion(call: LLMCall, text: str, refused: bool) -> dict[str, Any]
                     "content": None if refused else text,
                     "refusal": text if refused else None,
                 },
-                "finish_reason": "stop",
+                "finish_reason": "length" if truncated else "stop",
                 "logprobs": None,
             }
         ],
@@ -538,10 +539,10 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             elif fault is not None and fault.kind == "timeout":
                 server.sleep(fault.seconds)
                 self._error(api, 504, "too slow")
-            elif api == "anthropic":
-                self._send(200, anthropic_message(call, text, refused))
             else:
-                self._send(200, openai_completion(call, text, refused))
+                truncated = fault is not None and fault.kind == "truncated"
+                build = anthropic_message if api == "anthropic" else openai_completion
+                self._send(200, build(call, text, refused, truncated))
 
         def _batch_item(self, api: str, custom_id: str, params: dict[str, Any]) -> dict[str, Any]:
             call = anthropic_call(params, batch=True) if api == "anthropic" else openai_call(params, batch=True)

@@ -131,3 +131,32 @@ def test_check_connection_can_record_its_cost(engine, fake_llm_env: FakeLLMServe
     with Session(engine) as session:
         [row] = session.scalars(select(LlmUsage)).all()
     assert row.purpose == "test" and row.provider == "openai" and row.outcome == "ok" and row.input_tokens > 0
+
+
+def test_an_answer_cut_off_at_the_token_cap_says_so(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+    client, _slept = _client_recording_sleeps(llm_provider)
+    fake_llm_env.fail_next("truncated")
+
+    with pytest.raises(LLMError) as caught:
+        client.parse(MESSAGES, Answer)
+
+    assert caught.value.kind == "malformed" and "cut off" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "model, setting, sent",
+    [("gpt-5-mini", "auto", "low"), ("o4-mini", "auto", "low"), ("gpt-4.1", "auto", None), ("gpt-5", "high", "high")],
+)
+def test_openai_reasoning_effort_is_sent_only_to_reasoning_models(
+    fake_llm_env: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, model: str, setting: str, sent: str | None
+) -> None:
+    from jobforge.config import get_settings
+
+    monkeypatch.setenv("JOBFORGE_OPENAI_MODEL", model)
+    monkeypatch.setenv("JOBFORGE_OPENAI_REASONING_EFFORT", setting)
+    get_settings.cache_clear()
+
+    make_client("openai").parse(MESSAGES, Answer)
+
+    body = fake_llm_env.model_calls()[0].body
+    assert body.get("reasoning_effort") == sent and body["model"] == model
