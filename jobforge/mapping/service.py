@@ -30,6 +30,9 @@ ROLE_CONTEXT_FIELDS = ("job_family", "job_function", "department", "level", "des
 DEFAULT_INPUT_TOKENS_PER_ROLE = 1300
 DEFAULT_OUTPUT_TOKENS_PER_ROLE = 60
 
+# Roles whose prompts are counted for an estimate; bigger projects are estimated on an even sample.
+ESTIMATE_SAMPLE_ROLES = 1200
+
 Progress = Callable[[int, int, str], None]
 
 
@@ -75,9 +78,11 @@ def _scope_filter(scope: str) -> Any:
     raise ValueError(f"Unknown scope '{scope}': choose one of {', '.join(SCOPES)}.")
 
 
-def _in_scope(what: Any, project_id: int, scope: str, after_role_id: int = 0) -> Any:
+def _in_scope(*columns: Any, project_id: int, scope: str, after_role_id: int = 0) -> Any:
+    """SELECT ``columns`` of the project's roles in ``scope`` (ascending id)."""
     return (
-        select(what)
+        select(*columns)
+        .select_from(Role)
         .outerjoin(Mapping, Mapping.role_id == Role.id)
         .where(Role.project_id == project_id, Role.id > after_role_id, _scope_filter(scope))
         .order_by(Role.id)
@@ -86,7 +91,7 @@ def _in_scope(what: Any, project_id: int, scope: str, after_role_id: int = 0) ->
 
 def roles_in_scope(session: Session, project_id: int, scope: str, after_role_id: int = 0) -> list[int]:
     """Ids (ascending) of the project's roles a run with ``scope`` would map."""
-    return list(session.scalars(_in_scope(Role.id, project_id, scope, after_role_id)))
+    return list(session.scalars(_in_scope(Role.id, project_id=project_id, scope=scope, after_role_id=after_role_id)))
 
 
 def _analyst_owned_count(session: Session, project_id: int) -> int:
@@ -385,41 +390,44 @@ def estimate_cost(
     _scope_filter(scope)
     if not choice.is_llm:
         return CostEstimate(0, 0, 0, 0.0, roles=0, provider=choice.provider, note=choice.note)
-    roles = list(session.scalars(_in_scope(Role, project_id, scope)))
-    with_precedent = set(find_precedents(session, [role.title_key for role in roles]))
-    requests = [
-        RoleRequest(role.id, role.title, role.title_key, role_context(role))
-        for role in roles
-        if role.title_key not in with_precedent
-    ]
+    keys = session.execute(_in_scope(Role.id, Role.title_key, project_id=project_id, scope=scope)).all()
+    with_precedent = set(find_precedents(session, [key for _, key in keys]))
+    role_ids = [role_id for role_id, key in keys if key not in with_precedent]
     per_call = max(1, batch_size or settings.llm_batch_size)
     try:
         from jobforge.mapping.agent import estimate_mapping_cost
     except ImportError:
         estimate_mapping_cost = None
-    if estimate_mapping_cost is not None:
-        # Counted on the agent's real prompts (with typical candidates, which are not retrieved here).
-        figures = estimate_mapping_cost(requests, choice.provider, batch_size=per_call, settings=settings)
+    if estimate_mapping_cost is not None and role_ids:
+        # Counted on the agent's real prompts (with typical candidates, which are not retrieved here);
+        # for big projects on an even sample, scaled up, so the page shows it without a wait.
+        sample_ids = role_ids[:: math.ceil(len(role_ids) / ESTIMATE_SAMPLE_ROLES)]
+        sample = [
+            RoleRequest(role.id, role.title, role.title_key, role_context(role))
+            for role in session.scalars(select(Role).where(Role.id.in_(sample_ids)).order_by(Role.id))
+        ]
+        figures = estimate_mapping_cost(sample, choice.provider, batch_size=per_call, settings=settings)
+        scale = len(role_ids) / len(sample)
         return CostEstimate(
-            calls=figures.calls,
-            input_tokens=figures.input_tokens,
-            output_tokens=figures.output_tokens,
-            usd=round(figures.usd, 4),
-            roles=len(requests),
+            calls=math.ceil(len(role_ids) / per_call),
+            input_tokens=round(figures.input_tokens * scale),
+            output_tokens=round(figures.output_tokens * scale),
+            usd=round(figures.usd * scale, 4),
+            roles=len(role_ids),
             provider=choice.provider,
             note=choice.note,
         )
-    input_tokens = len(requests) * DEFAULT_INPUT_TOKENS_PER_ROLE
-    output_tokens = len(requests) * DEFAULT_OUTPUT_TOKENS_PER_ROLE
+    input_tokens = len(role_ids) * DEFAULT_INPUT_TOKENS_PER_ROLE
+    output_tokens = len(role_ids) * DEFAULT_OUTPUT_TOKENS_PER_ROLE
     price_in = getattr(settings, f"{choice.provider}_price_in")
     price_out = getattr(settings, f"{choice.provider}_price_out")
     usd = (input_tokens * price_in + output_tokens * price_out) / 1_000_000
     return CostEstimate(
-        calls=math.ceil(len(requests) / per_call),
+        calls=math.ceil(len(role_ids) / per_call),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         usd=round(usd, 4),
-        roles=len(requests),
+        roles=len(role_ids),
         provider=choice.provider,
         note=choice.note,
     )
