@@ -77,6 +77,15 @@ def main() -> None:
             f"  of which retrieval alone (index.candidates x {len(titles)}): {time.perf_counter() - started:.1f} s wall"
         )
 
+        from jobforge.mapping.service import estimate_cost
+
+        started = time.perf_counter()
+        estimate = estimate_cost(session, direct.id, "anthropic", "all")
+        print(
+            f"estimate_cost anthropic, scope all: {time.perf_counter() - started:.2f} s -> {estimate.calls} calls, "
+            f"{estimate.input_tokens:,} in / {estimate.output_tokens:,} out tokens, ${estimate.usd:,.2f}"
+        )
+
         as_job = create_project(session, f"bench job {stamp}", "bench")
         create_upload(session, as_job.id, "bench.csv", io.BytesIO(data).getvalue(), None, "Job Title", {}, [], "bench")
         job = enqueue(session, "map", as_job.id, {"provider": "offline"}, "bench")
