@@ -70,13 +70,14 @@ def format_summary(summary: Any) -> str:
 
     lines = [
         f"{summary.roles} roles x {len(summary.attributes)} attributes = {summary.cells} cells",
-        f"{'source':<10} {'cells':>8} {'share':>7} {'set now':>8}",
+        f"{'source':<10} {'cells':>8} {'share':>7} {'this run':>9}",
     ]
     for source in (*SourceType.PRECEDENCE, EMPTY):
         count = summary.counts.get(source, 0)
         share = count / summary.cells if summary.cells else 0.0
-        written = summary.written.get(source, "") if source != EMPTY else ""
-        lines.append(f"{source:<10} {count:>8} {share:>7.1%} {written!s:>8}")
+        written = summary.written.get(source, 0) if source != EMPTY else ""
+        lines.append(f"{source:<10} {count:>8} {share:>7.1%} {written!s:>9}")
+    lines.append('("this run": values this run set or changed; a re-run that finds nothing new shows 0.)')
     if summary.cleared:
         lines.append(f"{summary.cleared} computed values were withdrawn (their evidence is gone).")
     if summary.llm_provider:
