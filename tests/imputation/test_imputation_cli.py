@@ -88,3 +88,23 @@ def test_impute_job_reports_progress_and_returns_the_summary(onet_engine: Engine
 def test_impute_handler_is_registered_with_the_jobs_area() -> None:
     registry = pytest.importorskip("jobforge.jobs.registry")
     assert registry.get_handler("impute") is handle_impute_job
+
+
+def test_a_worker_runs_a_queued_impute_job(onet_engine: Engine) -> None:
+    from jobforge.db.models import JobStatus
+    from jobforge.jobs.queue import enqueue
+    from jobforge.jobs.worker import Worker
+
+    project_id, ids = build_project(onet_engine, ["Education", "Shift Pattern"], ROLES)
+    with session_factory(onet_engine)() as session:
+        job = enqueue(session, "impute", project_id, {"provider": "offline"}, "ana")
+
+    assert Worker(onet_engine).run_once()
+
+    with session_factory(onet_engine)() as session:
+        done = session.get(Job, job.id)
+        assert done.status == JobStatus.DONE, done.error
+        assert (done.progress_done, done.progress_total) == (4, 4)
+        assert done.result["counts"][SourceType.HIERARCHY] == 1
+        assert "LLM step skipped: the provider is set to offline." in done.result["notes"]
+    assert cells(onet_engine, ids["ICU Nurse"])["Education"].donor == "29-1141.00"
