@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from jobforge.db.models import (
     OnetAlternateTitle,
     OnetOccupation,
+    OnetRelatedOccupation,
     OnetRelease,
     OnetReportedTitle,
     OnetTask,
@@ -53,6 +54,8 @@ INDEX_FORMAT = hashlib.sha256(
 FIELDS = ("title", "alternate_title", "reported_title", "short_title")
 FIELD_WEIGHTS = np.array([1.0, 0.93, 0.93, 0.85])
 FIELD_PRIORITY = {name: i for i, name in enumerate(FIELDS)}
+# O*NET's related-occupation tiers, as the share of a neighbour's score an occupation inherits.
+RELATEDNESS = {"Primary-Short": 1.0, "Primary-Long": 0.6, "Supplemental": 0.3}
 TEXT_FIELDS = ("description", "task")
 
 
@@ -70,6 +73,8 @@ class ScoringWeights:
     title_bag: float = 1.2  # BM25 over all titles of the occupation (head noun counted twice)
     text: float = 0.15  # BM25 over description + tasks, scaled to the query's best
     technology: float = 0.1  # BM25 over technology skill examples ("Oracle", "SAP")
+    related_from: int = 10  # ranks after this may be filled by related occupations
+    related: float = 0.3  # share of the best few occupations' score their O*NET related occupations get
     residual: float = 0.0  # penalty for "..., All Other" occupations (SOC: only when nothing specific fits)
     exact_bonus: float = 1.0  # exact-match candidates rank above every non-exact one
     bm25_k1: float = 1.2
@@ -163,6 +168,7 @@ class CandidateIndex:
         tasks: list[tuple[int, str]],
         technology: list[tuple[int, str]] | None = None,
         weights: ScoringWeights = DEFAULT_WEIGHTS,
+        related: list[tuple[int, int, str]] | None = None,
     ) -> None:
         """``strings`` are (occupation index, field, text); ``tasks`` and ``technology`` are
         (occupation index, text)."""
@@ -186,6 +192,11 @@ class CandidateIndex:
         self._fuzzy_vocab = [token for token in self._vocab if len(token) >= 5 and token.isalpha()]
         documents = list(enumerate(descriptions)) + list(tasks)
         self._text_bm25 = self._bm25([(occ, " ".join(search_form(text).tokens)) for occ, text in documents])
+        by_occ: dict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        for occ, other, tier in related or []:
+            by_occ[occ][0].append(other)
+            by_occ[occ][1].append(RELATEDNESS.get(tier, 0.3))
+        self._related = _Postings(dict(by_occ), len(codes))
         self._tech_bm25 = self._bm25([(occ, " ".join(search_form(text).tokens)) for occ, text in technology or []])
 
     # ------------------------------------------------------------------ building
@@ -376,6 +387,18 @@ class CandidateIndex:
         score += w.technology * self._tech_bm25.scores(token_ids, n_occ)
         if w.residual:
             score -= w.residual * self._residual
+        if w.related:
+            # Occupations O*NET lists as related to the best few inherit a share of their score.
+            leaders = np.argpartition(-score, 3)[:3] if n_occ > 3 else np.arange(n_occ)
+            top_score = score.max()
+            inherited = np.zeros(n_occ)
+            for leader in leaders:
+                if top_score > 0 and leader in self._related:
+                    share = score[leader] / top_score
+                    np.maximum.at(inherited, self._related.ids_of(leader), self._related.values_of(leader) * share)
+            boosted = score + w.related * inherited
+        else:
+            boosted = score
 
         # Exact-match pass.
         exact_occ: dict[int, int] = {}
@@ -386,13 +409,12 @@ class CandidateIndex:
         for occ in exact_occ:
             score[occ] += w.exact_bonus
 
-        k = min(k, n_occ)
-        top = np.argpartition(-score, k - 1)[:k] if k < n_occ else np.arange(n_occ)
-        top = top[np.argsort(-score[top], kind="stable")]
-        top = [int(occ) for occ in top if score[occ] > 0]
+        top = self._ranked(score, boosted, min(k, n_occ))
         best_string = self._best_strings(top, string_ids, weighted_sim)
         results: list[Candidate] = []
+        shown = float("inf")
         for rank, occ in enumerate(top, start=1):
+            shown = min(shown, float(score[occ] if rank <= w.related_from else boosted[occ]))
             if occ in exact_occ:
                 string_id = exact_occ[occ]
                 matched_on, matched_text = FIELDS[strings.field[string_id]], strings.text[string_id]
@@ -405,7 +427,7 @@ class CandidateIndex:
                 Candidate(
                     code=self.codes[occ],
                     title=self.titles[occ],
-                    score=round(float(score[occ]), 4),
+                    score=round(shown, 4),
                     matched_on=matched_on,
                     matched_text=matched_text,
                     exact=occ in exact_occ,
@@ -414,6 +436,19 @@ class CandidateIndex:
                 )
             )
         return results
+
+    def _ranked(self, score: np.ndarray, boosted: np.ndarray, k: int) -> list[int]:
+        """The first ``related_from`` ranks by score, the rest by the related-boosted score."""
+        head_k = min(k, self.weights.related_from)
+        first = np.argpartition(-score, head_k - 1)[:head_k] if head_k < len(score) else np.arange(len(score))
+        first = first[np.argsort(-score[first], kind="stable")]
+        top = [int(occ) for occ in first if score[occ] > 0]
+        if k > len(top):
+            rest = boosted.copy()
+            rest[top] = -np.inf
+            more = np.argpartition(-rest, k - len(top) - 1)[: k - len(top)]
+            top += [int(occ) for occ in more[np.argsort(-rest[more], kind="stable")] if rest[occ] > 0]
+        return top
 
     def _best_strings(self, top: list[int], string_ids: np.ndarray, weighted_sim: np.ndarray) -> dict[int, int]:
         """The best-scoring title string of each of the ``top`` occupations (those with one)."""
@@ -494,8 +529,18 @@ def read_release(session: Session, release_id: int) -> dict[str, Any]:
         )
         if code in position
     ]
+    related = [
+        (position[code], position[other], tier or "")
+        for code, other, tier in session.execute(
+            select(
+                OnetRelatedOccupation.code, OnetRelatedOccupation.related_code, OnetRelatedOccupation.relatedness_tier
+            ).where(OnetRelatedOccupation.release_id == release_id)
+        )
+        if code in position and other in position
+    ]
     return {
         "release_id": release_id,
+        "related": related,
         "codes": codes,
         "titles": [row.title for row in occupations],
         "descriptions": [row.description or "" for row in occupations],
