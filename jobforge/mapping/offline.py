@@ -23,6 +23,7 @@ FIELD_LABELS = {
     "reported_title": "reported title",
     "description": "description",
     "task": "task",
+    "related_occupation": "related occupation",
 }
 
 

@@ -11,7 +11,9 @@ class Candidate:
     code: str  # O*NET-SOC code, e.g. "15-1252.00"
     title: str  # occupation title
     score: float  # retrieval score, higher is better (comparable within one query)
-    matched_on: str  # "title" | "alternate_title" | "short_title" | "reported_title" | "description" | "task"
+    # "title" | "alternate_title" | "short_title" | "reported_title" | "description" | "task"
+    # | "related_occupation" (ranks 11+ only: O*NET lists it as related to a leading candidate)
+    matched_on: str
     matched_text: str  # the string that matched, e.g. the alternate title
     exact: bool = False  # the normalised role title equals a normalised O*NET title/alt title
     description: str = ""

@@ -75,7 +75,6 @@ class ScoringWeights:
     technology: float = 0.1  # BM25 over technology skill examples ("Oracle", "SAP")
     related_from: int = 10  # ranks after this may be filled by related occupations
     related: float = 0.3  # share of the best few occupations' score their O*NET related occupations get
-    residual: float = 0.0  # penalty for "..., All Other" occupations (SOC: only when nothing specific fits)
     exact_bonus: float = 1.0  # exact-match candidates rank above every non-exact one
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
@@ -182,7 +181,6 @@ class CandidateIndex:
         for occ, task in tasks:
             self._tasks_by_occ[occ].append(task)
         self._vocab: dict[str, int] = {}
-        self._residual = np.array([title.lower().endswith("all other") for title in titles], dtype=float)
         self._build_strings(strings)
         self._title_bm25 = self._bm25(
             [(occ, " ".join(search_form(text).tokens)) for occ, _field, text in strings],
@@ -385,21 +383,6 @@ class CandidateIndex:
             text_ids += [self._token_id(t) for t in search_form(context["description"]).tokens[:50]]
         score += w.text * self._text_bm25.scores(text_ids, n_occ)
         score += w.technology * self._tech_bm25.scores(token_ids, n_occ)
-        if w.residual:
-            score -= w.residual * self._residual
-        if w.related:
-            # Occupations O*NET lists as related to the best few inherit a share of their score.
-            leaders = np.argpartition(-score, 3)[:3] if n_occ > 3 else np.arange(n_occ)
-            top_score = score.max()
-            inherited = np.zeros(n_occ)
-            for leader in leaders:
-                if top_score > 0 and leader in self._related:
-                    share = score[leader] / top_score
-                    np.maximum.at(inherited, self._related.ids_of(leader), self._related.values_of(leader) * share)
-            boosted = score + w.related * inherited
-        else:
-            boosted = score
-
         # Exact-match pass.
         exact_occ: dict[int, int] = {}
         for string_id in self._exact.get(form.bag, ()):
@@ -408,6 +391,23 @@ class CandidateIndex:
                 exact_occ[occ] = string_id
         for occ in exact_occ:
             score[occ] += w.exact_bonus
+
+        related_to: dict[int, int] = {}  # filled occupation -> the leader it is related to
+        if w.related:
+            # Occupations O*NET lists as related to the best few inherit a share of their score.
+            leaders = np.argsort(-score)[:3]
+            top_score = score.max()
+            inherited = np.zeros(n_occ)
+            for leader in leaders:
+                if top_score > 0 and leader in self._related:
+                    share = score[leader] / top_score
+                    ids = self._related.ids_of(leader)
+                    np.maximum.at(inherited, ids, self._related.values_of(leader) * share)
+                    for other in ids:
+                        related_to.setdefault(int(other), int(leader))
+            boosted = score + w.related * inherited
+        else:
+            boosted = score
 
         top = self._ranked(score, boosted, min(k, n_occ))
         best_string = self._best_strings(top, string_ids, weighted_sim)
@@ -421,6 +421,10 @@ class CandidateIndex:
             elif occ in best_string:
                 string_id = best_string[occ]
                 matched_on, matched_text = FIELDS[strings.field[string_id]], strings.text[string_id]
+            elif rank > w.related_from and occ in related_to:
+                leader = related_to[occ]
+                matched_on = "related_occupation"
+                matched_text = f"related to {self.codes[leader]} {self.titles[leader]}"
             else:
                 matched_on, matched_text = self._explain_text(occ, form)
             results.append(

@@ -64,3 +64,16 @@ def test_index_is_cached_per_release_and_on_disk(onet_engine: Engine) -> None:
         first = get_candidate_index(session)
         assert get_candidate_index(session) is first
         assert first.release_id == CandidateIndex.build(session).release_id
+
+
+def test_lower_ranks_are_filled_with_related_occupations(onet_engine: Engine) -> None:
+    from dataclasses import replace
+
+    with session_factory(onet_engine)() as session:
+        index = CandidateIndex.build(session)
+    index.weights = replace(index.weights, related_from=1)
+    candidates = index.candidates("Java Developer")
+    assert candidates[0].code == "15-1252.00"
+    related = {c.code: c for c in candidates[1:]}
+    assert related["13-2011.00"].matched_on == "related_occupation"
+    assert related["13-2011.00"].matched_text == "related to 15-1252.00 Software Developers"
