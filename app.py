@@ -8,7 +8,7 @@ from jobforge.db.engine import StoreError
 from jobforge.ui.project import current_project_id, open_project
 from jobforge.ui.status import load_default_release_button, release_summary, show_providers
 from jobforge.ui.store import apply_secrets, session, store_engine, store_label
-from jobforge.ui.user import require_user, sign_out_control
+from jobforge.ui.user import current_user, sign_in_page, sign_out_control
 
 st.set_page_config(page_title="JobForge", page_icon="🧭", layout="wide")
 apply_secrets()
@@ -21,16 +21,20 @@ except StoreError as exc:
     st.caption("Check JOBFORGE_DATABASE_URL (or the data directory) and reload this page.")
     st.stop()
 
-user = require_user()
-
 PAGES = [
-    st.Page("pages/home.py", title="Projects", icon="🏠", default=True),
-    st.Page("pages/upload.py", title="Upload", icon="📤"),
-    st.Page("pages/review.py", title="Review", icon="🔎"),
-    st.Page("pages/attributes.py", title="Attributes", icon="🧩"),
-    st.Page("pages/export.py", title="Export", icon="📥"),
-    st.Page("pages/admin.py", title="Admin", icon="⚙️"),
+    st.Page("pages/home.py", title="Projects", icon=":material/home:", default=True),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
+    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
+    st.Page("pages/attributes.py", title="Attributes", icon=":material/tune:"),
+    st.Page("pages/export.py", title="Export", icon=":material/download:"),
+    st.Page("pages/admin.py", title="Admin", icon=":material/settings:"),
 ]
+# Until we know who is working, the only page is the sign-in (or name) page: every change is recorded
+# under this name. (Its own st.Page, so its form belongs to one page across reruns.)
+user = current_user()
+if not user:
+    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+    st.stop()
 navigation = st.navigation(PAGES)
 
 with st.sidebar:

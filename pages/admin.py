@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 
 from jobforge.config import get_settings
 from jobforge.db.models import AuditEvent, Job, Mapping, MappingStatus, OnetRelease, OnetSyncLog, Project, Role
-from jobforge.ui.status import load_default_release_button, provider_status
+from jobforge.ui.status import availability_icon, load_default_release_button, provider_status
 from jobforge.ui.store import session, store_engine, store_label
 from jobforge.ui.user import current_user
 
@@ -35,7 +35,7 @@ with releases_tab:
                 [
                     {
                         "Version": r.version.replace("_", "."),
-                        "Active": "✅" if r.is_active else "",
+                        "Active": "active" if r.is_active else "",
                         "Loaded": r.loaded_at.strftime("%Y-%m-%d %H:%M"),
                         "Occupations": (r.counts or {}).get("occupations", (r.counts or {}).get("onet_occupation")),
                         "Source": r.source,
@@ -112,7 +112,7 @@ with providers_tab:
         with st.container(border=True):
             c1, c2 = st.columns([3, 1], vertical_alignment="center")
             model = getattr(settings, f"{name}_model", "")
-            c1.markdown(f"{'🟢' if ok else '⚪'} **{name}** · model `{model}`")
+            c1.markdown(f"{availability_icon(ok)} **{name}** · model `{model}`")
             c1.caption(reason)
             if c2.button("Test connection", key=f"test_{name}", disabled=not ok):
                 from jobforge.llm.factory import check_connection

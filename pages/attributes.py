@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jobforge.db.models import Role, RoleAttribute, SourceType
+from jobforge.imputation.attributes import project_attribute_names
 from jobforge.projects import list_projects, project_stats
 from jobforge.ui.badges import PROVENANCE_HELP, provenance_badge
+from jobforge.ui.charts import provenance_chart
 from jobforge.ui.jobs import active_job_id, show_job
 from jobforge.ui.project import require_project
 from jobforge.ui.status import provider_status
@@ -30,19 +32,21 @@ st.caption(
     "Every value shows where it came from; imputed values are proposals, not facts."
 )
 if FLASH in st.session_state:
-    st.toast(st.session_state.pop(FLASH), icon="✅")
+    st.toast(st.session_state.pop(FLASH), icon=":material/check_circle:")
 
 with session() as s:
     stats = project_stats(s, project_id)
     roles = s.execute(select(Role.id, Role.title).where(Role.project_id == project_id).order_by(Role.title)).all()
-    attrs = s.execute(
-        select(RoleAttribute.role_id, RoleAttribute.name, RoleAttribute.value, RoleAttribute.source_type)
+    names = project_attribute_names(s, project_id)
+    filled = s.execute(
+        select(RoleAttribute.name, RoleAttribute.source_type, func.count())
         .join(Role, Role.id == RoleAttribute.role_id)
-        .where(Role.project_id == project_id)
+        .where(Role.project_id == project_id, func.coalesce(RoleAttribute.value, "") != "")
+        .group_by(RoleAttribute.name, RoleAttribute.source_type)
     ).all()
 if not roles:
     st.info("No roles yet: upload a spreadsheet with attribute columns first.")
-    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon="📤")
+    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
     st.stop()
 
 # ---------------------------------------------------------------- completion job
@@ -78,17 +82,18 @@ with st.container(border=True):
                 "from your own job architecture."
             )
 
-if not attrs:
+if not names:
     st.info("This project has no attribute columns. Choose attribute columns when uploading a spreadsheet.")
     st.stop()
 
 # ---------------------------------------------------------------- overview
-frame = pd.DataFrame(attrs, columns=["role_id", "name", "value", "source"])
-frame["source"] = frame["source"].where(frame["value"].fillna("").str.strip() != "", "EMPTY")
-mix = frame.pivot_table(index="name", columns="source", values="role_id", aggfunc="count", fill_value=0)
-order = [c for c in [*SourceType.PRECEDENCE, "EMPTY"] if c in mix.columns]
+counts = pd.DataFrame(filled, columns=["Attribute", "Source", "Roles"])
+counts["Source"] = counts["Source"].fillna("SOURCE")
+per_name = counts.groupby("Attribute")["Roles"].sum()
+empty = [{"Attribute": n, "Source": "EMPTY", "Roles": len(roles) - int(per_name.get(n, 0))} for n in names]
+counts = pd.concat([counts, pd.DataFrame(empty)], ignore_index=True)
 with st.expander("Where the values come from", expanded=True):
-    st.bar_chart(mix[order], horizontal=True, height=60 + 32 * len(mix), y_label="")
+    provenance_chart(counts[counts["Attribute"].isin(names)])
     st.caption(" · ".join(f"**{k}**: {v}" for k, v in PROVENANCE_HELP.items()))
 
 # ---------------------------------------------------------------- one role
@@ -99,29 +104,32 @@ if st.session_state.get(ROLE_KEY) not in titles:
 role_id = st.selectbox("Role", ids, format_func=titles.get, key=ROLE_KEY, help="Type to search.")
 
 with session() as s:
-    values = s.scalars(select(RoleAttribute).where(RoleAttribute.role_id == role_id).order_by(RoleAttribute.name)).all()
+    stored = {a.name: a for a in s.scalars(select(RoleAttribute).where(RoleAttribute.role_id == role_id))}
+values = [(name, stored.get(name)) for name in names]
 
 header = st.columns([2, 3, 1.2, 1, 3])
 for col, label in zip(header, ["Attribute", "Value", "Source", "Confidence", "Why"], strict=True):
     col.caption(label)
-for a in values:
+for name, a in values:
     row = st.columns([2, 3, 1.2, 1, 3], vertical_alignment="center")
-    row[0].markdown(f"**{md(a.name)}**")
-    row[1].text(a.value if a.value not in (None, "") else "—")
+    row[0].markdown(f"**{md(name)}**")
+    has = a is not None and a.value not in (None, "")
+    row[1].text(a.value if has else "—")
     with row[2]:
-        provenance_badge(a.source_type if a.value else None)
-    row[3].text(f"{a.confidence:.0%}" if a.confidence is not None else "")
-    why = a.rationale or ""
-    if a.donor:
-        why = f"{why} (from {a.donor})".strip()
-    if a.model_used:
-        why = f"{why} · {a.model_used}"
-    if a.updated_by and a.source_type == SourceType.ANALYST:
-        why = f"set by {a.updated_by}"
-    row[4].caption(md(why) if why else "")
+        provenance_badge(a.source_type if has else None)
+    row[3].text(f"{a.confidence:.0%}" if has and a.confidence is not None else "")
+    why = ""
+    if has:
+        why = a.rationale or ""
+        if a.donor:
+            why = f"{why} (from {a.donor})".strip()
+        if a.model_used:
+            why = f"{why} · {a.model_used}"
+        if a.source_type == SourceType.ANALYST and a.updated_by:
+            why = f"set by {a.updated_by}"
+    row[4].caption(md(why) if why else ("" if has else "empty: run the completion above, or override"))
 
 st.markdown("**Override a value**")
-names = [a.name for a in values]
 with st.form(f"override_{role_id}", clear_on_submit=True):
     c1, c2 = st.columns([1, 2])
     name = c1.selectbox("Attribute", names, key=f"override_name_{role_id}")

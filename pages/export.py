@@ -30,7 +30,7 @@ st.caption(
 )
 if stats.roles == 0:
     st.info("Nothing to export yet: upload a spreadsheet and map its roles first.")
-    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon="📤")
+    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
     st.stop()
 
 left, right = st.columns(2)
@@ -62,7 +62,7 @@ if ready and ready[0] == choice:
         file_name=export_filename(projects[project_id], fmt, rows),
         mime=MIME[fmt],
         key="export_download",
-        icon="📥",
+        icon=":material/download:",
     )
     st.caption("Preview of the first rows:")
     if fmt == "csv":

@@ -26,7 +26,10 @@ if release is None:
     st.warning("No O*NET release is loaded yet. Load one before mapping roles.")
     load_default_release_button(user, key="home_load_onet")
 
-with st.expander("➕ New project", expanded=not projects), st.form("new_project", clear_on_submit=True):
+with (
+    st.expander("New project", icon=":material/add:", expanded=not projects),
+    st.form("new_project", clear_on_submit=True),
+):
     name = st.text_input("Project name", placeholder="e.g. Acme 2026 job architecture")
     if st.form_submit_button("Create project", type="primary"):
         clean = (name or "").strip()
@@ -39,7 +42,7 @@ with st.expander("➕ New project", expanded=not projects), st.form("new_project
                 project = create_project(s, clean, user)
                 new_id = project.id
             open_project(new_id)
-            st.toast(f"Project “{clean}” created.", icon="✅")
+            st.toast(f"Project “{clean}” created.", icon=":material/check_circle:")
             st.switch_page("pages/upload.py")
 
 if not projects:
@@ -83,7 +86,7 @@ if open_id in stats:
     m[3].metric("Confirmed", pct(ps.confirmed, ps.roles))
     if ps.roles == 0:
         st.info("This project has no roles yet.")
-        st.page_link("pages/upload.py", label="Upload a spreadsheet", icon="📤")
+        st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
     elif ps.mapped:
         chart_col, text_col = st.columns([2, 1])
         with chart_col:
@@ -91,7 +94,7 @@ if open_id in stats:
             tier_mix_chart(ps.tiers)
         with text_col:
             st.write(f"**{ps.tiers.get('LOW', 0):,}** LOW roles need the most attention.")
-            st.page_link("pages/review.py", label="Review the roles", icon="🔎")
+            st.page_link("pages/review.py", label="Review the roles", icon=":material/fact_check:")
 
 st.divider()
 info, providers = st.columns(2)

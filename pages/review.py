@@ -35,7 +35,7 @@ project_id = require_project(projects)
 
 
 # ------------------------------------------------------------------ actions (run as callbacks, before the redraw)
-def _flash(message: str, icon: str = "✅") -> None:
+def _flash(message: str, icon: str = ":material/check_circle:") -> None:
     st.session_state[FLASH] = (message, icon)
 
 
@@ -56,7 +56,7 @@ def _run_action(role_id: int, label: str, call, *, advance: bool = True) -> None
         with session() as s:
             call(s)
     except Exception as exc:  # shown to the analyst; nothing was committed
-        _flash(f"{label} failed: {exc}", "⚠️")
+        _flash(f"{label} failed: {exc}", ":material/warning:")
         return
     _flash(label)
     if advance:
@@ -81,7 +81,7 @@ def do_needs_info(role_id: int, title: str, note_key: str) -> None:
 def do_note(role_id: int, note_key: str) -> None:
     note = (st.session_state.get(note_key) or "").strip()
     if not note:
-        _flash("Write a note first.", "✏️")
+        _flash("Write a note first.", ":material/edit:")
         return
     _run_action(role_id, "Note saved", lambda s: actions.add_note(s, role_id, user, note), advance=False)
     st.session_state[note_key] = ""
@@ -93,7 +93,7 @@ def do_bulk_confirm(ids: list[int]) -> None:
             bulk = actions.bulk_confirm(s, project_id, ids, user)
             st.session_state[LAST_BULK] = (bulk.id, bulk.count)
     except Exception as exc:
-        _flash(f"Bulk confirm failed: {exc}", "⚠️")
+        _flash(f"Bulk confirm failed: {exc}", ":material/warning:")
         return
     _flash(f"Confirmed {bulk.count:,} HIGH roles. You can undo this.")
 
@@ -106,10 +106,10 @@ def do_undo_bulk() -> None:
         with session() as s:
             undone = actions.undo_bulk(s, bulk[0], user)
     except Exception as exc:
-        _flash(f"Undo failed: {exc}", "⚠️")
+        _flash(f"Undo failed: {exc}", ":material/warning:")
         return
     kept = f" ({undone.skipped:,} changed since then were left as they are)" if undone.skipped else ""
-    _flash(f"Undone: {undone.restored:,} roles are back to proposed{kept}.", "↩️")
+    _flash(f"Undone: {undone.restored:,} roles are back to proposed{kept}.", ":material/undo:")
 
 
 # ------------------------------------------------------------------ page
@@ -122,11 +122,11 @@ with session() as s:
     stats = project_stats(s, project_id)
 if stats.roles == 0:
     st.info("No roles yet: upload a spreadsheet first.")
-    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon="📤")
+    st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
     st.stop()
 if stats.mapped == 0:
     st.info("The roles have no proposals yet: start a mapping run on the Upload page.")
-    st.page_link("pages/upload.py", label="Map roles", icon="📤")
+    st.page_link("pages/upload.py", label="Map roles", icon=":material/upload_file:")
     st.stop()
 
 reviewed = stats.confirmed
@@ -139,11 +139,13 @@ with session() as s:
     everything = review_rows(s, project_id)
 families = sorted({str(f) for f in everything["family"].dropna() if str(f).strip()})
 
-f_tier, f_status, f_family, f_text = st.columns([2, 2, 2, 3])
-tiers = f_tier.multiselect("Tier", TIERS, default=TIERS, key="flt_tier")
-statuses = f_status.multiselect(
-    "Status", STATUS_OPTIONS, default=STATUS_OPTIONS, format_func=STATUS_LABELS.get, key="flt_status"
-)
+f_tier, f_status = st.columns([1, 3])
+tiers = f_tier.pills("Tier", TIERS, selection_mode="multi", default=TIERS, key="flt_tier")
+statuses = f_status.pills(
+    "Status", STATUS_OPTIONS, selection_mode="multi", default=STATUS_OPTIONS, format_func=STATUS_LABELS.get,
+    key="flt_status",
+)  # fmt: skip
+f_family, f_text = st.columns([1, 3])
 family = f_family.selectbox("Job family", ["All", *families], key="flt_family")
 text = f_text.text_input("Search titles", placeholder="title, code or O*NET title", key="flt_text")
 
@@ -196,11 +198,11 @@ if selected not in visible_ids:
 grid_frame = pd.DataFrame(
     {
         "role_id": shown["role_id"].astype(int),
+        "Tier": shown["tier"].fillna(""),
         "Title": shown["title"],
         "Rows": shown["row_count"].astype(int),
         "Code": shown["code"].fillna(""),
         "O*NET title": shown["onet_title"].fillna(""),
-        "Tier": shown["tier"].fillna(""),
         "Score": shown["score"].round(2),
         "Status": shown["status"].map(lambda v: STATUS_LABELS.get(v, v)),
         "Rationale": shown["rationale"].fillna(""),
@@ -213,7 +215,16 @@ with grid_col:
         key=f"review_grid_{project_id}",
         selected_id=selected,
         height=560,
-        column_widths={"Title": 220, "Rows": 70, "Code": 105, "O*NET title": 220, "Score": 75, "Status": 120},
+        column_widths={
+            "Title": 210,
+            "Rows": 70,
+            "Code": 108,
+            "O*NET title": 190,
+            "Tier": 92,
+            "Score": 72,
+            "Status": 115,
+            "Rationale": 320,
+        },
     )
     if picked is not None and picked != st.session_state.get(LAST_GRID_PICK):
         st.session_state[LAST_GRID_PICK] = picked
@@ -263,7 +274,9 @@ def _panel(role_id: int) -> None:
         return
     with st.container(border=True):
         head = st.columns([4, 1, 2], vertical_alignment="center")
-        head[0].markdown(f"**{md(mapping.onet_code or 'no code')}** {md(mapping.onet_title or '')}")
+        head[0].markdown(
+            f"**{md(mapping.onet_code)}** {md(mapping.onet_title or '')}" if mapping.onet_code else "**No proposal**"
+        )
         with head[1]:
             tier_badge(mapping.tier)
         with head[2]:
@@ -282,7 +295,8 @@ def _panel(role_id: int) -> None:
             st.caption(f"Note: {md(mapping.note)}")
         a1, a2 = st.columns(2)
         a1.button(
-            "✓ Confirm",
+            "Confirm",
+            icon=":material/check:",
             type="primary",
             key=f"confirm_{role_id}",
             on_click=do_confirm,

@@ -141,7 +141,7 @@ if built.blank_titles:
 digest = hashlib.sha256(data).hexdigest()[:16]
 done_key = f"uploaded_{project_id}_{digest}_{title_column}"
 if st.session_state.get(done_key):
-    st.success(st.session_state[done_key], icon="✅")
+    st.success(st.session_state[done_key], icon=":material/check_circle:")
 elif st.button(f"Add {len(roles):,} roles to the project", type="primary", key="add_roles"):
     try:
         with session() as s, st.spinner("Storing the roles…"):

@@ -72,3 +72,29 @@ MAJOR_GROUPS = {
     "53": "Transportation and Material Moving",
     "55": "Military Specific",
 }
+
+
+PROVENANCE_ORDER = ["ANALYST", "SOURCE", "HIERARCHY", "ONET", "LLM", "EMPTY"]
+PROVENANCE_HEX = ["#2f5fb3", "#2e9e5b", "#8a5cc7", "#f0a030", "#8c8c8c", "#e3e3e3"]
+
+
+def provenance_chart(counts: pd.DataFrame) -> None:
+    """Stacked bars: per attribute, how many roles have a value from each source (or none yet)."""
+    chart = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Attribute:N", title=None),
+            x=alt.X("Roles:Q", title="Roles"),
+            color=alt.Color(
+                "Source:N",
+                scale=alt.Scale(domain=PROVENANCE_ORDER, range=PROVENANCE_HEX),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            order=alt.Order("rank:Q"),
+            tooltip=["Attribute", "Source", "Roles"],
+        )
+        .transform_calculate(rank=f"indexof({PROVENANCE_ORDER!r}, datum.Source)")
+        .properties(height=40 + 34 * counts["Attribute"].nunique())
+    )
+    st.altair_chart(chart, width="stretch")

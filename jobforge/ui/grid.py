@@ -38,6 +38,7 @@ def role_grid(
     selected_id: int | None = None,
     height: int = 420,
     column_widths: dict[str, int] | None = None,
+    pinned: tuple[str, ...] = (),
 ) -> int | None:
     """Show ``frame`` (with an ``role_id`` column, hidden) and return the role id the user selected.
 
@@ -50,10 +51,12 @@ def role_grid(
     builder.configure_default_column(resizable=True, sortable=True, filter=True, wrapText=False)
     builder.configure_column(ID_COLUMN, hide=True)
     if "Tier" in data.columns:
-        builder.configure_column("Tier", cellStyle=_TIER_STYLE, width=95)
+        builder.configure_column("Tier", cellStyle=_TIER_STYLE)
     for name, width in (column_widths or {}).items():
         if name in data.columns:
-            builder.configure_column(name, width=width)
+            builder.configure_column(name, width=width, minWidth=width)
+    for name in pinned:
+        builder.configure_column(name, pinned="left")
     preselect: list[str] = []
     if selected_id is not None:
         hits = data.index[data[ID_COLUMN] == selected_id].tolist()
@@ -62,6 +65,7 @@ def role_grid(
     options = builder.build()
     options["onFirstDataRendered"] = _SHOW_SELECTED
     options["rowHeight"] = 34
+    options.pop("autoSizeStrategy", None)  # keep the widths above: scroll sideways rather than squeeze codes
     response = AgGrid(
         data,
         gridOptions=options,

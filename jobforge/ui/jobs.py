@@ -45,7 +45,7 @@ def show_job(job_id: int, *, label: str, state_key: str) -> dict | None:
 
 def _show_outcome(snap: dict, label: str) -> None:
     if snap["status"] == JobStatus.DONE:
-        st.success(f"{label} finished: {snap['message'] or 'done'}.", icon="✅")
+        st.success(f"{label} finished: {snap['message'] or 'done'}.", icon=":material/check_circle:")
     elif snap["status"] == JobStatus.FAILED:
         st.error(
             f"{label} failed: {snap['error'] or snap['message'] or 'unknown error'}. Nothing done so far is lost; "

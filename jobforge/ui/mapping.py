@@ -57,7 +57,7 @@ def map_controls(project_id: int, user: str, stats) -> None:
         st.rerun()
     if scope == "unmapped" and unmapped == 0:
         st.caption("Every role has a proposal. Choose another scope to map again, or go to Review.")
-        st.page_link("pages/review.py", label="Review the proposals", icon="🔎")
+        st.page_link("pages/review.py", label="Review the proposals", icon=":material/fact_check:")
 
 
 def _show_estimate(project_id: int, provider: str, scope: str) -> None:
@@ -75,5 +75,5 @@ def _show_estimate(project_id: int, provider: str, scope: str) -> None:
         f"Estimate for {provider}: **{estimate.calls:,}** LLM calls, ~{estimate.input_tokens:,} input and "
         f"~{estimate.output_tokens:,} output tokens, about **${estimate.usd:,.2f}**. "
         "Roles an analyst already confirmed with the same title are taken from precedent at no cost.",
-        icon="💲",
+        icon=":material/payments:",
     )

@@ -33,7 +33,7 @@ def require_project(projects: dict[int, str]) -> int:
         return project_id
     if not projects:
         st.info("There is no project yet. Create one on the **Projects** page, then upload a spreadsheet.")
-        st.page_link("pages/home.py", label="Go to Projects", icon="🏠")
+        st.page_link("pages/home.py", label="Go to Projects", icon=":material/home:")
     else:
         st.info("Open a project in the sidebar (or on the **Projects** page) to continue.")
     st.stop()

@@ -47,7 +47,7 @@ def load_default_release_button(user: str, *, key: str) -> None:
             except Exception as exc:  # shown to the user; the loader logs it and keeps the old release
                 st.error(f"Loading O*NET failed: {exc}")
                 return
-        st.toast(message, icon="✅")
+        st.toast(message, icon=":material/check_circle:")
         st.rerun()
 
 
@@ -61,15 +61,19 @@ def provider_status() -> dict[str, tuple[bool, str]]:
     return {name: (a.available, a.reason) for name, a in available_providers(get_settings()).items()}
 
 
+def availability_icon(ok: bool) -> str:
+    return ":green[:material/check_circle:]" if ok else ":gray[:material/radio_button_unchecked:]"
+
+
 def show_providers(*, compact: bool = False) -> None:
     status = provider_status()
     if not status:
         st.caption("LLM providers: not configured — mapping runs offline.")
         return
-    parts = [f"{'🟢' if ok else '⚪'} {name}" for name, (ok, _) in status.items()]
+    parts = [f"{availability_icon(ok)} {name}" for name, (ok, _) in status.items()]
     if compact:
         st.caption("Providers: " + " · ".join(parts) + " · offline always available")
         return
     for name, (ok, reason) in status.items():
-        st.write(f"{'🟢' if ok else '⚪'} **{name}** — {reason}")
-    st.write("🟢 **offline** — built-in selector, no key needed")
+        st.write(f"{availability_icon(ok)} **{name}** — {reason}")
+    st.write(f"{availability_icon(True)} **offline** — built-in selector, no key needed")

@@ -57,16 +57,13 @@ def current_user() -> str | None:
     return st.session_state.get(USER_KEY)
 
 
-def require_user() -> str:
-    """The current user; otherwise show the sign-in (or name) form and stop this run."""
-    user = current_user()
-    if user:
-        return user
+def sign_in_page() -> None:
+    """The sign-in page: OIDC's button when configured, else a name asked once (remembered on this machine)."""
     st.title("Welcome to JobForge")
     if oidc_configured():
         st.write("Sign in so that your reviews are recorded under your name.")
         st.button("Sign in", type="primary", on_click=st.login)
-        st.stop()
+        return
     st.write("Every change you make is recorded in the audit log under your name. Who are you?")
     with st.form("who"):
         name = st.text_input("Your name", placeholder="e.g. Ada Lovelace", key="who_name")
@@ -75,12 +72,10 @@ def require_user() -> str:
         name = (name or "").strip()
         if not _NAME_OK.match(name):
             st.error("Please enter a name of up to 80 letters, digits, spaces or . @ ' - characters.")
-        else:
-            remember_local_user(name)
-            st.session_state[USER_KEY] = name
-            st.rerun()
-    st.stop()
-    raise AssertionError("unreachable")  # st.stop() raises
+            return
+        remember_local_user(name)
+        st.session_state[USER_KEY] = name
+        st.rerun()
 
 
 def sign_out_control() -> None:

@@ -46,6 +46,10 @@ def test_local_user_is_asked_once_and_remembered(ui_engine, monkeypatch, tmp_pat
     get_settings.cache_clear()
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert "Who are you?" in texts(at)
+    assert not at.sidebar.button  # nothing else until we know who
+    at.text_input[0].input("<b>x</b>")
+    at.get("form_submit_button")[0].click().run()
+    assert any("Please enter a name" in e.value for e in at.error)
     at.text_input[0].input("Grace")
     at.get("form_submit_button")[0].click().run()
     assert "Signed in as **Grace**" in texts(at)

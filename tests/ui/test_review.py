@@ -93,8 +93,9 @@ def test_search_any_occupation(open_app, ui_engine, mapped_project):
 
 def test_needs_info_with_a_note_and_a_separate_note(open_app, ui_engine, mapped_project):
     at = _open(open_app, mapped_project)
-    role_id = at.session_state["review_selected"]
-    assert role_id == _role_id(ui_engine, "Xylophone Tuning Specialist")
+    role_id = _role_id(ui_engine, "Xylophone Tuning Specialist")
+    at.session_state["review_selected"] = role_id
+    at.run()
     assert "No O*NET occupation was proposed" in texts(at)
     at.text_area(key=f"note_{role_id}").input("Ask HR what this team does")
     at.button(key=f"needs_{role_id}").click().run()
@@ -127,13 +128,13 @@ def test_bulk_confirm_visible_high_and_undo(open_app, ui_engine, mapped_project)
 
 def test_filters_narrow_the_grid(open_app, ui_engine, mapped_project):
     at = _open(open_app, mapped_project)
-    at.multiselect(key="flt_tier").set_value(["LOW"]).run()
+    at.button_group(key="flt_tier").set_value(["LOW"]).run()
     with session_factory(ui_engine)() as s:
         low = list(review_rows(s, mapped_project, tiers=["LOW"])["role_id"])
     assert [rid for rid, _ in at.session_state["review_order"]] == low
     assert at.button(key="bulk_confirm").label == "Confirm all visible HIGH (0)"
 
-    at.multiselect(key="flt_tier").set_value(["LOW", "MEDIUM", "HIGH"]).run()
+    at.button_group(key="flt_tier").set_value(["LOW", "MEDIUM", "HIGH"]).run()
     at.text_input(key="flt_text").input("nurse").run()
     titles = {_title(ui_engine, rid) for rid, _ in at.session_state["review_order"]}
     assert titles == {"Registered Nurse", "Senior Nurse - ICU"}

@@ -35,7 +35,7 @@ def _count(engine, model) -> int:
 def test_csv_upload_detects_columns_counts_roles_and_maps(open_app, ui_engine, project_id):
     at = _upload(open_app, project_id, "roles.csv", ROLES_CSV.encode())
     page = texts(at)
-    assert "Rows 8" in page and "Unique roles 7" in page  # "staff accountant" is the same role
+    assert "Rows 13" in page and "Unique roles 12" in page  # "staff accountant" is the same role
     assert at.selectbox(key=next(k for k in at.session_state if k.startswith("title_col_"))).value == "Job Title"
     family_key = next(k for k in at.session_state if k.startswith("ctx_job_family_"))
     assert at.selectbox(key=family_key).value == "Job Family"
@@ -44,10 +44,10 @@ def test_csv_upload_detects_columns_counts_roles_and_maps(open_app, ui_engine, p
     assert _count(ui_engine, Role) == 0  # nothing stored before the analyst says so
 
     at.button(key="add_roles").click().run()
-    assert "added: 7 new roles" in texts(at)
+    assert "added: 12 new roles" in texts(at)
     with session_factory(ui_engine)() as s:
         roles = {r.title_key: r for r in s.scalars(select(Role))}
-        assert len(roles) == 7
+        assert len(roles) == 12
         accountant = next(r for r in roles.values() if r.title.lower() == "staff accountant")
         assert accountant.row_count == 2 and accountant.job_family == "Finance"
         education = s.scalar(select(RoleAttribute).where(RoleAttribute.role_id == accountant.id))
@@ -63,14 +63,14 @@ def test_csv_upload_detects_columns_counts_roles_and_maps(open_app, ui_engine, p
     assert run_jobs(ui_engine) == 1
     at.run()
     assert "Mapping finished" in texts(at)
-    assert _count(ui_engine, Mapping) == 7
+    assert _count(ui_engine, Mapping) == 12
 
 
 def test_changing_the_title_column(open_app, ui_engine, project_id):
     at = _upload(open_app, project_id, "roles.csv", ROLES_CSV.encode())
     key = next(k for k in at.session_state if k.startswith("title_col_"))
     at.selectbox(key=key).set_value("Department").run()
-    assert "Unique roles 7" in texts(at)  # Accounting appears twice
+    assert "Unique roles 11" in texts(at)  # Accounting and Kitchen appear twice
     at.button(key="add_roles").click().run()
     with session_factory(ui_engine)() as s:
         assert "Ward 3" in set(s.scalars(select(Role.title)))

@@ -1,0 +1,193 @@
+"""The whole analyst journey in Chromium against the real `streamlit run`: SQLite and Postgres.
+
+Upload a 300-role spreadsheet, map it offline, filter LOW, confirm through the AgGrid grid and the
+detail panel, choose another candidate, override an attribute, export CSV and check the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from jobforge.db.engine import session_factory
+from jobforge.db.models import Mapping, Role, RoleAttribute
+from jobforge.review.queries import review_rows
+from tests.browser.conftest import ARTIFACTS, LiveApp
+from tests.browser.spreadsheet import roles_csv
+
+pytestmark = pytest.mark.browser
+USER = "Browser Analyst"
+GRID = 'iframe[title*="agGrid"]'
+expect.set_options(timeout=30_000)  # a shared 2-core CI box can be slow; waits end as soon as the page is ready
+
+
+def settle(page: Page, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_timeout(250)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_timeout(150)
+
+
+def shot(page: Page, app: LiveApp, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / f"{app.store}-{name}.png"), full_page=True)
+
+
+def go(page: Page, label: str, heading: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=label).click()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+def mapping_of(app: LiveApp, title: str) -> Mapping:
+    with session_factory(app.engine)() as s:
+        return s.scalar(select(Mapping).join(Role).where(Role.title == title))
+
+
+def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page) -> None:
+    page, app = browser_page, live_app
+    page.goto(app.url)
+
+    # Who: asked once.
+    expect(page.get_by_text("Who are you?")).to_be_visible(timeout=60_000)
+    shot(page, app, "0-sign-in")
+    page.get_by_label("Your name").fill(USER)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible(timeout=60_000)
+
+    # Projects: create one; the app moves on to Upload.
+    page.get_by_label("Project name").fill("Journey")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("heading", name="Upload roles")).to_be_visible(timeout=30_000)
+    settle(page)
+
+    # Upload: counts before anything runs.
+    data = roles_csv(300)
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": "roles.csv", "mimeType": "text/csv", "buffer": data}]
+    )
+    expect(page.get_by_test_id("stMetric").filter(has_text="Unique roles")).to_contain_text("300", timeout=60_000)
+    row_count = len(data.splitlines()) - 1
+    expect(page.get_by_test_id("stMetric").filter(has_text="Rows")).to_contain_text(f"{row_count:,}")
+    shot(page, app, "2-upload")
+    page.get_by_role("button", name="Add 300 roles to the project").click()
+    expect(page.get_by_text("added: 300 new roles")).to_be_visible(timeout=60_000)
+
+    # Map offline as a job, with a progress bar, until it finishes.
+    page.get_by_role("button", name="Map 300 unmapped roles").click()
+    expect(page.get_by_text("Mapping finished")).to_be_visible(timeout=180_000)
+    with session_factory(app.engine)() as s:
+        assert s.query(Mapping).count() == 300
+    shot(page, app, "3-mapped")
+
+    # Review: LOW only.
+    go(page, "Review", "Review")
+    expect(page.frame_locator(GRID).locator(".ag-row").first).to_be_visible(timeout=60_000)
+    shot(page, app, "4-review")
+    tiers = page.get_by_test_id("stButtonGroup").filter(has_text="MEDIUM")
+    tiers.get_by_role("button", name="HIGH").click()
+    settle(page)
+    tiers.get_by_role("button", name="MEDIUM").click()
+    settle(page)
+    with session_factory(app.engine)() as s:
+        low = review_rows(s, 1, tiers=["LOW"])
+    assert len(low) > 0  # the junk titles in the spreadsheet
+    expect(page.get_by_text(f"{len(low):,} of 300 roles match the filters")).to_be_visible()
+
+    grid = page.frame_locator(GRID)
+
+    def open_in_grid(title: str) -> None:
+        grid.locator('.ag-cell[col-id="Title"]', has_text=re.compile(f"^{re.escape(title)}$")).first.click()
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+        settle(page)
+
+    # A LOW role: open it from the grid, find the right occupation with the search, use it.
+    searched = low.iloc[0].title
+    open_in_grid(searched)
+    shot(page, app, "5-review-detail")
+    if not page.get_by_label("Title or code").is_visible():
+        page.get_by_text("Search any occupation").click()
+    page.get_by_label("Title or code").fill("customer service")
+    page.get_by_label("Title or code").press("Enter")
+    page.get_by_role("button", name="Use 43-4051.00").click()
+    settle(page)
+    chosen = mapping_of(app, searched)
+    assert chosen.onet_code == "43-4051.00" and chosen.status == "overridden" and chosen.confirmed_by == USER
+
+    # Back to every tier: confirm the most uncertain role that has a proposal, from the detail panel.
+    tiers.get_by_role("button", name="MEDIUM").click()
+    settle(page)
+    tiers.get_by_role("button", name="HIGH").click()
+    settle(page)
+    with session_factory(app.engine)() as s:
+        pending = review_rows(s, 1, statuses=["proposed"])
+    target = pending[pending["code"].notna()].iloc[0]
+    open_in_grid(target.title)
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    settle(page)
+    confirmed = mapping_of(app, target.title)
+    assert confirmed.status == "confirmed" and confirmed.confirmed_by == USER
+    # The next unreviewed role is selected, and the grid shows the new status.
+    expect(page.get_by_role("heading", name=target.title, exact=True)).not_to_be_visible()
+    expect(grid.locator(".ag-row", has_text=target.title).first).to_contain_text("Confirmed")
+
+    # Choose another candidate for the role now open.
+    heading = page.get_by_test_id("stHeading").filter(has=page.locator("h3")).first.inner_text().strip()
+    current = mapping_of(app, heading)
+    others = [c["code"] for c in current.candidates if c["code"] != current.onet_code]
+    if others:
+        page.get_by_test_id("stExpander").filter(has_text=others[0]).first.click()
+        page.get_by_role("button", name=f"Choose {others[0]}").click()
+        settle(page)
+        changed = mapping_of(app, heading)
+        assert changed.onet_code == others[0] and changed.status == "overridden"
+
+    # Attributes: override the confirmed role's Education.
+    go(page, "Attributes", "Attributes")
+    role_box = page.get_by_role("combobox", name="Role")
+    role_box.click()
+    page.keyboard.type(target.title)
+    page.keyboard.press("Enter")
+    settle(page)
+    expect(role_box).to_have_value(target.title)
+    page.get_by_label("New value").fill("Master's Degree")
+    page.get_by_role("button", name="Save override").click()
+    settle(page)
+    expect(page.get_by_text("ANALYST").first).to_be_visible()
+    shot(page, app, "6-attributes")
+    with session_factory(app.engine)() as s:
+        value = s.scalar(
+            select(RoleAttribute).join(Role).where(Role.title == target.title, RoleAttribute.name == "Education")
+        )
+        assert value.value == "Master's Degree" and value.source_type == "ANALYST"
+
+    # Export CSV and check the downloaded file.
+    go(page, "Export", "Export")
+    page.get_by_role("button", name="Prepare the file").click()
+    download_button = page.get_by_role("button", name=re.compile(r"^Download CSV"))
+    expect(download_button).to_be_visible(timeout=60_000)
+    shot(page, app, "7-export")
+    with page.expect_download() as info:
+        download_button.click()
+    content = Path(info.value.path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert len(rows) == 300
+    row = next(r for r in rows if target.title in r.values())
+    assert target.code in row.values()
+    assert "confirmed" in row.values() and USER in row.values()
+    assert "Master's Degree" in row.values()
+
+    # Home shows the project's figures; Admin shows the audit trail.
+    go(page, "Projects", "Projects")
+    shot(page, app, "1-projects")
+    go(page, "Admin", "Admin")
+    page.get_by_role("tab", name="Audit log").click()
+    expect(page.locator('[role="tabpanel"]:visible [data-testid="stDataFrame"]')).to_be_visible()
+    shot(page, app, "8-admin")

@@ -1,0 +1,69 @@
+"""Admin page: O*NET releases and the sync log, loading a release file, providers, audit log, calibration."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from jobforge.db.engine import session_factory
+from jobforge.db.models import OnetSyncLog, Role
+from jobforge.review.actions import choose_code, confirm
+from tests.ui.conftest import USER, texts
+
+
+def _frames(at):
+    return [df.value for df in at.dataframe]
+
+
+def test_releases_and_sync_log(open_app, ui_engine):
+    at = open_app("admin")
+    releases, log = _frames(at)[0], _frames(at)[1]
+    assert list(releases["Active"]) == ["active"]
+    assert "success" in set(log["Status"])
+
+
+def test_load_a_release_from_a_file(open_app, ui_engine, tiny_release):
+    at = open_app("admin")
+    at.file_uploader(key="admin_zip").set_value((tiny_release.name, tiny_release.read_bytes(), "application/zip")).run()
+    at.button(key="admin_load_zip").click().run()
+    assert any("loaded: 8 occupations" in s.value for s in at.success), texts(at)
+    with session_factory(ui_engine)() as s:
+        assert s.scalar(select(func.count()).select_from(OnetSyncLog)) == 2
+
+
+def test_a_broken_release_file_is_reported_and_changes_nothing(open_app, ui_engine):
+    at = open_app("admin")
+    at.file_uploader(key="admin_zip").set_value(("db_31_0_text.zip", b"PK\x03\x04 broken", "application/zip")).run()
+    at.button(key="admin_load_zip").click().run()
+    assert any("Loading failed" in e.value for e in at.error)
+    at.run()
+    releases = _frames(at)[0]
+    assert list(releases["Active"]) == ["active"] and len(releases) == 1
+    assert "failed" in set(_frames(at)[1]["Status"])
+
+
+def test_providers_without_keys_cannot_be_tested(open_app, ui_engine):
+    at = open_app("admin")
+    buttons = {b.key: b for b in at.button if b.key and b.key.startswith("test_")}
+    assert set(buttons) == {"test_anthropic", "test_openai"}
+    assert all(b.disabled for b in buttons.values())
+    assert "ANTHROPIC_API_KEY" in texts(at)
+
+
+def test_audit_log_filters_and_calibration(open_app, ui_engine, mapped_project):
+    with session_factory(ui_engine)() as s:
+        ids = {r.title: r.id for r in s.scalars(select(Role))}
+        confirm(s, ids["Staff Accountant"], USER)
+        confirm(s, ids["Line Cook"], "Bob")
+        choose_code(s, ids["Registered Nurse"], "29-1141.01", "Bob")
+        s.commit()
+    at = open_app("admin")
+    at.selectbox(key="audit_user").set_value("Bob").run()
+    audit = next(df for df in _frames(at) if "Action" in df.columns)
+    assert set(audit["User"]) == {"Bob"} and len(audit) == 2
+    at.selectbox(key="audit_user").set_value("All")
+    at.selectbox(key="audit_action").set_value("confirm").run()
+    audit = next(df for df in _frames(at) if "Action" in df.columns)
+    assert set(audit["Action"]) == {"confirm"} and len(audit) == 2
+    calibration = next(df for df in _frames(at) if "Share kept" in df.columns)
+    high = calibration.set_index("Tier").loc["HIGH"]
+    assert high["Reviewed"] == 3 and high["Kept unchanged"] == 2 and high["Share kept"] == "67%"
