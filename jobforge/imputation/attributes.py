@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import Role, RoleAttribute, SourceType, Upload, utcnow
@@ -135,10 +135,12 @@ def write_value(
     donor: str | None = None,
     details: dict[str, Any] | None = None,
     updated_by: str | None = None,
+    add: bool = True,
 ) -> tuple[RoleAttribute, bool]:
     """Set the cell (creating its row when needed); returns the row and whether anything visible changed.
 
-    Callers check precedence first (``can_replace``); this function only writes.
+    Callers check precedence first (``can_replace``); this function only writes. ``add=False``
+    leaves a new row out of the session (the caller inserts many at once, see ``insert_rows``).
     """
     new_details = dict(details or {})
     if current is not None and (
@@ -168,6 +170,28 @@ def write_value(
     attribute.details = new_details
     attribute.updated_by = updated_by
     attribute.updated_at = utcnow()
-    if current is None:
+    if current is None and add:
         session.add(attribute)
     return attribute, changed
+
+
+ROW_FIELDS = (
+    "role_id",
+    "name",
+    "value",
+    "source_type",
+    "confidence",
+    "rationale",
+    "model_used",
+    "donor",
+    "details",
+    "updated_by",
+    "updated_at",
+)
+
+
+def insert_rows(session: Session, rows: list[RoleAttribute]) -> None:
+    """Insert new rows made with ``add=False`` in one statement (much faster than one ORM add each)."""
+    if rows:
+        table = RoleAttribute.__table__  # Core insert: one executemany, no ORM bookkeeping
+        session.execute(insert(table), [{name: getattr(row, name) for name in ROW_FIELDS} for row in rows])

@@ -25,6 +25,7 @@ from jobforge.imputation.attributes import (
     attributes_by_role,
     can_replace,
     has_value,
+    insert_rows,
     is_protected,
     project_attribute_names,
     project_role_ids,
@@ -206,6 +207,7 @@ class _Run:
             else None
         )
         self.usage_log = _UsageLog()
+        self.new_rows: list[RoleAttribute] = []
         self.imputer = AttributeImputationService(llm, record_usage=self.usage_log) if llm is not None else None
 
     # -- steps --------------------------------------------------------------------------------
@@ -215,7 +217,10 @@ class _Run:
         return self.profiles.get(code)
 
     def write(self, role: Role, name: str, cells: dict[str, RoleAttribute], **values: Any) -> None:
-        attribute, changed = write_value(self.session, role.id, name, cells.get(name), **values)
+        current = cells.get(name)
+        attribute, changed = write_value(self.session, role.id, name, current, add=False, **values)
+        if current is None:
+            self.new_rows.append(attribute)  # inserted in bulk by insert_new
         cells[name] = attribute
         if changed and values.get("source_type"):
             self.written[values["source_type"]] += 1
@@ -379,6 +384,10 @@ class _Run:
 
     # -- batches --------------------------------------------------------------------------------
 
+    def insert_new(self) -> None:
+        rows, self.new_rows = self.new_rows, []
+        insert_rows(self.session, rows)
+
     def run_batch(self, role_ids: Sequence[int]) -> None:
         roles = self.session.scalars(
             select(Role).where(Role.id.in_(role_ids)).options(selectinload(Role.mapping)).order_by(Role.id)
@@ -393,6 +402,7 @@ class _Run:
                     self.inherit(role, name, cells)
                 if "onet" in self.steps:
                     self.from_onet(role, name, cells)
+        self.insert_new()
         if self.imputer is None:
             return
         requests = [(role, self.llm_request(role, cells_by_role[role.id])) for role in roles]
@@ -408,6 +418,7 @@ class _Run:
         self.summary.llm_calls += len(requests)
         for (role, request), result in zip(requests, results, strict=True):
             self.apply_llm(role, request["missing_attributes"], result)
+        self.insert_new()
         self.usage_log.flush(self.session, self.job_id)
 
 
