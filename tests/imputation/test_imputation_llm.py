@@ -103,7 +103,7 @@ def test_llm_fills_only_what_is_still_empty_with_provenance(
     assert cells(onet_engine, ids["Staff Nurse"])["Shift Pattern"].value == "Shift Pattern for Staff Nurse"
 
 
-def test_timeout_and_malformed_answers_leave_cells_empty_with_the_reason(
+def test_timeouts_malformed_answers_and_refusals_leave_cells_empty_with_the_reason(
     engine: Engine,
     fake_llm_env: FakeLLMServer,
     answerer: ImputationAnswerer,
@@ -114,14 +114,17 @@ def test_timeout_and_malformed_answers_leave_cells_empty_with_the_reason(
     monkeypatch.setenv("JOBFORGE_LLM_TIMEOUT", "1.0")
     get_settings.cache_clear()
     project_id, ids = build_project(
-        engine, ATTRIBUTES, [RoleSpec("Line Cook"), RoleSpec("Truck Driver"), RoleSpec("Accountant")]
+        engine,
+        ATTRIBUTES,
+        [RoleSpec("Line Cook"), RoleSpec("Truck Driver"), RoleSpec("Cashier"), RoleSpec("Accountant")],
     )
     fake_llm_env.fail_when(lambda call: '"Line Cook"' in call.user, timeout(seconds=3))
     fake_llm_env.fail_when(lambda call: '"Truck Driver"' in call.user, "malformed")
+    fake_llm_env.fail_when(lambda call: '"Cashier"' in call.user, "refusal")
 
     summary = impute(engine, project_id, llm_provider)
 
-    for title, kind in (("Line Cook", "timeout"), ("Truck Driver", "malformed")):
+    for title, kind in (("Line Cook", "timeout"), ("Truck Driver", "malformed"), ("Cashier", "refused")):
         for name, row in cells(engine, ids[title]).items():
             assert row.value is None and row.source_type is None, (title, name)
             assert row.details["llm_error"] == kind
@@ -129,14 +132,14 @@ def test_timeout_and_malformed_answers_leave_cells_empty_with_the_reason(
         assert any(error.startswith(title) for error in summary.errors)
     accountant = cells(engine, ids["Accountant"])
     assert all(row.source_type == SourceType.LLM for row in accountant.values())
-    assert summary.counts[SourceType.LLM] == 3 and summary.counts["EMPTY"] == 6
-    assert sorted(row.outcome for row in usage_rows(engine)) == ["malformed", "ok", "timeout"]
+    assert summary.counts[SourceType.LLM] == 3 and summary.counts["EMPTY"] == 9
+    assert sorted(row.outcome for row in usage_rows(engine)) == ["malformed", "ok", "refused", "timeout"]
 
     # Once the provider behaves, a re-run fills exactly the cells that failed.
     fake_llm_env.reset()
     before = len(answerer.roles)
     again = impute(engine, project_id, llm_provider)
-    assert sorted(role["job_title"] for role in answerer.roles[before:]) == ["Line Cook", "Truck Driver"]
+    assert sorted(role["job_title"] for role in answerer.roles[before:]) == ["Cashier", "Line Cook", "Truck Driver"]
     assert again.counts["EMPTY"] == 0 and again.errors == []
     assert cells(engine, ids["Line Cook"])["Education"].value == "Education for Line Cook"
 
