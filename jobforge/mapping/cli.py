@@ -152,7 +152,9 @@ def run_map(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
         project = _project(session, args.project or args.file.stem, user)
         try:
-            create_upload(session, project.id, args.file.name, data, args.sheet, title_column, context, [], user)
+            create_upload(
+                session, project.id, args.file.name, data, args.sheet, title_column, context, [], user, frame=df
+            )
         except IngestError as exc:
             raise CommandError(str(exc)) from exc
         summary = map_roles(
