@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import select
 
 from jobforge.config import get_settings
 from jobforge.db.models import MappingStatus, Role
@@ -136,8 +137,12 @@ st.progress(
 )
 
 with session() as s:
-    everything = review_rows(s, project_id)
-families = sorted({str(f) for f in everything["family"].dropna() if str(f).strip()})
+    families = [
+        str(f)
+        for f in s.scalars(select(Role.job_family).where(Role.project_id == project_id).distinct())
+        if f and str(f).strip()
+    ]
+families.sort()
 
 f_tier, f_status = st.columns([1, 3])
 tiers = f_tier.pills("Tier", TIERS, selection_mode="multi", default=TIERS, key="flt_tier")
@@ -238,7 +243,7 @@ with grid_col:
             tier_mix_chart(stats.tiers)
         with c2:
             st.caption("Roles per O*NET major group")
-            major_group_chart(everything["code"])
+            major_group_chart(stats.major_groups)
 
 
 def _panel(role_id: int) -> None:

@@ -26,13 +26,13 @@ def tier_mix_chart(tiers: dict[str, int], *, height: int = 150) -> None:
     st.altair_chart(chart, width="stretch")
 
 
-def major_group_chart(codes: pd.Series, *, height: int = 260) -> None:
-    """Roles per O*NET major group (the first two digits of the SOC code)."""
-    groups = codes.dropna().astype(str).str[:2]
-    if groups.empty:
+def major_group_chart(groups: dict[str, int], *, height: int = 260) -> None:
+    """Roles per O*NET major group (the first two digits of the proposed SOC code)."""
+    if not groups:
         return
-    frame = groups.value_counts().rename_axis("Major group").reset_index(name="Roles")
-    frame["Major group"] = frame["Major group"].map(lambda g: f"{g}-0000 {MAJOR_GROUPS.get(g, '')}".strip())
+    frame = pd.DataFrame(
+        [{"Major group": f"{g}-0000 {MAJOR_GROUPS.get(g, '')}".strip(), "Roles": n} for g, n in groups.items()]
+    )
     chart = (
         alt.Chart(frame)
         .mark_bar(color="#4a7fd6")
@@ -82,7 +82,7 @@ def provenance_chart(counts: pd.DataFrame) -> None:
     """Stacked bars: per attribute, how many roles have a value from each source (or none yet)."""
     chart = (
         alt.Chart(counts)
-        .mark_bar()
+        .mark_bar(size=22)
         .encode(
             y=alt.Y("Attribute:N", title=None),
             x=alt.X("Roles:Q", title="Roles"),
@@ -95,6 +95,6 @@ def provenance_chart(counts: pd.DataFrame) -> None:
             tooltip=["Attribute", "Source", "Roles"],
         )
         .transform_calculate(rank=f"indexof({PROVENANCE_ORDER!r}, datum.Source)")
-        .properties(height=40 + 34 * counts["Attribute"].nunique())
+        .properties(height=70 + 34 * counts["Attribute"].nunique())
     )
     st.altair_chart(chart, width="stretch")
