@@ -1,17 +1,25 @@
 """The candidate index over one O*NET release, built like O*NET's own occupation search.
 
-Retrieval for a role title runs in two passes:
+Retrieval for a role title (after normalisation, see :mod:`jobforge.retrieval.normalize`):
 
 1. **Exact match**: the title's order-free search form ("Cooks, Restaurant" = "Restaurant Cook")
-   equals that of an occupation title, an alternate or short title, or a reported title.
-2. **Weighted ranking**: every title string of the release is scored against the query by the
-   idf-weighted share of the query it explains and of itself it covers, with a bonus when both
-   are about the same head noun ("engineer" in "Software Engineer, Java"). Scores are then taken
-   per occupation: its best string per field, weighted title > alternate/reported > short, plus
-   agreement between fields and a BM25 score over the description and tasks.
+   equals that of an occupation title (or one of its parts: "Financial and Investment Analysts"
+   gives "Financial Analysts"), an alternate or short title, or a reported title. Exact matches
+   rank above everything else.
+2. **Weighted ranking**, scores per occupation:
+   - every title string is scored by the idf-weighted share of the query it explains and of
+     itself it covers, with a bonus when both are about the same head noun ("engineer" in
+     "Software Engineer, Java") and when it is also a reported title; an occupation takes its best
+     string, weighted title > alternate/reported > short, plus agreement between fields;
+   - BM25 over all titles of the occupation together (its many "… Developer" titles say it is
+     where developers go), over its description and tasks, and over its technology skills;
+   - ranks 11-20 may be taken by occupations O*NET lists as related to the three leaders.
+   A misspelt word is first corrected to the nearest word O*NET titles use.
 
-Every candidate says why it was retrieved (field and string). Pure Python + numpy: the index of
-the 30.1 release builds in a few seconds and answers a title in about a millisecond.
+Every candidate says why it was retrieved (field and string). Pure Python + numpy: the 30.1
+index builds in a few seconds, loads from its disk cache in about a second and answers a title in
+about a millisecond (bench/RESULTS.md). Weights were chosen on O*NET titles held out of the index
+(bench/heldout_ranking.py), never on evaluation labels.
 """
 
 from __future__ import annotations
@@ -56,7 +64,6 @@ FIELD_WEIGHTS = np.array([1.0, 0.93, 0.93, 0.85])
 FIELD_PRIORITY = {name: i for i, name in enumerate(FIELDS)}
 # O*NET's related-occupation tiers, as the share of a neighbour's score an occupation inherits.
 RELATEDNESS = {"Primary-Short": 1.0, "Primary-Long": 0.6, "Supplemental": 0.3}
-TEXT_FIELDS = ("description", "task")
 
 
 @dataclass(frozen=True)
@@ -310,7 +317,7 @@ class CandidateIndex:
         tokens = list(form.tokens)
         changed = False
         for i, token in enumerate(tokens):
-            if token in self._vocab or len(token) < 5 or not token.isalpha():
+            if token in self._vocab or not 5 <= len(token) <= 30 or not token.isalpha():
                 continue
             limit = 1 if len(token) < 8 else 2
             match = process.extractOne(token, self._fuzzy_vocab, scorer=Levenshtein.distance, score_cutoff=limit)

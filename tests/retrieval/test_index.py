@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from sqlalchemy import Engine
 
 from jobforge.db.engine import session_factory
@@ -60,10 +61,26 @@ def test_k_limits_and_occupation_lookup(onet_engine: Engine) -> None:
 
 
 def test_index_is_cached_per_release_and_on_disk(onet_engine: Engine) -> None:
+    from jobforge.config import get_settings
+    from jobforge.retrieval.index import clear_index_cache
+
     with session_factory(onet_engine)() as session:
         first = get_candidate_index(session)
         assert get_candidate_index(session) is first
-        assert first.release_id == CandidateIndex.build(session).release_id
+        cached = list((get_settings().data_dir / "index_cache").glob("*.pkl"))
+        assert len(cached) == 1
+        clear_index_cache()  # as in a new process: the index comes back from disk, same answers
+        again = get_candidate_index(session)
+        assert again is not first and again.release_id == first.release_id
+        assert [c.code for c in again.candidates("nurse")] == [c.code for c in first.candidates("nurse")]
+
+
+@pytest.mark.parametrize("title", ["x" * 500, "🙂 chef 🙂", "Инженер-программист", "####", "a" * 40 + " cook"])
+def test_odd_titles_do_not_break_retrieval(onet_engine: Engine, title: str) -> None:
+    candidates = _index(onet_engine).candidates(title)
+    assert isinstance(candidates, list)
+    if "cook" in title:
+        assert candidates[0].code == "35-2014.00"
 
 
 def test_lower_ranks_are_filled_with_related_occupations(onet_engine: Engine) -> None:
