@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from jobforge.db.models import Mapping, OnetRelease, Project, Role, RoleAttribute, Upload
 from jobforge.ingest.reader import IngestError, read_table
-from jobforge.ingest.uploads import _role_key
+from jobforge.ingest.uploads import role_key
 from jobforge.onet.repository import active_release
 
 FORMATS = ("csv", "xlsx")
@@ -195,7 +195,7 @@ def original_frame(session: Session, project_id: int) -> pd.DataFrame:
         except IngestError as exc:  # pragma: no cover - the file was readable when uploaded
             raise ExportError(f"The stored file '{upload.filename}' cannot be re-read: {exc}") from exc
         titles = table[upload.title_column].fillna("").astype(str).str.strip()
-        key_of = {title: _role_key(title) if title else None for title in titles.unique()}
+        key_of = {title: role_key(title) if title else None for title in titles.unique()}
         table.insert(0, "source_file", upload.filename)
         table["_key"] = titles.map(key_of)
         parts.append(table)

@@ -172,8 +172,21 @@ def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFr
     except pd.errors.EmptyDataError as exc:
         raise IngestError(f"'{filename}' is empty.") from exc
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise IngestError(f"'{filename}' could not be read as CSV: {exc}") from exc
+        raise IngestError(_parser_message(filename, str(exc), delimiter)) from exc
     return _as_text(frame)
+
+
+def _parser_message(filename: str, error: str, delimiter: str) -> str:
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", error)
+    if fields:
+        expected, line, seen = fields.groups()
+        return (
+            f"'{filename}' line {line} has {seen} fields but the header has {expected} (columns are separated by "
+            f"{DELIMITER_NAMES[delimiter]}s). Quote values that contain the separator, or fix that line."
+        )
+    if "EOF inside string" in error:
+        return f"'{filename}' has a quote (\") that is never closed; fix the quoting and upload it again."
+    return f"'{filename}' could not be read as CSV: {error}"
 
 
 # ------------------------------------------------------------------------------------------

@@ -58,10 +58,19 @@ def normalise_context_columns(context_columns: Mapping[str, str] | Iterable[str]
     return {str(column): str(column) for column in context_columns}
 
 
-def _role_key(title: str) -> str:
-    # A title made only of symbols or emoji may normalise to nothing; it is still a role. Keys
-    # are cut to the column's width (very long "titles" are usually pasted descriptions).
-    return (title_key(title) or " ".join(title.casefold().split()))[:TITLE_KEY_LENGTH]
+def _fold(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def role_key(title: str) -> str:
+    """The key rows are merged by: ``title_key`` of the case/space-folded title.
+
+    A title made only of symbols or emoji may normalise to nothing; it is still a role (keyed by
+    its folded text). Keys are cut to the column's width (very long "titles" are usually pasted
+    descriptions).
+    """
+    folded = _fold(title)
+    return (title_key(folded) or folded)[:TITLE_KEY_LENGTH]
 
 
 def _check_columns(df: pd.DataFrame, title_column: str, context: dict[str, str], attributes: list[str]) -> None:
@@ -134,8 +143,8 @@ def build_roles(
     titles = all_titles[has_title]
     # title_key runs once per distinct spelling (case and spacing folded first: the key ignores
     # them), not once per row.
-    folded_of = {title: " ".join(title.casefold().split()) for title in set(titles.tolist())}
-    key_of = {spelling: _role_key(spelling) for spelling in set(folded_of.values())}
+    folded_of = {title: _fold(title) for title in set(titles.tolist())}
+    key_of = {spelling: role_key(spelling) for spelling in set(folded_of.values())}
     keys = np.array([key_of[folded_of[title]] for title in titles.tolist()], dtype=object)
     key_codes, key_names = pd.factorize(keys)
     key_names = np.asarray(key_names, dtype=object)

@@ -206,3 +206,15 @@ def test_formulas_with_saved_values_raise_no_warning():
     sheet.write_formula(1, 1, "=1+2", None, 3)
     workbook.close()
     assert table_warnings(read_table(buffer.getvalue(), "roles.xlsx")) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"Job Title,Family\nCook,Food,Extra\nNurse,Health\n", "line 2 has 3 fields but the header has 2"),
+        (b'Job Title,Family\n"Cook,Food\n', "never closed"),
+    ],
+)
+def test_malformed_csv_lines_are_pointed_out(data, message):
+    with pytest.raises(IngestError, match=message):
+        read_table(data, "roles.csv")
