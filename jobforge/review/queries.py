@@ -83,12 +83,14 @@ def _filtered(
     if families:
         query = query.where(Role.job_family.in_(families))
     if text and text.strip():
-        pattern = f"%{text.strip().lower()}%"
+        # The analyst's text is literal: % and _ are not wildcards.
+        literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
         query = query.where(
             or_(
-                func.lower(Role.title).like(pattern),
-                func.lower(Mapping.onet_code).like(pattern),
-                func.lower(Mapping.onet_title).like(pattern),
+                func.lower(Role.title).like(pattern, escape="\\"),
+                func.lower(Mapping.onet_code).like(pattern, escape="\\"),
+                func.lower(Mapping.onet_title).like(pattern, escape="\\"),
             )
         )
     return query

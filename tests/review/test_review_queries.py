@@ -77,6 +77,10 @@ def test_grid_filters(onet_engine):
         assert list(review_rows(session, made.project_id, text="29-1141")["title"]) == ["ICU Nurse"]
         assert list(review_rows(session, made.project_id, text="software dev")["title"]) == ["Java Developer"]
         assert review_rows(session, made.project_id, tiers="LOW", family="Finance").empty
+        # Wildcard characters are searched for literally.
+        assert review_rows(session, made.project_id, text="%").empty
+        assert review_rows(session, made.project_id, text="_").empty
+        assert list(review_rows(session, made.project_id, text='("http')["title"]) == ['=HYPERLINK("http://x")']
         assert families(session, made.project_id) == ["Finance", "Health", "Hospitality", "Service", "Technology"]
 
 
