@@ -19,6 +19,7 @@ import argparse
 import os
 import random
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -392,7 +393,11 @@ def main() -> None:
     else:
         folder = Path(tempfile.mkdtemp(prefix="jobforge_bench_"))
         engine = make_engine(f"sqlite:///{folder / 'store.db'}")
-        cleanup = engine.dispose
+
+        def cleanup() -> None:
+            engine.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
+
     print(f"Store: {engine.url.render_as_string(hide_password=True)}; load average {load_average()}")
     try:
         upgrade(engine)
