@@ -164,3 +164,26 @@ def test_bad_export_requests(onet_engine):
             export_roles(session, made.project_id, "csv", rows="everything")
         with pytest.raises(ExportError, match="does not exist"):
             export_roles(session, 999, "csv")
+
+
+def test_extra_context_fields_become_columns(onet_engine):
+    from jobforge.ingest.uploads import create_upload
+    from jobforge.projects import create_project
+
+    with session_factory(onet_engine)() as session:
+        project = create_project(session, "Ctx", "ann")
+        create_upload(
+            session,
+            project.id,
+            "r.csv",
+            b"Title,Cost Centre\nCook,CC-7\nCook,CC-7\n",
+            None,
+            "Title",
+            {"cost_centre": "Cost Centre"},
+            [],
+            "ann",
+        )
+        table = read_csv(export_roles(session, project.id, "csv"))
+    assert table[["title", "row_count", "cost_centre"]].to_dict("records") == [
+        {"title": "Cook", "row_count": "2", "cost_centre": "CC-7"}
+    ]
