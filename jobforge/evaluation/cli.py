@@ -43,15 +43,9 @@ def run(args: argparse.Namespace) -> int:
     if not path:
         raise CommandError("No labels file given and none configured (JOBFORGE_EVAL_LABELS).")
     try:
-        labels = read_labels(path)
+        labels = read_labels(path, set(args.source) if args.source else None)
     except LabelsError as exc:
         raise CommandError(str(exc)) from exc
-    if args.source:
-        wanted = set(args.source)
-        labels = [item for item in labels if wanted & item.sources.keys()]
-        for item in labels:
-            item.sources = {s: codes for s, codes in item.sources.items() if s in wanted}
-            item.acceptable = set().union(*item.sources.values())
     if args.limit is not None:
         labels = labels[: max(args.limit, 0)]
     if not labels:

@@ -37,8 +37,11 @@ def _best(rows: list[tuple[float, set[str]]]) -> set[str]:
     return set().union(*(codes for share, codes in rows if share == top))
 
 
-def read_labels(path: str | Path) -> list[LabelledTitle]:
-    """Distinct titles with their acceptable answers overall and per source, in file order."""
+def read_labels(path: str | Path, sources: set[str] | None = None) -> list[LabelledTitle]:
+    """Distinct titles with their acceptable answers overall and per source, in file order.
+
+    ``sources`` keeps only the rows of those sources (so "overall" is over them alone).
+    """
     path = Path(path)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -54,7 +57,7 @@ def read_labels(path: str | Path) -> list[LabelledTitle]:
         by_source: dict[str, dict[str, list[tuple[float, set[str]]]]] = defaultdict(lambda: defaultdict(list))
         for row in reader:
             group = title_group(row["title"])
-            if not group:
+            if not group or (sources and (row["source"] or "").strip() not in sources):
                 continue
             first_spelling.setdefault(group, row["title"].strip())
             try:

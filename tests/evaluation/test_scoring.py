@@ -91,3 +91,11 @@ def test_missing_columns_are_a_clear_error(tmp_path: Path) -> None:
     path.write_text("title,code\nCook,35-2014\n", encoding="utf-8")
     with pytest.raises(LabelsError, match="label_share"):
         read_labels(path)
+
+
+def test_source_filter_keeps_only_those_rows(labels_file: Path) -> None:
+    labels = read_labels(labels_file, sources={"S2"})
+    assert {item.title.lower() for item in labels} == {"software engineer", "truck driver"}
+    engineer = next(item for item in labels if item.title.lower() == "software engineer")
+    # Over S2's rows alone the two 0.5 shares tie: both codes are acceptable overall too.
+    assert engineer.acceptable == {"15-1252", "13-2011"} and set(engineer.sources) == {"S2"}
