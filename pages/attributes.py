@@ -62,13 +62,16 @@ with st.container(border=True):
         available = [name for name, (ok, _) in provider_status().items() if ok]
         providers = ["auto", "offline", *available]
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        remembered = st.session_state.get("impute_provider_choice", "auto")
         provider = c1.radio(
             "LLM for values that inheritance cannot fill",
             providers,
+            index=providers.index(remembered) if remembered in providers else 0,
             format_func=lambda p: {"auto": "Auto", "offline": "None (inheritance only)"}.get(p, p),
             horizontal=True,
             key="impute_provider",
         )
+        st.session_state["impute_provider_choice"] = provider  # survives the reruns where the radio is hidden
         if c2.button("Run inheritance + imputation", type="primary", key="impute_start"):
             from jobforge.jobs.queue import enqueue
 

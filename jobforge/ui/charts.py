@@ -89,7 +89,7 @@ def provenance_chart(counts: pd.DataFrame) -> None:
             color=alt.Color(
                 "Source:N",
                 scale=alt.Scale(domain=PROVENANCE_ORDER, range=PROVENANCE_HEX),
-                legend=alt.Legend(orient="bottom", title=None),
+                legend=alt.Legend(orient="top", direction="horizontal", title=None),
             ),
             order=alt.Order("rank:Q"),
             tooltip=["Attribute", "Source", "Roles"],

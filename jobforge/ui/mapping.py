@@ -29,7 +29,9 @@ def map_controls(project_id: int, user: str, stats) -> None:
         return
     last = st.session_state.get(f"map_job_{project_id}")
     if last:
-        show_job(last, label="Mapping", state_key=f"map_job_{project_id}")
+        snap = show_job(last, label="Mapping", state_key=f"map_job_{project_id}")
+        if snap and snap["status"] == "done":
+            st.page_link("pages/review.py", label="Review the proposals (LOW first)", icon=":material/fact_check:")
     status = provider_status()
     providers = ["offline", "auto"] + [name for name, (ok, _) in status.items() if ok]
     left, right = st.columns(2)

@@ -149,8 +149,13 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
         changed = mapping_of(app, heading)
         assert changed.onet_code == others[0] and changed.status == "overridden"
 
-    # Attributes: override the confirmed role's Education.
+    # Attributes: complete the empty cells (inheritance only, as a job), then override one value.
     go(page, "Attributes", "Attributes")
+    page.get_by_text("None (inheritance only)").click()
+    settle(page)
+    page.get_by_role("button", name="Run inheritance + imputation").click()
+    expect(page.get_by_text("Completing attributes finished")).to_be_visible(timeout=180_000)
+    settle(page)
     role_box = page.get_by_role("combobox", name="Role")
     role_box.click()
     page.keyboard.type(target.title)
