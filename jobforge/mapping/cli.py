@@ -84,6 +84,14 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--out", type=Path, help="write to this .csv or .xlsx file instead of stdout")
     parser.add_argument("--batch-size", type=int, help="roles per LLM call (or per committed batch offline)")
+    parser.add_argument(
+        "--batch-api",
+        action="store_true",
+        help="send the roles to the provider's batch API (Anthropic Message Batches / OpenAI Batch) as one "
+        "submission and wait for it: half the price, but results can take up to 24 hours. Needs an LLM "
+        "provider (an error when the provider is or resolves to offline); JOBFORGE_LLM_BATCH_POLL_INTERVAL "
+        "sets the seconds between status checks",
+    )
     parser.set_defaults(handler=run_map)
 
 
@@ -123,6 +131,9 @@ def run_map(args: argparse.Namespace) -> int:
         choice = resolve_provider(args.provider, settings)
     except ProviderUnavailable as exc:
         raise CommandError(str(exc)) from exc
+    if args.batch_api and not choice.is_llm:
+        reason = f" ({choice.note})" if choice.note else ""
+        raise CommandError(f"--batch-api needs an LLM provider (anthropic or openai), not offline{reason}.")
     if choice.note:
         print(choice.note, file=sys.stderr)
 
@@ -164,6 +175,7 @@ def run_map(args: argparse.Namespace) -> int:
             scope=args.scope,
             batch_size=args.batch_size,
             progress=_progress_bar(),
+            batch_api=args.batch_api,
         )
         table = mapped_table(session, project.id, roles)
     _write(table, args.out)
@@ -192,9 +204,14 @@ def _project(session: Any, name: str, user: str) -> Any:
 def _progress_bar() -> Any:
     from tqdm import tqdm
 
+    from jobforge.mapping.service import WAITING_FOR_BATCH
+
     bar: dict[str, Any] = {}
 
     def report(done: int, total: int, message: str) -> None:
+        if message.startswith(WAITING_FOR_BATCH) and bar.get("waiting") != message:
+            bar["waiting"] = message  # shown once per batch, not at every status check
+            print(message, file=sys.stderr)
         if "bar" not in bar:
             bar["bar"] = tqdm(total=total, unit="role", desc="Mapping", file=sys.stderr, initial=0)
         progress = bar["bar"]

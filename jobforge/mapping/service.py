@@ -4,6 +4,10 @@ Order of evidence: precedent (an analyst already decided this normalised title, 
 first, then the selector (an LLM or the offline selector) over the role's 20 retrieval candidates.
 Work is committed batch by batch, so a job that dies resumes where it stopped (see ``job_id``).
 Mappings an analyst confirmed or overrode are never touched.
+
+With ``batch_api=True`` the roles go to the provider's batch API (half price, results within
+hours) as one submission; the agent keeps the batch id in ``llm_batch``, so a restarted job polls
+the same batch instead of paying again.
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
-from jobforge.db.models import Job, Mapping, MappingStatus, Project, Role, utcnow
-from jobforge.mapping.factory import CANDIDATES_PER_ROLE, ProviderChoice, make_selector, resolve_provider
+from jobforge.db.models import Job, LlmBatch, Mapping, MappingStatus, Project, Role, utcnow
+from jobforge.mapping.factory import (
+    CANDIDATES_PER_ROLE,
+    ProviderChoice,
+    ProviderUnavailable,
+    make_selector,
+    resolve_provider,
+)
 from jobforge.mapping.precedent import find_precedents, precedent_result
 from jobforge.mapping.selectors import RoleRequest, Selector
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
@@ -33,7 +43,11 @@ DEFAULT_OUTPUT_TOKENS_PER_ROLE = 60
 # Roles whose prompts are counted for an estimate; bigger projects are estimated on an even sample.
 ESTIMATE_SAMPLE_ROLES = 1200
 
+# The start of the progress message while a provider batch runs (the CLI shows it once).
+WAITING_FOR_BATCH = "Waiting for the provider's batch"
+
 Progress = Callable[[int, int, str], None]
+Select = Callable[[list[RoleRequest]], list[RoleMappingResult]]
 
 
 @dataclass
@@ -146,6 +160,7 @@ def map_roles(
     progress: Progress | None = None,
     job_id: int | None = None,
     selector: Selector | None = None,
+    batch_api: bool = False,
 ) -> MappingRunSummary:
     """Map the project's roles in ``scope`` and store the proposals; returns what was done.
 
@@ -157,7 +172,11 @@ def map_roles(
     each batch, so running again with the same job maps only the roles it has not mapped yet.
     ``selector`` replaces the provider's selector (evaluation and tests); ``provider`` is then
     only a label.
-    Raises ``ProviderUnavailable`` when an explicitly named provider cannot be used.
+    ``batch_api``: send the roles in scope (those without precedent) to the provider's batch API as
+    one submission and wait for it, reporting progress while it runs; then store the results like a
+    direct run. Resumable with ``job_id``: the batch id is kept, a re-run polls the same batch.
+    Raises ``ProviderUnavailable`` when an explicitly named provider cannot be used, or when
+    ``batch_api`` is asked for and the provider is (or "auto" resolves to) offline.
     """
     settings = get_settings()
     _scope_filter(scope)  # validate before anything runs
@@ -166,6 +185,11 @@ def map_roles(
         raise LookupError(f"No project with id {project_id}.")
 
     choice = ProviderChoice(provider) if selector is not None else resolve_provider(provider, settings)
+    if batch_api and not choice.is_llm:
+        raise ProviderUnavailable(
+            f"The batch API needs an LLM provider (anthropic or openai), not '{choice.provider}'"
+            + (f" ({choice.note})" if choice.note else ".")
+        )
     job = session.get(Job, job_id, populate_existing=True) if job_id is not None else None
     state = _ResumeState.of(job)
     summary = _summary_from(state.summary, choice)
@@ -190,10 +214,22 @@ def map_roles(
         )
     chunk = _chunk_size(choice, batch_size, settings)
     done = state.done
+    proposals: dict[int, RoleMappingResult] | None = None
+    if batch_api:
+        # Every role in scope in one provider batch; its results are then stored chunk by chunk below.
+        roles = list(session.scalars(_in_scope(Role, project_id=project_id, scope=scope, after_role_id=state.cursor)))
+        role_ids = [role.id for role in roles]
+        message = f"Sending {len(roles):,} roles to the {choice.provider} batch API (or resuming its batch)"
+        _save_job_state(session, job, state, summary, total, message)
+        session.commit()
+        if progress:
+            progress(state.done, total, message)
+        select_batch = _batch_api_select(session, selector, choice, job, state, summary, total, progress)
+        proposals = _propose(session, roles, index, select_batch)
     for start in range(0, len(role_ids), chunk):
         ids = role_ids[start : start + chunk]
         roles = list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.id)))
-        results = _propose(session, roles, index, selector)
+        results = proposals if proposals is not None else _propose(session, roles, index, selector.select)
         written, raced = _store(session, roles, results, index.release_id)
         for result in written:
             summary.mapped += 1
@@ -260,7 +296,50 @@ def _usage_recorder(session: Session, choice: ProviderChoice, job_id: int | None
     return UsageRecorder(session.get_bind(), job_id=job_id, purpose="mapping")
 
 
-def _propose(session: Session, roles: list[Role], index: Any, selector: Selector) -> dict[int, RoleMappingResult]:
+def _batch_api_select(
+    session: Session,
+    selector: Any,
+    choice: ProviderChoice,
+    job: Job | None,
+    state: _ResumeState,
+    summary: MappingRunSummary,
+    total: int,
+    progress: Progress | None,
+) -> Select:
+    """The agent's batch-API path as a select function, reporting the batch id while it polls."""
+    if not hasattr(selector, "select_with_batch_api"):
+        raise ProviderUnavailable(f"The {choice.provider} selector cannot use the batch API.")
+    engine = session.get_bind()
+    job_id = job.id if job is not None else None
+
+    def wait(seconds: float) -> None:
+        # Called by the agent between status checks: the submission is committed in llm_batch by now.
+        batch_id = session.scalar(
+            select(LlmBatch.batch_id)
+            .where(
+                LlmBatch.job_id.is_(None) if job_id is None else LlmBatch.job_id == job_id,
+                LlmBatch.provider == choice.provider,
+                LlmBatch.finished_at.is_(None),
+            )
+            .order_by(LlmBatch.id.desc())
+            .limit(1)
+        )
+        message = f"{WAITING_FOR_BATCH} {batch_id} ({choice.provider}); results can take up to 24 hours"
+        _save_job_state(session, job, state, summary, total, message)
+        session.commit()
+        if progress:
+            progress(state.done, total, message)  # a job's report raises here when it is cancelled
+        time.sleep(seconds)
+
+    def select_batch(requests: list[RoleRequest]) -> list[RoleMappingResult]:
+        session.commit()  # close the read transaction: the batch may run for hours
+        # The engine, not this session: the batch id is committed the moment it is submitted.
+        return selector.select_with_batch_api(requests, engine, job_id=job_id, sleep=wait)
+
+    return select_batch
+
+
+def _propose(session: Session, roles: list[Role], index: Any, select_roles: Select) -> dict[int, RoleMappingResult]:
     requests = []
     for role in roles:
         context = role_context(role)
@@ -277,7 +356,7 @@ def _propose(session: Session, roles: list[Role], index: Any, selector: Selector
         else:
             results[int(request.role_id)] = result
     if to_select:
-        selected = selector.select(to_select)
+        selected = select_roles(to_select)
         by_id = {str(result.role_id): result for result in selected if result.role_id is not None}
         for position, request in enumerate(to_select):
             result = by_id.get(str(request.role_id))
@@ -377,12 +456,18 @@ def _values(result: RoleMappingResult, release_id: int | None, now: Any) -> dict
 
 
 def estimate_cost(
-    session: Session, project_id: int, provider: str, scope: str = "unmapped", batch_size: int | None = None
+    session: Session,
+    project_id: int,
+    provider: str,
+    scope: str = "unmapped",
+    batch_size: int | None = None,
+    batch_api: bool = False,
 ) -> CostEstimate:
     """LLM calls, tokens and USD a run would cost; zero for offline (and for precedent roles).
 
     "auto" is resolved as a run would resolve it. An explicitly named LLM provider is estimated
-    even without a key, so the figure can be shown before a key is set.
+    even without a key, so the figure can be shown before a key is set. ``batch_api``: priced as
+    the providers' batch APIs charge (half the list price).
     """
     settings = get_settings()
     name = (provider or settings.provider or "auto").lower()
@@ -406,7 +491,9 @@ def estimate_cost(
             RoleRequest(role.id, role.title, role.title_key, role_context(role))
             for role in session.scalars(select(Role).where(Role.id.in_(sample_ids)).order_by(Role.id))
         ]
-        figures = estimate_mapping_cost(sample, choice.provider, batch_size=per_call, settings=settings)
+        figures = estimate_mapping_cost(
+            sample, choice.provider, batch_size=per_call, settings=settings, batch_api=batch_api
+        )
         scale = len(role_ids) / len(sample)
         return CostEstimate(
             calls=math.ceil(len(role_ids) / per_call),
@@ -422,6 +509,10 @@ def estimate_cost(
     price_in = getattr(settings, f"{choice.provider}_price_in")
     price_out = getattr(settings, f"{choice.provider}_price_out")
     usd = (input_tokens * price_in + output_tokens * price_out) / 1_000_000
+    if batch_api:
+        from jobforge.llm.tokens import BATCH_API_DISCOUNT
+
+        usd *= BATCH_API_DISCOUNT
     return CostEstimate(
         calls=math.ceil(len(role_ids) / per_call),
         input_tokens=input_tokens,
