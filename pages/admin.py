@@ -48,6 +48,16 @@ with releases_tab:
         )
     else:
         st.warning("No O*NET release is loaded.")
+    inactive = [r.version for r in releases if not r.is_active]
+    if inactive:
+        a1, a2 = st.columns([3, 1], vertical_alignment="bottom")
+        version_to_activate = a1.selectbox("Make another loaded release active", inactive, key="admin_activate_pick")
+        if a2.button("Activate", key="admin_activate"):
+            from jobforge.onet.releases import activate_release
+
+            activate_release(store_engine(), version_to_activate)
+            st.toast(f"O*NET {version_to_activate} is now active for new mappings.", icon=":material/check_circle:")
+            st.rerun()
     c1, c2 = st.columns(2)
     with c1, st.container(border=True):
         st.markdown("**Load the configured release**")

@@ -19,22 +19,11 @@ def release_summary(session: Session) -> str | None:
     return f"{release.version.replace('_', '.')}{suffix}"
 
 
-def load_default_release(user: str) -> str:
-    """Load the configured O*NET release (local zip, else download). Returns a message for the user."""
-    settings = get_settings()
-    try:
-        from jobforge.onet.sync import OnetSyncService
-    except ModuleNotFoundError:
-        OnetSyncService = None
-    if OnetSyncService is not None:
-        result = OnetSyncService(store_engine()).sync(settings.onet_version)
-    else:
-        from jobforge.onet.loader import load_release
+def load_default_release() -> str:
+    """Load the configured O*NET release (local zip, earlier download, else the official site)."""
+    from jobforge.onet.sync import load_default_release as load
 
-        source = settings.resolved_onet_source()
-        if not source:
-            raise RuntimeError("No local O*NET release is configured (JOBFORGE_ONET_SOURCE).")
-        result = load_release(store_engine(), source)
+    result = load(store_engine())
     return f"O*NET {result.version.replace('_', '.')} loaded: {result.occupation_count:,} occupations."
 
 
@@ -43,7 +32,7 @@ def load_default_release_button(user: str, *, key: str) -> None:
     if st.button(f"Load O*NET {version}", key=key, type="primary", help="Takes about half a minute."):
         with st.spinner(f"Loading O*NET {version}…"):
             try:
-                message = load_default_release(user)
+                message = load_default_release()
             except Exception as exc:  # shown to the user; the loader logs it and keeps the old release
                 st.error(f"Loading O*NET failed: {exc}")
                 return

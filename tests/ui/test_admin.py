@@ -67,3 +67,35 @@ def test_audit_log_filters_and_calibration(open_app, ui_engine, mapped_project):
     calibration = next(df for df in _frames(at) if "Share kept" in df.columns)
     high = calibration.set_index("Tier").loc["HIGH"]
     assert high["Reviewed"] == 3 and high["Kept unchanged"] == 2 and high["Share kept"] == "67%"
+
+
+def test_activate_another_loaded_release(open_app, ui_engine, tiny_release):
+    from jobforge.onet.loader import load_release
+    from jobforge.onet.repository import active_release
+
+    load_release(ui_engine, tiny_release, version="28_0", activate=False)
+    at = open_app("admin")
+    at.selectbox(key="admin_activate_pick").set_value("28_0")
+    at.button(key="admin_activate").click().run()
+    with session_factory(ui_engine)() as s:
+        assert active_release(s).version == "28_0"
+
+
+def test_a_store_without_o_net_offers_to_load_it(engine, tiny_release, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from jobforge.config import get_settings
+    from jobforge.onet.repository import active_release
+    from tests.ui.conftest import APP, store_url
+
+    monkeypatch.setenv("JOBFORGE_DATABASE_URL", store_url(engine))
+    monkeypatch.setenv("JOBFORGE_USER", USER)
+    monkeypatch.setenv("JOBFORGE_APP_WORKER", "false")
+    monkeypatch.setenv("JOBFORGE_ONET_SOURCE", str(tiny_release))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert any("No O*NET release is loaded yet" in w.value for w in at.warning)
+    at.button(key="home_load_onet").click().run()
+    with session_factory(engine)() as s:
+        assert active_release(s) is not None
+    assert not any("No O*NET release is loaded yet" in w.value for w in at.warning)
