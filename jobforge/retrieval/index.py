@@ -588,6 +588,10 @@ def get_candidate_index(session: Session) -> CandidateIndex:
                 index = CandidateIndex.build(session, release.id)
                 with contextlib.suppress(OSError):  # a read-only data dir only costs a rebuild next time
                     index.save(path)
+                    # Older caches of this store (other releases, older code) are dead weight.
+                    for stale in path.parent.glob(path.name.split("_", 1)[0] + "_*.pkl"):
+                        if stale != path:
+                            stale.unlink()
             _CACHE[key] = index
         return index
 
