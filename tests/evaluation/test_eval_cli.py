@@ -63,3 +63,15 @@ def test_eval_source_filter_and_limit(store_url: str, tmp_path: Path, capsys: py
 def test_eval_with_unreadable_labels_fails_with_one_line(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "/nonexistent/labels.csv"]) == 1
     assert "Cannot read the labels file" in capsys.readouterr().err
+
+
+def test_eval_with_an_llm_provider(
+    fake_llm_env, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text(LABELS, encoding="utf-8")
+    assert main(["eval", str(labels), "--json", "--provider", "openai"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["provider"] == "openai"
+    assert report["figures"][-1]["titles"] == 3
+    assert fake_llm_env.model_calls()  # the titles went to the (fake) model
