@@ -298,7 +298,7 @@ def _panel(role_id: int) -> None:
             st.caption(f"• {md(task)}")
         if mapping.note:
             st.caption(f"Note: {md(mapping.note)}")
-        a1, a2 = st.columns(2)
+        a1, a2, a3 = st.columns([2, 2, 1])
         a1.button(
             "Confirm",
             icon=":material/check:",
@@ -308,6 +308,8 @@ def _panel(role_id: int) -> None:
             args=(role_id, role.title),
             disabled=not mapping.onet_code,
             width="stretch",
+            shortcut="Ctrl+Enter",
+            help="Accept the proposal and move to the next unreviewed role (Ctrl+Enter).",
         )
         note_key = f"note_{role_id}"
         a2.button(
@@ -316,7 +318,18 @@ def _panel(role_id: int) -> None:
             on_click=do_needs_info,
             args=(role_id, role.title, note_key),
             width="stretch",
-            help="Park this role; the note (below) says what is missing.",
+            shortcut="Ctrl+I",
+            help="Park this role; the note (below) says what is missing (Ctrl+I).",
+        )
+        a3.button(
+            "Skip",
+            icon=":material/skip_next:",
+            key=f"skip_{role_id}",
+            on_click=_select_next_unreviewed,
+            args=(role_id,),
+            width="stretch",
+            shortcut="Ctrl+Down",
+            help="Leave this role as it is and open the next unreviewed one (Ctrl+Down).",
         )
 
     others = [c for c in candidates if c.get("code") and c.get("code") != mapping.onet_code][:5]

@@ -130,13 +130,20 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
         pending = review_rows(s, 1, statuses=["proposed"])
     target = pending[pending["code"].notna()].iloc[0]
     open_in_grid(target.title)
-    page.get_by_role("button", name="Confirm", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Confirm Shortcut")).click()
     settle(page)
     confirmed = mapping_of(app, target.title)
     assert confirmed.status == "confirmed" and confirmed.confirmed_by == USER
     # The next unreviewed role is selected, and the grid shows the new status.
     expect(page.get_by_role("heading", name=target.title, exact=True)).not_to_be_visible()
     expect(grid.locator(".ag-row", has_text=target.title).first).to_contain_text("Confirmed")
+
+    # Keyboard: Ctrl+Down skips to the next unreviewed role.
+    before = page.get_by_test_id("stHeading").filter(has=page.locator("h3")).first.inner_text().strip()
+    page.get_by_role("heading", name="Review", exact=True).click()  # focus the page, not an input
+    page.keyboard.press("Control+ArrowDown")
+    expect(page.get_by_role("heading", name=before, exact=True)).not_to_be_visible()
+    settle(page)
 
     # Choose another candidate for the role now open.
     heading = page.get_by_test_id("stHeading").filter(has=page.locator("h3")).first.inner_text().strip()

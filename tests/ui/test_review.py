@@ -61,6 +61,14 @@ def test_confirm_records_who_and_moves_to_the_next_unreviewed_role(open_app, ui_
         assert event.user == USER and event.before["status"] == "proposed" and event.after["status"] == "confirmed"
 
 
+def test_skip_moves_on_without_changing_anything(open_app, ui_engine, mapped_project):
+    at = _open(open_app, mapped_project)
+    first = at.session_state["review_selected"]
+    at.button(key=f"skip_{first}").click().run()
+    assert at.session_state["review_selected"] != first
+    assert _mapping(ui_engine, first).status == "proposed"
+
+
 def test_choose_another_candidate(open_app, ui_engine, mapped_project):
     at = open_app("review", mapped_project)
     role_id = _role_id(ui_engine, "Registered Nurse")
