@@ -195,3 +195,47 @@ def insert_rows(session: Session, rows: list[RoleAttribute]) -> None:
     if rows:
         table = RoleAttribute.__table__  # Core insert: one executemany, no ORM bookkeeping
         session.execute(insert(table), [{name: getattr(row, name) for name in ROW_FIELDS} for row in rows])
+
+
+def provenance_note(attribute: RoleAttribute | None) -> str | None:
+    """One line on what an analyst should know about a value (or an empty cell), else None."""
+    if attribute is None:
+        return None
+    details = attribute.details or {}
+    if not has_value(attribute):
+        return details.get("reason") or details.get("cleared")
+    notes = []
+    if details.get("from_proposal"):
+        notes.append("from the proposed (unconfirmed) occupation")
+    if details.get("donor_code"):
+        notes.append(f"O*NET has no data for {details.get('onet_code')}: taken from {details['donor_code']}")
+    if details.get("note"):
+        notes.append(str(details["note"]))
+    return "; ".join(notes) or None
+
+
+def role_provenance(session: Session, role_id: int) -> list[dict[str, Any]]:
+    """Every project attribute of a role with its value and provenance, for display and export."""
+    role = session.get(Role, role_id)
+    if role is None:
+        return []
+    cells = attributes_by_role(session, [role_id])[role_id]
+    rows = []
+    for name in project_attribute_names(session, role.project_id):
+        attribute = cells.get(name)
+        filled = has_value(attribute)
+        rows.append(
+            {
+                "name": name,
+                "value": attribute.value if filled else None,
+                "source_type": attribute.source_type if filled else None,
+                "confidence": attribute.confidence if filled else None,
+                "rationale": attribute.rationale if filled else None,
+                "donor": attribute.donor if filled else None,
+                "model_used": attribute.model_used if filled else None,
+                "updated_by": attribute.updated_by if attribute else None,
+                "updated_at": attribute.updated_at if attribute else None,
+                "note": provenance_note(attribute),
+            }
+        )
+    return rows

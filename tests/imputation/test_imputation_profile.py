@@ -175,3 +175,25 @@ def test_attribute_rules_setting_maps_custom_columns(onet_engine: Engine, monkey
     stored = cells(onet_engine, ids["Nurse"])
     assert stored["Minimum Qualification"].value == "Bachelor's Degree"
     assert "Key Skills" not in stored  # excluded by the "none" rule
+
+
+def test_role_provenance_lists_every_attribute_with_its_source(onet_engine: Engine) -> None:
+    from jobforge.imputation.attributes import role_provenance
+
+    project_id, ids = build_project(
+        onet_engine,
+        ["Education", "Key Skills", "Work Environment"],
+        [RoleSpec("ICU Nurse", source={"Work Environment": "ICU"}, mapping=("29-1141.01", PROPOSED))],
+    )
+    with session_factory(onet_engine)() as session:
+        impute_project(session, project_id, steps=ONET_ONLY)
+        rows = {row["name"]: row for row in role_provenance(session, ids["ICU Nurse"])}
+    assert list(rows) == ["Education", "Key Skills", "Work Environment"]
+    assert rows["Work Environment"]["source_type"] == SourceType.SOURCE and rows["Work Environment"]["note"] is None
+    education = rows["Education"]
+    assert (education["value"], education["source_type"], education["donor"]) == (
+        "Bachelor's Degree",
+        SourceType.ONET,
+        "29-1141.00",
+    )
+    assert "proposed" in education["note"] and "taken from 29-1141.00" in education["note"]
