@@ -146,5 +146,5 @@ if submitted:
 
         with session() as s:
             set_attribute(s, role_id, name, value.strip(), user)
-        st.session_state[FLASH] = f"{name} of “{titles[role_id]}” set to “{value.strip()}”"
+        st.session_state[FLASH] = f"{md(name)} of “{md(titles[role_id])}” set to “{md(value.strip())}”"
         st.rerun()

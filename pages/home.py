@@ -10,7 +10,7 @@ from jobforge.ui.charts import tier_mix_chart
 from jobforge.ui.project import current_project_id, open_project
 from jobforge.ui.status import load_default_release_button, release_summary, show_providers
 from jobforge.ui.store import session, store_label
-from jobforge.ui.text import pct
+from jobforge.ui.text import md, pct
 from jobforge.ui.user import current_user
 
 user = current_user() or "unknown"
@@ -36,13 +36,13 @@ with (
         if not clean:
             st.error("Give the project a name.")
         elif clean.lower() in {p.name.lower() for p in projects}:
-            st.error(f"A project called “{clean}” already exists: open it below.")
+            st.error(f"A project called “{md(clean)}” already exists: open it below.")
         else:
             with session() as s:
                 project = create_project(s, clean, user)
                 new_id = project.id
             open_project(new_id)
-            st.toast(f"Project “{clean}” created.", icon=":material/check_circle:")
+            st.toast(f"Project “{md(clean)}” created.", icon=":material/check_circle:")
             st.switch_page("pages/upload.py")
 
 if not projects:
@@ -78,7 +78,7 @@ if right.button("Open", type="primary", width="stretch"):
 
 if open_id in stats:
     ps = stats[open_id]
-    st.subheader(names[open_id])
+    st.subheader(md(names[open_id]), anchor=False)
     m = st.columns(4)
     m[0].metric("Unique roles", f"{ps.roles:,}", help="Rows whose titles normalise to the same key are one role.")
     m[1].metric("Spreadsheet rows", f"{ps.rows:,}")

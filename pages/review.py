@@ -65,17 +65,19 @@ def _run_action(role_id: int, label: str, call, *, advance: bool = True) -> None
 
 
 def do_confirm(role_id: int, title: str) -> None:
-    _run_action(role_id, f"Confirmed “{title}”", lambda s: actions.confirm(s, role_id, user))
+    _run_action(role_id, f"Confirmed “{md(title)}”", lambda s: actions.confirm(s, role_id, user))
 
 
 def do_choose(role_id: int, code: str, title: str) -> None:
-    _run_action(role_id, f"“{title}” → {code}", lambda s: actions.choose_code(s, role_id, code, user))
+    _run_action(role_id, f"“{md(title)}” → {code}", lambda s: actions.choose_code(s, role_id, code, user))
 
 
 def do_needs_info(role_id: int, title: str, note_key: str) -> None:
     note = (st.session_state.get(note_key) or "").strip() or None
     _run_action(
-        role_id, f"“{title}” marked as needing information", lambda s: actions.mark_needs_info(s, role_id, user, note)
+        role_id,
+        f"“{md(title)}” marked as needing information",
+        lambda s: actions.mark_needs_info(s, role_id, user, note),
     )
 
 
@@ -259,7 +261,7 @@ def _panel(role_id: int) -> None:
         if mapping and mapping.onet_code and mapping.onet_code not in tasks:
             tasks[mapping.onet_code] = repo.tasks(mapping.onet_code, 3)
 
-    st.subheader(role.title, anchor=False)
+    st.subheader(md(role.title), anchor=False)
     context = {
         "Rows": f"{role.row_count:,}",
         "Job family": role.job_family,

@@ -17,6 +17,7 @@ from jobforge.ui.jobs import active_job_id, show_job
 from jobforge.ui.mapping import map_controls
 from jobforge.ui.project import require_project
 from jobforge.ui.store import session
+from jobforge.ui.text import md
 from jobforge.ui.user import current_user
 
 NONE = "—"
@@ -153,7 +154,7 @@ elif st.button(f"Add {len(roles):,} roles to the project", type="primary", key="
         st.error(str(exc))
         st.stop()
     st.session_state[done_key] = (
-        f"“{uploaded.name}” added: {summary.new_roles:,} new roles"
+        f"“{md(uploaded.name)}” added: {summary.new_roles:,} new roles"
         + (f", {summary.merged_roles:,} merged into roles already in the project" if summary.merged_roles else "")
         + f" ({summary.rows:,} rows)."
     )

@@ -33,6 +33,9 @@ SUFFIXES = ["", " II", " III", " - London", " (Berlin)", " / Nights", " - Remote
 DEPARTMENTS = ["North", "South", "Central", "Head Office", "Region 2"]
 EDUCATION = {level: text for level, text in EDUCATION_LEVELS}
 JUNK = ["Xylophone Tuning Specialist", "Chief Happiness Wizard", "Ninja Rockstar Guru", "Temp Cover - see notes"]
+# Spreadsheet text is data: this must show as text in the grid and the panel, never run.
+HOSTILE = '<img src=x onerror="window.__xss=1">Summer **Intern**'
+JUNK.append(HOSTILE)
 
 
 def base_titles() -> list[tuple[str, str]]:

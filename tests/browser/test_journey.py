@@ -19,7 +19,7 @@ from jobforge.db.engine import session_factory
 from jobforge.db.models import Mapping, Role, RoleAttribute
 from jobforge.review.queries import review_rows
 from tests.browser.conftest import ARTIFACTS, LiveApp
-from tests.browser.spreadsheet import roles_csv
+from tests.browser.spreadsheet import HOSTILE, roles_csv
 
 pytestmark = pytest.mark.browser
 USER = "Browser Analyst"
@@ -91,6 +91,11 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     go(page, "Review", "Review")
     expect(page.frame_locator(GRID).locator(".ag-row").first).to_be_visible(timeout=60_000)
     shot(page, app, "4-review")
+    # A title made of HTML and Markdown is shown as text and never runs.
+    hostile = page.frame_locator(GRID).locator('.ag-cell[col-id="Title"]', has_text="<img src=x")
+    expect(hostile.first).to_have_text(HOSTILE)
+    grid_frame = next(f for f in page.frames if "agGrid" in f.url)
+    assert grid_frame.evaluate("window.__xss") is None and page.evaluate("window.__xss") is None
     tiers = page.get_by_test_id("stButtonGroup").filter(has_text="MEDIUM")
     tiers.get_by_role("button", name="HIGH").click()
     settle(page)

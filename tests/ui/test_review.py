@@ -7,6 +7,7 @@ from sqlalchemy import select
 from jobforge.db.engine import session_factory
 from jobforge.db.models import AuditEvent, Mapping, Role
 from jobforge.review.queries import review_rows
+from jobforge.ui.text import md
 from tests.ui.conftest import USER, texts
 
 
@@ -40,7 +41,7 @@ def test_low_first_and_the_first_unreviewed_role_is_open(open_app, ui_engine, ma
     assert at.session_state["review_selected"] == first
     with session_factory(ui_engine)() as s:
         title = s.get(Role, first).title
-    assert at.subheader[0].value == title
+    assert at.subheader[0].value == md(title)
     assert "0 of 12 roles confirmed" in at.get("progress")[0].proto.text
 
 
@@ -74,7 +75,7 @@ def test_choose_another_candidate(open_app, ui_engine, mapped_project):
     role_id = _role_id(ui_engine, "Registered Nurse")
     at.session_state["review_selected"] = role_id
     at.run()
-    assert at.subheader[0].value == "Registered Nurse"
+    assert at.subheader[0].value == md("Registered Nurse")
     at.button(key=f"choose_{role_id}_29-1141.01").click().run()
     mapping = _mapping(ui_engine, role_id)
     assert mapping.onet_code == "29-1141.01" and mapping.status == "overridden" and mapping.confirmed_by == USER
