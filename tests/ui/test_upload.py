@@ -166,3 +166,18 @@ def test_file_over_the_size_limit(open_app, ui_engine, project_id, monkeypatch):
     at = _upload(open_app, project_id, "big.csv", big)
     assert any("over the upload limit of 1 MB" in e.value for e in at.error), texts(at)
     assert _count(ui_engine, Upload) == 0
+
+
+def test_a_queued_job_shows_its_progress_after_a_refresh(open_app, ui_engine, project_id):
+    from jobforge.ingest.uploads import create_upload
+    from jobforge.jobs.queue import enqueue
+
+    with session_factory(ui_engine)() as s:
+        create_upload(s, project_id, "roles.csv", ROLES_CSV.encode(), None, "Job Title", {}, [], USER)
+        enqueue(s, "map", project_id, {"provider": "offline", "scope": "unmapped"}, USER)
+    at = open_app("upload", project_id)  # a new session, as after closing the tab
+    bars = at.get("progress")
+    assert bars and "waiting for a worker" in bars[0].proto.text
+    assert run_jobs(ui_engine) == 1
+    at.run()
+    assert "Mapping finished" in texts(at) or not at.get("progress")
