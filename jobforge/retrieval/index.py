@@ -82,6 +82,7 @@ class ScoringWeights:
     technology: float = 0.1  # BM25 over technology skill examples ("Oracle", "SAP")
     related_from: int = 10  # ranks after this may be filled by related occupations
     related: float = 0.3  # share of the best few occupations' score their O*NET related occupations get
+    distinct_tail: bool = True  # ranks after related_from skip 6-digit SOC codes already listed
     exact_bonus: float = 1.0  # exact-match candidates rank above every non-exact one
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
@@ -457,8 +458,24 @@ class CandidateIndex:
         if k > len(top):
             rest = boosted.copy()
             rest[top] = -np.inf
+            if self.weights.distinct_tail:
+                # The tail widens the choice: a sibling (same 6-digit SOC code) of an occupation
+                # already listed adds less than another SOC code would.
+                return self._distinct_tail(top, rest, k)
             more = np.argpartition(-rest, k - len(top) - 1)[: k - len(top)]
             top += [int(occ) for occ in more[np.argsort(-rest[more], kind="stable")] if rest[occ] > 0]
+        return top
+
+    def _distinct_tail(self, top: list[int], rest: np.ndarray, k: int) -> list[int]:
+        socs = {self.codes[occ][:7] for occ in top}
+        pool = min(len(rest), 4 * k)
+        more = np.argpartition(-rest, pool - 1)[:pool]
+        for occ in more[np.argsort(-rest[more], kind="stable")]:
+            if len(top) >= k or rest[occ] <= 0:
+                break
+            if self.codes[occ][:7] not in socs:
+                socs.add(self.codes[occ][:7])
+                top.append(int(occ))
         return top
 
     def _best_strings(self, top: list[int], string_ids: np.ndarray, weighted_sim: np.ndarray) -> dict[int, int]:

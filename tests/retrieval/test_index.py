@@ -94,3 +94,17 @@ def test_lower_ranks_are_filled_with_related_occupations(onet_engine: Engine) ->
     related = {c.code: c for c in candidates[1:]}
     assert related["13-2011.00"].matched_on == "related_occupation"
     assert related["13-2011.00"].matched_text == "related to 15-1252.00 Software Developers"
+
+
+def test_lower_ranks_add_soc_codes_not_yet_listed(onet_engine: Engine) -> None:
+    """Past the first ranks a sibling of a listed occupation (same 6-digit SOC) gives way to other codes."""
+    from dataclasses import replace
+
+    with session_factory(onet_engine)() as session:
+        index = CandidateIndex.build(session)
+    index.weights = replace(index.weights, related_from=1, distinct_tail=False)
+    assert "29-1141.01" in [c.code for c in index.candidates("Registered Nurse")]
+    index.weights = replace(index.weights, distinct_tail=True)
+    codes = [c.code for c in index.candidates("Registered Nurse")]
+    assert codes[0] == "29-1141.00" and "29-1141.01" not in codes
+    assert len({code[:7] for code in codes}) == len(codes)
