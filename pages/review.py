@@ -25,6 +25,7 @@ LAST_GRID_PICK = "review_grid_pick"
 ORDER = "review_order"
 FLASH = "review_flash"
 LAST_BULK = "review_last_bulk"
+GRID_NONCE = "review_grid_nonce"  # bumped when Python moves the selection, so the grid is redrawn with it
 TIERS = ["LOW", "MEDIUM", "HIGH"]
 REVIEWED = set(MappingStatus.ANALYST_OWNED)
 STATUS_OPTIONS = [*MappingStatus.ALL, UNMAPPED]
@@ -48,6 +49,7 @@ def _select_next_unreviewed(after_id: int) -> None:
     for rid, status in order[start:] + order[:start]:
         if rid != after_id and status not in REVIEWED and status != MappingStatus.NEEDS_INFO:
             st.session_state[SELECTED] = rid
+            st.session_state[GRID_NONCE] = st.session_state.get(GRID_NONCE, 0) + 1
             return
     st.session_state[SELECTED] = None
 
@@ -201,6 +203,7 @@ if selected not in visible_ids:
     pending = shown[~shown["status"].isin(REVIEWED)]
     selected = int((pending if not pending.empty else shown).iloc[0]["role_id"])
     st.session_state[SELECTED] = selected
+    st.session_state[GRID_NONCE] = st.session_state.get(GRID_NONCE, 0) + 1
 
 grid_frame = pd.DataFrame(
     {
@@ -217,24 +220,27 @@ grid_frame = pd.DataFrame(
 )
 grid_col, detail_col = st.columns([3, 2], gap="medium")
 with grid_col:
+    grid_key = f"review_grid_{project_id}_{st.session_state.get(GRID_NONCE, 0)}"
     picked = role_grid(
         grid_frame,
-        key=f"review_grid_{project_id}",
+        key=grid_key,
         selected_id=selected,
         height=560,
         column_widths={
-            "Title": 210,
-            "Rows": 70,
-            "Code": 108,
-            "O*NET title": 190,
-            "Tier": 92,
-            "Score": 72,
-            "Status": 115,
-            "Rationale": 320,
+            "Tier": 88,
+            "Title": 220,
+            "Rows": 66,
+            "Code": 104,
+            "O*NET title": 200,
+            "Score": 70,
+            "Status": 110,
+            "Rationale": 360,
         },
+        pinned=("Tier", "Title"),
     )
-    if picked is not None and picked != st.session_state.get(LAST_GRID_PICK):
-        st.session_state[LAST_GRID_PICK] = picked
+    # Only a new click counts: the grid keeps returning its last selection on every rerun.
+    if picked is not None and (grid_key, picked) != st.session_state.get(LAST_GRID_PICK):
+        st.session_state[LAST_GRID_PICK] = (grid_key, picked)
         if picked != selected:
             st.session_state[SELECTED] = picked
             st.rerun()
@@ -300,8 +306,7 @@ def _panel(role_id: int) -> None:
             st.caption(f"• {md(task)}")
         if mapping.note:
             st.caption(f"Note: {md(mapping.note)}")
-        a1, a2, a3 = st.columns([2, 2, 1])
-        a1.button(
+        st.button(
             "Confirm",
             icon=":material/check:",
             type="primary",
@@ -314,6 +319,7 @@ def _panel(role_id: int) -> None:
             help="Accept the proposal and move to the next unreviewed role (Ctrl+Enter).",
         )
         note_key = f"note_{role_id}"
+        a2, a3 = st.columns(2)
         a2.button(
             "Needs info",
             key=f"needs_{role_id}",

@@ -42,9 +42,9 @@ def role_grid(
 ) -> int | None:
     """Show ``frame`` (with an ``role_id`` column, hidden) and return the role id the user selected.
 
-    Returns the id of the row selected in the grid, or None when nothing is selected there. The
-    grid is keyed by the selection so that moving the selection from Python (e.g. "next unreviewed
-    row") re-creates it with that row selected and scrolled into view.
+    Returns the id of the row selected in the grid, or None when nothing is selected there. A click
+    keeps the grid as it is; to move the selection from Python (e.g. "next unreviewed row") the caller
+    changes ``key``, which re-creates the grid with ``selected_id`` selected and scrolled into view.
     """
     data = frame.reset_index(drop=True)
     builder = GridOptionsBuilder.from_dataframe(data)
@@ -70,7 +70,7 @@ def role_grid(
         data,
         gridOptions=options,
         height=height,
-        key=f"{key}-{selected_id}",
+        key=key,
         update_on=["selectionChanged"],
         allow_unsafe_jscode=True,  # our own cellStyle / scroll functions only (see module docstring)
         theme="streamlit",

@@ -141,7 +141,9 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     assert confirmed.status == "confirmed" and confirmed.confirmed_by == USER
     # The next unreviewed role is selected, and the grid shows the new status.
     expect(page.get_by_role("heading", name=target.title, exact=True)).not_to_be_visible()
-    expect(grid.locator(".ag-row", has_text=target.title).first).to_contain_text("Confirmed")
+    row_id = grid.locator(".ag-pinned-left-cols-container .ag-row", has_text=target.title).first.get_attribute("row-id")
+    status_cell = grid.locator(f'.ag-center-cols-container .ag-row[row-id="{row_id}"] .ag-cell[col-id="Status"]')
+    expect(status_cell).to_have_text("Confirmed")
 
     # Keyboard: Ctrl+Down skips to the next unreviewed role.
     before = page.get_by_test_id("stHeading").filter(has=page.locator("h3")).first.inner_text().strip()
