@@ -155,7 +155,24 @@ def title_variants(title: str) -> list[str]:
     main = re.split(r",\s*(?:except|all other)\b", title, flags=re.IGNORECASE)[0]
     if " and " not in main:
         return []
-    parts = [part.strip() for part in _AND_LIST.split(main) if part.strip()]
+    prefix, of, rest = main.partition(" of ")
+    if of:
+        # The list belongs to one side of "of": "Appraisers and Assessors of Real Estate" ->
+        # "Appraisers of Real Estate"; "First-Line Supervisors of Landscaping, Lawn Service, and
+        # Groundskeeping Workers" -> "First-Line Supervisors of Lawn Service Workers" (never the
+        # bare "Lawn Service Workers", which is another occupation's title).
+        if " and " in prefix:
+            return [f"{part} of {rest}" for part in _list_parts(prefix)]
+        return [f"{prefix} of {variant}" for variant in _list_variants(rest)]
+    return _list_variants(main)
+
+
+def _list_parts(text: str) -> list[str]:
+    return [part.strip() for part in _AND_LIST.split(text) if part.strip()]
+
+
+def _list_variants(main: str) -> list[str]:
+    parts = _list_parts(main)
     if len(parts) < 2 or len(parts[-1].split()) < 2:
         return []
     head = parts[-1].split()[-1]

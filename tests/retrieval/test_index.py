@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from jobforge.db.engine import session_factory
-from jobforge.retrieval.index import CandidateIndex, get_candidate_index
+from jobforge.retrieval.index import CandidateIndex, get_candidate_index, title_variants
 
 
 def _index(engine: Engine) -> CandidateIndex:
@@ -108,3 +108,24 @@ def test_lower_ranks_add_soc_codes_not_yet_listed(onet_engine: Engine) -> None:
     codes = [c.code for c in index.candidates("Registered Nurse")]
     assert codes[0] == "29-1141.00" and "29-1141.01" not in codes
     assert len({code[:7] for code in codes}) == len(codes)
+
+
+@pytest.mark.parametrize(
+    ("title", "variants"),
+    [
+        ("Financial and Investment Analysts", {"Financial Analysts", "Investment Analysts"}),
+        ("Appraisers and Assessors of Real Estate", {"Appraisers of Real Estate", "Assessors of Real Estate"}),
+        (
+            "First-Line Supervisors of Landscaping, Lawn Service, and Groundskeeping Workers",
+            {
+                "First-Line Supervisors of Landscaping Workers",
+                "First-Line Supervisors of Lawn Service Workers",
+                "First-Line Supervisors of Groundskeeping Workers",
+            },
+        ),
+        ("Cooks, Restaurant", set()),
+    ],
+)
+def test_occupation_title_parts_keep_their_side_of_of(title: str, variants: set[str]) -> None:
+    """A supervisors' title never yields the bare workers' title ("Lawn Service Workers") as an exact match."""
+    assert set(title_variants(title)) == variants
