@@ -264,14 +264,17 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
-def _uncalculated_formulas(data: bytes, sheet: str) -> int:
-    """How many formula cells (in the first 16 MB of the sheet's XML) have no saved value."""
+_FORMULA = re.compile(rb"<f\b")
+
+
+def _formula_counts(data: bytes, sheet: str) -> tuple[int, int]:
+    """(formula cells, formula cells without a saved value) in the first 16 MB of the sheet's XML."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             part = _sheet_part(archive, sheet)
             if part is None:
-                return 0
-            found, tail, read = 0, b"", 0
+                return 0, 0
+            formulas, found, tail, read = 0, 0, b"", 0
             with archive.open(part) as stream:
                 while read < FORMULA_SCAN_BYTES:
                     chunk = stream.read(1024 * 1024)
@@ -281,11 +284,12 @@ def _uncalculated_formulas(data: bytes, sheet: str) -> int:
                     window = tail + chunk
                     if b"<f" in window:
                         # Count matches ending in the new bytes only, so none is counted twice.
+                        formulas += sum(1 for match in _FORMULA.finditer(window) if match.end() > len(tail))
                         found += sum(1 for match in _UNCALCULATED.finditer(window) if match.end() > len(tail))
                     tail = window[-256:]
-            return found
+            return formulas, found
     except (KeyError, zipfile.BadZipFile, SyntaxError):  # an unusual layout: no warning rather than a failure
-        return 0
+        return 0, 0
 
 
 def _cell_name(row: int, col: int) -> str:
@@ -318,7 +322,12 @@ def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: lis
         raise IngestError(f"Sheet '{sheet}' of '{filename}' could not be read: {exc}") from exc
     finally:
         workbook.close()
-    uncalculated = _uncalculated_formulas(data, sheet)
+    formulas, uncalculated = _formula_counts(data, sheet)
+    if formulas > uncalculated:
+        warnings.append(
+            f"Sheet '{sheet}' has {formulas - uncalculated} formula cell(s): each was read as the value saved with "
+            "the file, not recalculated."
+        )
     if uncalculated:
         warnings.append(
             f"Sheet '{sheet}' has {uncalculated} formula cell(s) saved without their values (the file was written by "

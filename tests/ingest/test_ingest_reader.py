@@ -197,7 +197,7 @@ def test_formulas_saved_without_values_are_reported():
     assert any("1 formula cell(s) saved without their values" in warning for warning in table_warnings(df))
 
 
-def test_formulas_with_saved_values_raise_no_warning():
+def test_formulas_with_saved_values_are_read_and_said_so():
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer)
     sheet = workbook.add_worksheet()
@@ -205,7 +205,11 @@ def test_formulas_with_saved_values_raise_no_warning():
     sheet.write(1, 0, "Cook")
     sheet.write_formula(1, 1, "=1+2", None, 3)
     workbook.close()
-    assert table_warnings(read_table(buffer.getvalue(), "roles.xlsx")) == []
+    df = read_table(buffer.getvalue(), "roles.xlsx")
+    assert df.to_dict("records") == [{"Job Title": "Cook", "Headcount": "3"}]
+    assert table_warnings(df) == [
+        "Sheet 'Sheet1' has 1 formula cell(s): each was read as the value saved with the file, not recalculated."
+    ]
 
 
 @pytest.mark.parametrize(
