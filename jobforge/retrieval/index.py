@@ -52,7 +52,7 @@ from jobforge.db.models import (
 )
 from jobforge.onet.repository import require_active_release
 from jobforge.retrieval.candidates import Candidate
-from jobforge.retrieval.normalize import SearchForm, search_form
+from jobforge.retrieval.normalize import SearchForm, is_reworded, search_form
 
 # Disk caches are keyed by the code that built them, so a changed rule never serves a stale index.
 INDEX_FORMAT = hashlib.sha256(
@@ -410,7 +410,9 @@ class CandidateIndex:
         score += w.technology * self._tech_bm25.scores(token_ids, n_occ)
         # Exact-match pass.
         exact_occ: dict[int, int] = {}
-        for string_id in self._exact.get(form.bag, ()):
+        # A match found only by rewording the title ("Head of Sales" -> "Director of Sales") ranks
+        # on its string score alone and is not called exact.
+        for string_id in () if is_reworded(title) else self._exact.get(form.bag, ()):
             occ = int(strings.occ[string_id])
             if occ not in exact_occ or strings.field[string_id] < strings.field[exact_occ[occ]]:
                 exact_occ[occ] = string_id

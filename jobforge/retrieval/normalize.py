@@ -380,14 +380,42 @@ def _head_of(segment: tuple[str, ...]) -> str | None:
     return content[-1]
 
 
-@lru_cache(maxsize=200_000)
+# Rewrites for retrieval only (the key keeps the title's own words):
+# "Head of Data Science" is a director, not a head cook;
+_HEAD_OF = re.compile(r"\bhead\s+of\b", re.IGNORECASE)
+# "Live-in Nanny", "Walk-in Cooler Attendant": the particle of a hyphenated compound is not a
+# preposition starting a tail, so it must not hide the head noun.
+_HYPHEN_PARTICLE = re.compile(r"(?<=[a-z])-(?:in|on)\b", re.IGNORECASE)
+# Head nouns naming the work for the worker: "Landscape Labor" is a laborer.
+HEAD_AS_WORKER = {"labor": "laborer", "labour": "laborer"}
+
+
+def _search_rewrite(title: str) -> str:
+    return _HYPHEN_PARTICLE.sub("", _HEAD_OF.sub("director of", title))
+
+
 def search_form(title: str) -> SearchForm:
-    parsed = parse_title(title)
+    return _search_form(title or "", True)
+
+
+def is_reworded(title: str) -> bool:
+    """Whether retrieval reads the title in other words than its own ("Head of X" -> "Director of
+    X", "Landscape Labor" -> "Landscape Laborer"): an exact match then is not exact as written."""
+    return _search_form(title or "", True).bag != _search_form(title or "", False).bag
+
+
+@lru_cache(maxsize=200_000)
+def _search_form(title: str, reword: bool) -> SearchForm:
+    parsed = parse_title(_search_rewrite(title) if reword else title)
     head: str | None = None
     for segment in parsed.segments:
         head = _head_of(segment)
         if head:
             break
+    if reword and head in HEAD_AS_WORKER:
+        worker = HEAD_AS_WORKER[head]
+        parsed = ParsedTitle(tuple(tuple(worker if w == head else w for w in seg) for seg in parsed.segments))
+        head = worker
     tokens: list[str] = []
     for word in parsed.words:
         if word in STOPWORDS:

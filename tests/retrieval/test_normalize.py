@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobforge.retrieval.normalize import is_codable, search_form, search_text, title_key
+from jobforge.retrieval.normalize import is_codable, is_reworded, search_form, search_text, title_key
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,19 @@ def test_non_latin_and_long_titles_are_kept() -> None:
     assert is_codable("Инженер")
     long_title = "Senior " + "very " * 100 + "long engineer"
     assert search_form(long_title).head == "engineer"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "head", "reworded"),
+    [
+        ("Head of Data Science", "director data science", "director", True),  # not a head cook
+        ("Landscape Labor", "landscape laborer", "laborer", True),  # the work names the worker
+        ("Child Labor Inspector", "child labor inspector", "inspector", False),  # only as the head noun
+        ("Live-in Nanny", "live nanny", "nanny", False),  # "-in" does not start a tail
+        ("Director of Nursing", "director nursing", "director", False),
+    ],
+)
+def test_retrieval_rewords_some_titles_but_the_key_keeps_them(title: str, text: str, head: str, reworded: bool) -> None:
+    form = search_form(title)
+    assert (form.text, form.head, is_reworded(title)) == (text, head, reworded)
+    assert title_key("Head of Data Science") == "head of data science"
