@@ -78,8 +78,16 @@ class ImputationSummary:
     def cells(self) -> int:
         return self.roles * len(self.attributes)
 
+    @property
+    def message(self) -> str:
+        """One line for the job list: what this run filled and what is still empty."""
+        filled = ", ".join(f"{count:,} {source}" for source, count in self.written.items() if count) or "nothing new"
+        empty = self.counts.get("EMPTY", 0)
+        return f"{self.roles:,} roles × {len(self.attributes)} attributes: filled {filled}; {empty:,} cells still empty"
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "message": self.message,
             "project_id": self.project_id,
             "roles": self.roles,
             "attributes": self.attributes,

@@ -107,4 +107,5 @@ def test_a_worker_runs_a_queued_impute_job(onet_engine: Engine) -> None:
         assert (done.progress_done, done.progress_total) == (4, 4)
         assert done.result["counts"][SourceType.HIERARCHY] == 1
         assert "LLM step skipped: the provider is set to offline." in done.result["notes"]
+        assert done.message.startswith("4 roles × 2 attributes: filled ") and "HIERARCHY" in done.message
     assert cells(onet_engine, ids["ICU Nurse"])["Education"].donor == "29-1141.00"
