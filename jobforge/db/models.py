@@ -313,7 +313,6 @@ class Mapping(Base):
     llm_tier: Mapped[str | None] = mapped_column(String(8))  # the model's own tier, kept raw
     rationale: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16))  # precedent | llm | offline | fallback | analyst
-    candidates: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default=MappingStatus.PROPOSED, index=True)
     # What was proposed before an analyst changed it (for the calibration view).
     proposed_code: Mapped[str | None] = mapped_column(String(10))
@@ -325,6 +324,9 @@ class Mapping(Base):
     model_used: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Last on purpose: the candidates JSON is large, and SQLite reads columns after it through
+    # overflow pages on every grid query.
+    candidates: Mapped[list[Any]] = mapped_column(default=list)
 
     role: Mapped[Role] = relationship(back_populates="mapping")
 

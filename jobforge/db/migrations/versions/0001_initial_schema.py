@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:09:51.193914
+Create Date: 2026-11-22 01:41:53.764118
 """
 
 from __future__ import annotations
@@ -332,7 +332,6 @@ def upgrade() -> None:
     sa.Column('llm_tier', sa.String(length=8), nullable=True),
     sa.Column('rationale', sa.Text(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('candidates', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('proposed_code', sa.String(length=10), nullable=True),
     sa.Column('proposed_tier', sa.String(length=8), nullable=True),
@@ -343,6 +342,7 @@ def upgrade() -> None:
     sa.Column('model_used', sa.String(length=100), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('candidates', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['release_id'], ['onet_release.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['role_id'], ['role.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
