@@ -345,7 +345,13 @@ def stem(word: str) -> str:
         word = word[:-2]
     elif word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
         word = word[:-1]
+    if FOLD_PRACTITIONER and word.endswith(("ologist", "iatrist")):
+        word = word[:-3] + "y"  # the practitioner of a field is found by the field's name
     return _fold_derivation(word) if FOLD_DERIVATIONS else word
+
+
+# "Resident in Neurology" is a neurologist: "-ologist"/"-iatrist" fold to "-ology"/"-iatry".
+FOLD_PRACTITIONER = True
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,9 @@ def test_retrieval_rewords_some_titles_but_the_key_keeps_them(title: str, text: 
     form = search_form(title)
     assert (form.text, form.head, is_reworded(title)) == (text, head, reworded)
     assert title_key("Head of Data Science") == "head of data science"
+
+
+def test_a_practitioner_is_found_by_the_name_of_the_field() -> None:
+    """"Fellow in Neurology" and "Neurologists" share a word; "Psychiatry Resident" and "Psychiatrists" too."""
+    assert "neurology" in search_form("Neurologists").tokens
+    assert set(search_form("Psychiatrist").tokens) <= set(search_form("Psychiatry Resident").tokens)
