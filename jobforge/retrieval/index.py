@@ -76,6 +76,7 @@ class ScoringWeights:
     head_bonus: float = 0.1  # the string and the query share their head noun
     reported: float = 0.05  # the string is also a reported title (what incumbents call the job)
     head_miss: float = 0.15  # penalty when the query head is absent from the string
+    head_rarity: float = 0.5  # 0: the head counts the same whatever it is; 1: a common head ("specialist") counts less
     agreement: float = 0.05  # per further field that also matches well (>= 0.6)
     title_bag: float = 1.2  # BM25 over all titles of the occupation (head noun counted twice)
     text: float = 0.15  # BM25 over description + tasks, scaled to the query's best
@@ -363,6 +364,8 @@ class CandidateIndex:
         unknown = len(set(form.tokens)) - len(hit_ids)
         query_mass = float(sum(self._idf[t] for t in hit_ids)) + unknown * self._max_idf or 1.0
         head_id = self._token_id(form.head) if form.head else -1
+        head_idf = self._idf[head_id] if 0 <= head_id < len(self._idf) else self._max_idf
+        head_weight = 1.0 - w.head_rarity * (1.0 - head_idf / self._max_idf)
 
         # Weighted ranking over title strings: best string per occupation and field.
         field_best = np.zeros(n_occ * len(FIELDS))
@@ -387,11 +390,11 @@ class CandidateIndex:
                 + w.joint_coverage * query_cov * string_cov
             )
             if head_id >= 0:
-                sim += np.where(strings.head[string_ids] == head_id, w.head_bonus, 0.0)
+                sim += np.where(strings.head[string_ids] == head_id, w.head_bonus * head_weight, 0.0)
                 if head_id in self._postings:
                     head_ids = self._postings.ids_of(head_id)  # sorted
                     found = head_ids[np.minimum(np.searchsorted(head_ids, string_ids), len(head_ids) - 1)]
-                    sim -= np.where(found == string_ids, 0.0, w.head_miss)
+                    sim -= np.where(found == string_ids, 0.0, w.head_miss * head_weight)
             sim += np.where(strings.reported[string_ids], w.reported, 0.0)
             occs = strings.occ[string_ids]
             fields = strings.field[string_ids]
@@ -401,7 +404,9 @@ class CandidateIndex:
         field_best = field_best.reshape(n_occ, len(FIELDS))
         agreement = np.maximum((field_best >= 0.6).sum(axis=1) - 1, 0) * w.agreement
 
-        boost = {head_id: 2.0} if head_id >= 0 else None
+        boost = None
+        if head_id >= 0:
+            boost = {head_id: 1.0 + head_weight}
         score = title_score + agreement + w.title_bag * self._title_bm25.scores(token_ids, n_occ, boost)
         text_ids = list(token_ids)
         if context and context.get("description"):
