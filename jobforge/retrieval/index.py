@@ -180,6 +180,23 @@ def _list_variants(main: str) -> list[str]:
     return [parts[-1]] + [f"{part} {head}" for part in parts[:-1] if "other" not in part.lower().split()]
 
 
+_BRACKETED = re.compile(r"^(?P<main>[^()]+?)\s*\((?P<other>[^()]+)\)\s*$")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
+
+
+def bracketed_forms(title: str) -> list[str]:
+    """Both spellings of an O*NET title written "A (B)": "MLS (Medical Laboratory Scientist)" is
+    "MLS" and "Medical Laboratory Scientist". A part counts when it is an acronym or has two words
+    or more (so a qualifier such as "Engineer (Software)" stays one title)."""
+    match = _BRACKETED.match(title.strip())
+    if not match:
+        return []
+    parts = [match["main"].strip(), match["other"].strip()]
+    if not all(_ACRONYM.match(part) or len(part.split()) >= 2 for part in parts):
+        return []
+    return parts
+
+
 class CandidateIndex:
     """Candidates for role titles from one O*NET release (see module docstring)."""
 
@@ -241,6 +258,9 @@ class CandidateIndex:
         best: dict[tuple[int, str], tuple[int, str, SearchForm]] = {}
         reported: set[tuple[int, str]] = set()  # also a title incumbents reported (a real-world title)
         expanded = [(occ, field, text, text) for occ, field, text in raw]
+        expanded += [
+            (occ, field, text, part) for occ, field, text in raw if field != "title" for part in bracketed_forms(text)
+        ]
         expanded += [
             (occ, "title", text, variant)
             for occ, field, text in raw

@@ -145,6 +145,8 @@ ABBREVIATIONS: dict[str, str] = {
     "hosp": "hospital",
     "med": "medical",
     "pharm": "pharmacy",
+    "lab": "laboratory",
+    "labs": "laboratories",
     "admr": "administrator",
     "adminstrator": "administrator",
 }

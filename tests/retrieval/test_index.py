@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from jobforge.db.engine import session_factory
-from jobforge.retrieval.index import CandidateIndex, get_candidate_index, title_variants
+from jobforge.retrieval.index import CandidateIndex, bracketed_forms, get_candidate_index, title_variants
 
 
 def _index(engine: Engine) -> CandidateIndex:
@@ -129,3 +129,16 @@ def test_lower_ranks_add_soc_codes_not_yet_listed(onet_engine: Engine) -> None:
 def test_occupation_title_parts_keep_their_side_of_of(title: str, variants: set[str]) -> None:
     """A supervisors' title never yields the bare workers' title ("Lawn Service Workers") as an exact match."""
     assert set(title_variants(title)) == variants
+
+
+@pytest.mark.parametrize(
+    ("title", "forms"),
+    [
+        ("MLS (Medical Laboratory Scientist)", ["MLS", "Medical Laboratory Scientist"]),
+        ("Food Quality Technician (Food Quality Tech)", ["Food Quality Technician", "Food Quality Tech"]),
+        ("Engineer (Software)", []),  # a qualifier, not another spelling
+        ("Software Engineer", []),
+    ],
+)
+def test_bracketed_onet_titles_are_matched_by_either_spelling(title: str, forms: list[str]) -> None:
+    assert bracketed_forms(title) == forms

@@ -92,3 +92,7 @@ def test_a_practitioner_is_found_by_the_name_of_the_field() -> None:
     """"Fellow in Neurology" and "Neurologists" share a word; "Psychiatry Resident" and "Psychiatrists" too."""
     assert "neurology" in search_form("Neurologists").tokens
     assert set(search_form("Psychiatrist").tokens) <= set(search_form("Psychiatry Resident").tokens)
+
+
+def test_lab_is_laboratory() -> None:
+    assert search_text("Medical Lab Scientist") == search_text("Medical Laboratory Scientist")
