@@ -396,6 +396,7 @@ _HEAD_OF = re.compile(r"\bhead\s+of\b", re.IGNORECASE)
 _HYPHEN_PARTICLE = re.compile(r"(?<=[a-z])-(?:in|on)\b", re.IGNORECASE)
 # Head nouns naming the work for the worker: "Landscape Labor" is a laborer.
 HEAD_AS_WORKER = {"labor": "laborer", "labour": "laborer"}
+_WORKERS = frozenset(HEAD_AS_WORKER.values())
 
 
 def _search_rewrite(title: str) -> str:
@@ -409,7 +410,11 @@ def search_form(title: str) -> SearchForm:
 def is_reworded(title: str) -> bool:
     """Whether retrieval reads the title in other words than its own ("Head of X" -> "Director of
     X", "Landscape Labor" -> "Landscape Laborer"): an exact match then is not exact as written."""
-    return _search_form(title or "", True).bag != _search_form(title or "", False).bag
+    title = title or ""
+    form = _search_form(title, True)
+    if form.head not in _WORKERS and not _HEAD_OF.search(title):
+        return False  # the only rewordings that change the words (the hyphen rule moves the head only)
+    return form.bag != _search_form(title, False).bag
 
 
 @lru_cache(maxsize=200_000)
