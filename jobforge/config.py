@@ -78,6 +78,7 @@ class Settings(BaseSettings):
 
     # App
     app_worker: bool = True  # on SQLite the app runs jobs in a background thread of its own
+    export_xlsx_warn_rows: int = 50_000  # the Export page suggests CSV above this many original rows
     review_page_size: int = 2000  # rows sent to the review grid at once (filters narrow the rest)
 
     # Mapping runs and jobs

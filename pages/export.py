@@ -7,6 +7,7 @@ import io
 import pandas as pd
 import streamlit as st
 
+from jobforge.config import get_settings
 from jobforge.export.writers import export_filename, export_roles
 from jobforge.projects import list_projects, project_stats
 from jobforge.ui.project import require_project
@@ -43,6 +44,12 @@ rows = left.radio(
     key="export_rows",
 )
 fmt = right.radio("Format", ["csv", "xlsx"], format_func=str.upper, horizontal=True, key="export_fmt")
+# XLSX costs about 0.3 ms per row (61 s for 200,000 rows, bench/RESULTS.md); CSV about a sixth of that.
+if fmt == "xlsx" and rows == "original" and stats.rows > get_settings().export_xlsx_warn_rows:
+    right.warning(
+        f"{stats.rows:,} rows as XLSX can take a minute or more to write; CSV is several times faster. "
+        "(Open CSV files through Excel's import so SOC codes stay text.)"
+    )
 st.caption(
     f"{stats.confirmed:,} of {stats.roles:,} roles are confirmed; unconfirmed proposals are exported with their status."
 )

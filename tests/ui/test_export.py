@@ -75,3 +75,16 @@ def test_nothing_to_export_yet(open_app, ui_engine):
         pid = project.id
     at = open_app("export", pid)
     assert any("Nothing to export yet" in i.value for i in at.info)
+
+
+def test_large_original_xlsx_export_suggests_csv(open_app, mapped_project, monkeypatch):
+    from jobforge.config import get_settings
+
+    monkeypatch.setenv("JOBFORGE_EXPORT_XLSX_WARN_ROWS", "10")  # the project has 13 original rows
+    get_settings.cache_clear()
+    at = open_app("export", mapped_project)
+    at.radio(key="export_rows").set_value("original")
+    at.radio(key="export_fmt").set_value("xlsx").run()
+    assert any("CSV is several times faster" in w.value for w in at.warning)
+    at.radio(key="export_fmt").set_value("csv").run()
+    assert not any("CSV is several times faster" in w.value for w in at.warning)
