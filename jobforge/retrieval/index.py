@@ -639,7 +639,8 @@ def get_candidate_index(session: Session) -> CandidateIndex:
     """The index of the active release: cached in memory per store and release, and on disk."""
     release = require_active_release(session)
     store = str(session.get_bind().url)
-    key = (store, release.id)
+    # Reloading a version keeps its release id but moves loaded_at: a new key, a fresh index.
+    key = (store, release.id, release.loaded_at)
     with _LOCK:
         index = _CACHE.get(key)
         if index is None:

@@ -75,6 +75,26 @@ def test_index_is_cached_per_release_and_on_disk(onet_engine: Engine) -> None:
         assert [c.code for c in again.candidates("nurse")] == [c.code for c in first.candidates("nurse")]
 
 
+def test_reloading_a_release_in_the_same_process_serves_its_new_content(onet_engine: Engine, tmp_path) -> None:
+    from onet_fixture import ALTERNATE_TITLES, write_release
+
+    from jobforge.onet.loader import load_release
+
+    assert not any(c.exact for c in _index(onet_engine).candidates("Pastry Wizard"))
+    extra = "".join(f"{code}\t{title}\t{short or 'n/a'}\t08\r\n" for code, title, short in ALTERNATE_TITLES)
+    release = write_release(
+        tmp_path,
+        replace={
+            "Alternate Titles.txt": "O*NET-SOC Code\tAlternate Title\tShort Title\tSource(s)\r\n"
+            + extra
+            + "35-2014.00\tPastry Wizard\tn/a\t08\r\n"
+        },
+    )
+    load_release(onet_engine, release)  # same version: same release id, new loaded_at
+    best = _index(onet_engine).candidates("Pastry Wizard")[0]
+    assert (best.code, best.exact) == ("35-2014.00", True)
+
+
 @pytest.mark.parametrize("title", ["x" * 500, "🙂 chef 🙂", "Инженер-программист", "####", "a" * 40 + " cook"])
 def test_odd_titles_do_not_break_retrieval(onet_engine: Engine, title: str) -> None:
     candidates = _index(onet_engine).candidates(title)
