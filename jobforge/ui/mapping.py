@@ -46,14 +46,19 @@ def map_controls(project_id: int, user: str, stats) -> None:
         format_func=lambda s: SCOPES[s],
         key="map_scope",
     )
+    batch_api = provider in ("anthropic", "openai") and st.checkbox(
+        "Use the provider's batch API: half the price, results within 24 hours (the job waits and resumes)",
+        key="map_batch_api",
+    )
     if provider not in ("offline",):
-        _show_estimate(project_id, provider, scope)
+        _show_estimate(project_id, provider, scope, batch_api)
     label = f"Map {unmapped:,} unmapped roles" if scope == "unmapped" else "Map roles"
     if st.button(label, type="primary", key="map_start", disabled=scope == "unmapped" and unmapped == 0):
         from jobforge.jobs.queue import enqueue
 
         with session() as s:
-            job = enqueue(s, "map", project_id, {"provider": provider, "scope": scope}, user)
+            params = {"provider": provider, "scope": scope} | ({"batch_api": True} if batch_api else {})
+            job = enqueue(s, "map", project_id, params, user)
             job_id = job.id
         st.session_state[f"map_job_{project_id}"] = job_id
         st.rerun()
@@ -62,19 +67,20 @@ def map_controls(project_id: int, user: str, stats) -> None:
         st.page_link("pages/review.py", label="Review the proposals", icon=":material/fact_check:")
 
 
-def _show_estimate(project_id: int, provider: str, scope: str) -> None:
+def _show_estimate(project_id: int, provider: str, scope: str, batch_api: bool = False) -> None:
     try:
         from jobforge.mapping.service import estimate_cost
     except ModuleNotFoundError:
         return
     try:
         with session() as s:
-            estimate = estimate_cost(s, project_id, provider, scope)
+            estimate = estimate_cost(s, project_id, provider, scope, batch_api=batch_api)
     except Exception as exc:  # an unavailable provider: say so, the run itself falls back
         st.caption(f"No estimate: {exc}")
         return
     st.info(
-        f"Estimate for {provider}: **{estimate.calls:,}** LLM calls, ~{estimate.input_tokens:,} input and "
+        f"Estimate for {provider}{' (batch API)' if batch_api else ''}: **{estimate.calls:,}** LLM calls, "
+        f"~{estimate.input_tokens:,} input and "
         f"~{estimate.output_tokens:,} output tokens, about **${estimate.usd:,.2f}**. "
         "Roles an analyst already confirmed with the same title are taken from precedent at no cost.",
         icon=":material/payments:",

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from jobforge.db.engine import session_factory
-from jobforge.db.models import Job, Mapping, Role, RoleAttribute, Upload
+from jobforge.db.models import Job, LlmBatch, Mapping, Role, RoleAttribute, Upload
 from jobforge.projects import create_project
 from tests.ui.conftest import USER, run_jobs, texts
 from tests.ui.sheets import ROLES_CSV, xlsx_bytes
@@ -181,3 +181,29 @@ def test_a_queued_job_shows_its_progress_after_a_refresh(open_app, ui_engine, pr
     assert run_jobs(ui_engine) == 1
     at.run()
     assert "Mapping finished" in texts(at) or not at.get("progress")
+
+
+def test_mapping_through_the_providers_batch_api(open_app, ui_engine, project_id, fake_llm_env):
+    """With a key, the analyst can send the run through the batch API: half-price estimate, llm proposals."""
+    import streamlit as st
+
+    st.cache_data.clear()  # provider status is cached for a minute; this test sets keys
+    at = _upload(open_app, project_id, "roles.csv", ROLES_CSV.encode())
+    at.button(key="add_roles").click().run()
+    at.radio(key="map_provider").set_value("anthropic").run()
+    plain = next(i.value for i in at.info if "Estimate for anthropic" in i.value)
+    at.checkbox(key="map_batch_api").check().run()
+    batch = next(i.value for i in at.info if "Estimate for anthropic (batch API)" in i.value)
+    assert plain != batch  # the batch estimate is priced at half
+    at.button(key="map_start").click().run()
+    with session_factory(ui_engine)() as s:
+        job = s.scalar(select(Job))
+        assert job.params == {"provider": "anthropic", "scope": "unmapped", "batch_api": True}
+    assert run_jobs(ui_engine) == 1
+    with session_factory(ui_engine)() as s:
+        sources = dict(s.execute(select(Mapping.source, func.count()).group_by(Mapping.source)).all())
+        assert s.scalar(select(func.count()).select_from(LlmBatch)) == 1  # one provider batch, its id kept
+    # "Xylophone Tuning Specialist" has no candidate at all, so it costs no call and stays a code-less LOW.
+    assert sources == {"llm": 11, "fallback": 1}
+    assert fake_llm_env.requests  # the roles went through the fake provider, not the offline selector
+    st.cache_data.clear()
