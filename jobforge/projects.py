@@ -77,6 +77,12 @@ def list_projects(session: Session) -> Sequence[Project]:
     return session.scalars(select(Project).order_by(Project.created_at.desc(), Project.id.desc())).all()
 
 
+def role_titles(session: Session, project_id: int) -> list[tuple[int, str]]:
+    """(role id, original title) of a project's roles, by title: for pickers."""
+    rows = session.execute(select(Role.id, Role.title).where(Role.project_id == project_id).order_by(Role.title))
+    return [(role_id, title) for role_id, title in rows.all()]
+
+
 def get_project(session: Session, project_id: int) -> Project:
     project = session.get(Project, project_id)
     if project is None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import case, func, select
 
 from jobforge.config import get_settings
-from jobforge.db.models import AuditEvent, Job, Mapping, MappingStatus, OnetRelease, OnetSyncLog, Project, Role
+from jobforge.jobs.queue import list_jobs
+from jobforge.onet.releases import list_releases, recent_syncs
+from jobforge.projects import list_projects
+from jobforge.review.queries import audit_actions, audit_events, audit_users, calibration
 from jobforge.ui.status import availability_icon, load_default_release_button, provider_status
 from jobforge.ui.store import session, store_engine, store_label
 from jobforge.ui.user import current_user
@@ -27,8 +28,8 @@ releases_tab, providers_tab, audit_tab, calibration_tab, jobs_tab = st.tabs(
 # ---------------------------------------------------------------- O*NET
 with releases_tab:
     with session() as s:
-        releases = s.scalars(select(OnetRelease).order_by(OnetRelease.loaded_at.desc())).all()
-        log = s.scalars(select(OnetSyncLog).order_by(OnetSyncLog.id.desc()).limit(50)).all()
+        releases = list_releases(s)
+        log = recent_syncs(s, limit=50)
     if releases:
         st.dataframe(
             pd.DataFrame(
@@ -37,7 +38,7 @@ with releases_tab:
                         "Version": r.version.replace("_", "."),
                         "Active": "active" if r.is_active else "",
                         "Loaded": r.loaded_at.strftime("%Y-%m-%d %H:%M"),
-                        "Occupations": (r.counts or {}).get("occupations", (r.counts or {}).get("onet_occupation")),
+                        "Occupations": r.occupation_count,
                         "Source": r.source,
                     }
                     for r in releases
@@ -138,39 +139,38 @@ with providers_tab:
 # ---------------------------------------------------------------- audit
 with audit_tab:
     with session() as s:
-        users = s.scalars(select(AuditEvent.user).distinct().order_by(AuditEvent.user)).all()
-        actions_seen = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-        projects = dict(s.execute(select(Project.id, Project.name).order_by(Project.name)).all())
+        users = audit_users(s)
+        actions_seen = audit_actions(s)
+        projects = {p.id: p.name for p in list_projects(s)}
     c1, c2, c3 = st.columns(3)
     who = c1.selectbox("User", ["All", *users], key="audit_user")
     project = c2.selectbox("Project", ["All", *projects], format_func=lambda p: projects.get(p, p), key="audit_project")
     action = c3.selectbox("Action", ["All", *actions_seen], key="audit_action")
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(500)
-    if who != "All":
-        query = query.where(AuditEvent.user == who)
-    if project != "All":
-        query = query.where(AuditEvent.project_id == project)
-    if action != "All":
-        query = query.where(AuditEvent.action == action)
     with session() as s:
-        events = s.scalars(query).all()
-    if not events:
+        events = audit_events(
+            s,
+            project_id=None if project == "All" else project,
+            user=None if who == "All" else who,
+            action=None if action == "All" else action,
+            limit=500,
+        )
+    if events.empty:
         st.caption("No audit events match.")
     else:
         st.dataframe(
             pd.DataFrame(
-                [
-                    {
-                        "When": e.at.strftime("%Y-%m-%d %H:%M:%S"),
-                        "User": e.user,
-                        "Project": projects.get(e.project_id, ""),
-                        "Action": e.action,
-                        "Entity": f"{e.entity_type} {e.entity_id or ''}".strip(),
-                        "Before": json.dumps(e.before, ensure_ascii=False, default=str) if e.before else "",
-                        "After": json.dumps(e.after, ensure_ascii=False, default=str) if e.after else "",
-                    }
-                    for e in events
-                ]
+                {
+                    "When": events["at"].map(lambda at: at.strftime("%Y-%m-%d %H:%M:%S")),
+                    "User": events["user"],
+                    "Project": events["project_id"].map(lambda p: projects.get(p, "")),
+                    "Action": events["action"],
+                    "Entity": [
+                        f"{t} {'' if pd.isna(i) else int(i)}".strip()
+                        for t, i in zip(events["entity_type"], events["entity_id"], strict=True)
+                    ],
+                    "Before": events["before"].fillna(""),
+                    "After": events["after"].fillna(""),
+                }
             ),
             hide_index=True,
             width="stretch",
@@ -180,32 +180,19 @@ with audit_tab:
 # ---------------------------------------------------------------- calibration
 with calibration_tab:
     st.caption("Per proposed tier: of the roles analysts reviewed, how often they kept the proposal unchanged.")
-    proposed_tier = func.coalesce(Mapping.proposed_tier, Mapping.tier)
     with session() as s:
-        counts = s.execute(
-            select(
-                proposed_tier,
-                func.count(),
-                func.sum(case((Mapping.status == MappingStatus.CONFIRMED, 1), else_=0)),
-            )
-            .where(Mapping.status.in_(MappingStatus.ANALYST_OWNED))
-            .group_by(proposed_tier)
-        ).all()
-    if not counts:
+        reviewed = calibration(s)
+    reviewed = reviewed[reviewed["reviewed"] > 0]
+    if reviewed.empty:
         st.info("No reviewed roles yet: calibration appears once analysts confirm or change proposals.")
     else:
-        by_tier = {tier: (int(n), int(kept or 0)) for tier, n, kept in counts}
         table = pd.DataFrame(
-            [
-                {
-                    "Tier": tier,
-                    "Reviewed": by_tier[tier][0],
-                    "Kept unchanged": by_tier[tier][1],
-                    "Share kept": f"{by_tier[tier][1] / by_tier[tier][0]:.0%}",
-                }
-                for tier in ("HIGH", "MEDIUM", "LOW")
-                if tier in by_tier
-            ]
+            {
+                "Tier": reviewed["tier"],
+                "Reviewed": reviewed["reviewed"],
+                "Kept unchanged": reviewed["confirmed_unchanged"],
+                "Share kept": reviewed["share"].map(lambda share: f"{share:.0%}"),
+            }
         )
         st.dataframe(table, hide_index=True)
         st.caption("Targets: HIGH ≥ 90 %, MEDIUM ≥ 70 %. A tier far below its target means its threshold is too loose.")
@@ -213,10 +200,8 @@ with calibration_tab:
 # ---------------------------------------------------------------- jobs
 with jobs_tab:
     with session() as s:
-        jobs = s.execute(
-            select(Job, Project.name).outerjoin(Project, Project.id == Job.project_id).order_by(Job.id.desc()).limit(50)
-        ).all()
-        roles_total = s.scalar(select(func.count()).select_from(Role))
+        jobs = list_jobs(s)[:50]
+        names = {p.id: p.name for p in list_projects(s)}
     if not jobs:
         st.caption("No jobs yet.")
     else:
@@ -226,17 +211,16 @@ with jobs_tab:
                     {
                         "Job": j.id,
                         "Kind": j.kind,
-                        "Project": name or "",
+                        "Project": names.get(j.project_id, ""),
                         "Status": j.status,
                         "Progress": f"{j.progress_done:,}/{j.progress_total:,}",
                         "Message": j.error or j.message or "",
                         "By": j.created_by or "",
                         "Created": j.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                     }
-                    for j, name in jobs
+                    for j in jobs
                 ]
             ),
             hide_index=True,
             width="stretch",
         )
-    st.caption(f"{roles_total:,} roles in the store across all projects.")

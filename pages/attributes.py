@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func, select
 
-from jobforge.db.models import Role, RoleAttribute, SourceType
-from jobforge.imputation.attributes import project_attribute_names
-from jobforge.projects import list_projects, project_stats
+from jobforge.db.models import SourceType
+from jobforge.imputation.attributes import attributes_by_role, project_attribute_names, source_counts
+from jobforge.projects import list_projects, project_stats, role_titles
 from jobforge.ui.badges import PROVENANCE_HELP, provenance_badge
 from jobforge.ui.charts import provenance_chart
 from jobforge.ui.jobs import active_job_id, show_job
@@ -36,14 +35,9 @@ if FLASH in st.session_state:
 
 with session() as s:
     stats = project_stats(s, project_id)
-    roles = s.execute(select(Role.id, Role.title).where(Role.project_id == project_id).order_by(Role.title)).all()
+    roles = role_titles(s, project_id)
     names = project_attribute_names(s, project_id)
-    filled = s.execute(
-        select(RoleAttribute.name, RoleAttribute.source_type, func.count())
-        .join(Role, Role.id == RoleAttribute.role_id)
-        .where(Role.project_id == project_id, func.coalesce(RoleAttribute.value, "") != "")
-        .group_by(RoleAttribute.name, RoleAttribute.source_type)
-    ).all()
+    filled = source_counts(s, project_id)
 if not roles:
     st.info("No roles yet: upload a spreadsheet with attribute columns first.")
     st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
@@ -107,7 +101,7 @@ if st.session_state.get(ROLE_KEY) not in titles:
 role_id = st.selectbox("Role", ids, format_func=titles.get, key=ROLE_KEY, help="Type to search.")
 
 with session() as s:
-    stored = {a.name: a for a in s.scalars(select(RoleAttribute).where(RoleAttribute.role_id == role_id))}
+    stored = attributes_by_role(s, [role_id])[role_id]
 values = [(name, stored.get(name)) for name in names]
 
 header = st.columns([2, 3, 1.2, 1, 3])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
 
 from jobforge.config import get_settings
 from jobforge.db.models import MappingStatus, Role
 from jobforge.onet.repository import OnetRepository
 from jobforge.projects import list_projects, project_stats
 from jobforge.review import actions
-from jobforge.review.queries import UNMAPPED, review_rows
+from jobforge.review.queries import UNMAPPED, families, review_rows
 from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
 from jobforge.ui.grid import role_grid
@@ -141,12 +140,7 @@ st.progress(
 )
 
 with session() as s:
-    families = [
-        str(f)
-        for f in s.scalars(select(Role.job_family).where(Role.project_id == project_id).distinct())
-        if f and str(f).strip()
-    ]
-families.sort()
+    family_names = families(s, project_id)
 
 f_tier, f_status = st.columns([1, 3])
 tiers = f_tier.pills("Tier", TIERS, selection_mode="multi", default=TIERS, key="flt_tier")
@@ -155,7 +149,7 @@ statuses = f_status.pills(
     key="flt_status",
 )  # fmt: skip
 f_family, f_text = st.columns([1, 3])
-family = f_family.selectbox("Job family", ["All", *families], key="flt_family")
+family = f_family.selectbox("Job family", ["All", *family_names], key="flt_family")
 text = f_text.text_input("Search titles", placeholder="title, code or O*NET title", key="flt_text")
 
 with session() as s:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import Role, RoleAttribute, SourceType, Upload, utcnow
@@ -72,6 +72,19 @@ def project_attribute_names(session: Session, project_id: int) -> list[str]:
 
 def project_role_ids(session: Session, project_id: int) -> list[int]:
     return list(session.scalars(select(Role.id).where(Role.project_id == project_id).order_by(Role.id)))
+
+
+def source_counts(session: Session, project_id: int) -> list[tuple[str, str | None, int]]:
+    """(attribute, source type, non-empty cells) for a project: where its values come from."""
+    return [
+        (name, source, int(count))
+        for name, source, count in session.execute(
+            select(RoleAttribute.name, RoleAttribute.source_type, func.count())
+            .join(Role, Role.id == RoleAttribute.role_id)
+            .where(Role.project_id == project_id, func.coalesce(RoleAttribute.value, "") != "")
+            .group_by(RoleAttribute.name, RoleAttribute.source_type)
+        ).all()
+    ]
 
 
 def attributes_by_role(
