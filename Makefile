@@ -34,8 +34,15 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 
+# Each benchmark prints its figures; record them in bench/RESULTS.md with the command.
 bench: $(VENV)/.dev-installed
-	$(PY) bench/run_all.py
+	$(PY) bench/onet_load.py
+	$(PY) bench/offline_speed.py
+	$(PY) bench/accuracy.py
+	$(PY) bench/llm_agent.py
+	$(PY) bench/upload_review.py
+	$(PY) bench/review_page.py
+	$(PY) bench/imputation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
