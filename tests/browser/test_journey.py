@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,16 @@ def go(page: Page, label: str, heading: str) -> None:
 def mapping_of(app: LiveApp, title: str) -> Mapping:
     with session_factory(app.engine)() as s:
         return s.scalar(select(Mapping).join(Role).where(Role.title == title))
+
+
+def mapping_when(app: LiveApp, title: str, ready: Callable[[Mapping], bool], timeout: float = 30) -> Mapping:
+    """The role's mapping once ``ready`` holds: a click's rerun may not have reached the store yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        mapping = mapping_of(app, title)
+        if ready(mapping) or time.monotonic() > deadline:
+            return mapping
+        time.sleep(0.2)
 
 
 def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page) -> None:
@@ -123,7 +135,7 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     page.get_by_label("Title or code").press("Enter")
     page.get_by_role("button", name="Use 43-4051.00").click()
     settle(page)
-    chosen = mapping_of(app, searched)
+    chosen = mapping_when(app, searched, lambda m: m.status != "proposed")
     assert chosen.onet_code == "43-4051.00" and chosen.status == "overridden" and chosen.confirmed_by == USER
 
     # Back to every tier: confirm the most uncertain role that has a proposal, from the detail panel.
@@ -137,7 +149,7 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     open_in_grid(target.title)
     page.get_by_role("button", name=re.compile(r"^Confirm Shortcut")).click()
     settle(page)
-    confirmed = mapping_of(app, target.title)
+    confirmed = mapping_when(app, target.title, lambda m: m.status != "proposed")
     assert confirmed.status == "confirmed" and confirmed.confirmed_by == USER
     # The next unreviewed role is selected, and the grid shows the new status.
     expect(page.get_by_role("heading", name=target.title, exact=True)).not_to_be_visible()
@@ -160,7 +172,7 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
         page.get_by_test_id("stExpander").filter(has_text=others[0]).first.click()
         page.get_by_role("button", name=f"Choose {others[0]}").click()
         settle(page)
-        changed = mapping_of(app, heading)
+        changed = mapping_when(app, heading, lambda m: m.onet_code != current.onet_code)
         assert changed.onet_code == others[0] and changed.status == "overridden"
 
     # Attributes: complete the empty cells (inheritance only, as a job), then override one value.
@@ -181,11 +193,16 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     settle(page)
     expect(page.get_by_text("ANALYST").first).to_be_visible()
     shot(page, app, "6-attributes")
-    with session_factory(app.engine)() as s:
-        value = s.scalar(
-            select(RoleAttribute).join(Role).where(Role.title == target.title, RoleAttribute.name == "Education")
-        )
-        assert value.value == "Master's Degree" and value.source_type == "ANALYST"
+    deadline = time.monotonic() + 30
+    while True:  # the override's rerun may still be writing
+        with session_factory(app.engine)() as s:
+            value = s.scalar(
+                select(RoleAttribute).join(Role).where(Role.title == target.title, RoleAttribute.name == "Education")
+            )
+        if (value is not None and value.source_type == "ANALYST") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert value.value == "Master's Degree" and value.source_type == "ANALYST"
 
     # Export CSV and check the downloaded file.
     go(page, "Export", "Export")
