@@ -21,15 +21,13 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-POSTGRES_URL = os.environ.get("JOBFORGE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ATTRIBUTES = ["Education", "Experience", "Key Skills", "Work Environment", "Shift Pattern", "Main Duties"]
 SOURCE_VALUES = {
     "Education": ["Bachelor's degree", "High school", "Master's degree"],
@@ -114,11 +112,8 @@ def main() -> int:
     parser.add_argument("--zip", help="release zip (default: the configured O*NET source)")
     args = parser.parse_args()
 
-    from sqlalchemy import text
-
     from jobforge.config import get_settings
-    from jobforge.db.engine import make_engine, session_factory
-    from jobforge.db.migrate import upgrade
+    from jobforge.db.engine import session_factory
     from jobforge.imputation.service import impute_project
     from jobforge.onet.loader import load_release
 
@@ -126,19 +121,9 @@ def main() -> int:
     if not zip_path:
         print("No O*NET release found: pass --zip or set JOBFORGE_ONET_SOURCE", file=sys.stderr)
         return 1
-    tmp = tempfile.TemporaryDirectory()
-    schema = None
-    if args.store == "sqlite":
-        url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    from stores import fresh_store
+
+    with fresh_store(args.store) as engine:
         load_release(engine, zip_path)
         project_id = build_synthetic_project(engine, args.roles)
         print(
@@ -156,13 +141,6 @@ def main() -> int:
             )
         if args.llm_roles:
             _bench_llm(engine, args.llm_roles)
-    finally:
-        engine.dispose()
-        if schema is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        tmp.cleanup()
     return 0
 
 

@@ -20,50 +20,25 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-POSTGRES_URL = os.environ.get("JOBFORGE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 
 def _measure(store: str, zip_path: str, repeat: int) -> dict[str, object]:
     """Runs in the child: a fresh store, ``repeat`` loads of the same version (the first is fresh)."""
-    from sqlalchemy import text
+    from stores import fresh_store
 
-    from jobforge.db.engine import make_engine
-    from jobforge.db.migrate import upgrade
     from jobforge.onet.loader import load_release
 
-    schema = None
-    tmp = tempfile.TemporaryDirectory()
-    if store == "sqlite":
-        url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
     seconds: list[float] = []
-    try:
+    with fresh_store(store) as engine:
         for _ in range(repeat):
             started = time.perf_counter()
             result = load_release(engine, zip_path)
             seconds.append(round(time.perf_counter() - started, 2))
-    finally:
-        engine.dispose()
-        if schema is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        tmp.cleanup()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_mib = usage.ru_maxrss / 1024  # Linux: KiB
     return {

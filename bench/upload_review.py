@@ -19,7 +19,6 @@ import argparse
 import os
 import random
 import resource
-import shutil
 import statistics
 import sys
 import tempfile
@@ -30,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from sqlalchemy import Engine, insert, select, text  # noqa: E402
+from sqlalchemy import Engine, insert, select  # noqa: E402
+from stores import fresh_store  # noqa: E402
 
 from jobforge.config import get_settings  # noqa: E402
-from jobforge.db.engine import make_engine, session_factory  # noqa: E402
-from jobforge.db.migrate import upgrade  # noqa: E402
+from jobforge.db.engine import session_factory  # noqa: E402
 from jobforge.db.models import Mapping, OnetOccupation, Role  # noqa: E402
 from jobforge.export.writers import export_roles  # noqa: E402
 from jobforge.ingest.reader import read_table  # noqa: E402
@@ -47,7 +46,6 @@ from jobforge.retrieval.normalize import title_key  # noqa: E402
 from jobforge.review.actions import bulk_confirm, confirm, undo_bulk  # noqa: E402
 from jobforge.review.queries import next_unreviewed, review_rows, role_detail  # noqa: E402
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SENIORITY = ["", "Senior ", "Junior ", "Lead ", "Principal ", "Assistant ", "Chief ", "Associate "]
 SUFFIXES = ["", " I", " II", " III", " - Nights", " (Remote)"]
 BASES = [
@@ -364,22 +362,6 @@ def bench_review(engine: Engine, roles: int) -> None:
     print(f"Peak memory of the whole run: {peak_memory_mb():.0f} MB; load average {load_average()}")
 
 
-def postgres_engine() -> tuple[Engine, Callable[[], None]]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
-
-    def drop() -> None:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return engine, drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000, help="rows of the generated XLSX")
@@ -388,25 +370,12 @@ def main() -> None:
     parser.add_argument("--skip-upload", action="store_true")
     parser.add_argument("--skip-review", action="store_true")
     args = parser.parse_args()
-    if args.postgres:
-        engine, cleanup = postgres_engine()
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="jobforge_bench_"))
-        engine = make_engine(f"sqlite:///{folder / 'store.db'}")
-
-        def cleanup() -> None:
-            engine.dispose()
-            shutil.rmtree(folder, ignore_errors=True)
-
-    print(f"Store: {engine.url.render_as_string(hide_password=True)}; load average {load_average()}")
-    try:
-        upgrade(engine)
+    with fresh_store("postgres" if args.postgres else "sqlite") as engine:
+        print(f"Store: {engine.url.render_as_string(hide_password=True)}; load average {load_average()}")
         if not args.skip_upload:
             bench_upload(engine, args.rows)
         if not args.skip_review:
             bench_review(engine, args.roles)
-    finally:
-        cleanup()
 
 
 if __name__ == "__main__":
