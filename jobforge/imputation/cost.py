@@ -7,8 +7,6 @@ real prompts (system prompt + the role's data), output tokens at a typical size 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,21 +14,14 @@ from jobforge.config import Settings, get_settings
 from jobforge.db.models import Role
 from jobforge.imputation.attributes import attributes_by_role, has_value, project_attribute_names
 from jobforge.imputation.llm_imputation import IMPUTATION_SYSTEM_PROMPT, build_imputation_prompt
-from jobforge.llm.tokens import cost_usd, estimate_tokens
+from jobforge.llm.tokens import CostEstimate, cost_usd, estimate_tokens
 
 OUTPUT_TOKENS_PER_ATTRIBUTE = 45  # name, a short value, confidence and a one-sentence rationale
 OUTPUT_TOKENS_PER_CALL = 25  # the wrapping object and context_used
 
 
-@dataclass
-class ImputationCostEstimate:
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    usd: float
-    roles: int = 0  # roles with at least one empty cell
-    provider: str = ""
-    note: str | None = None
+# roles = roles with at least one empty cell
+ImputationCostEstimate = CostEstimate
 
 
 def estimate_imputation_cost(

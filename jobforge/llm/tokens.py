@@ -24,10 +24,15 @@ def estimate_tokens(text: str) -> int:
 
 @dataclass
 class CostEstimate:
+    """What an LLM run would cost, shown before it starts (mapping and imputation alike)."""
+
     calls: int
     input_tokens: int
     output_tokens: int
     usd: float
+    roles: int = 0  # roles that would go to the LLM
+    provider: str = ""
+    note: str | None = None
 
 
 def prices(provider: str, settings: Settings | None = None) -> tuple[float, float]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import Job, LlmBatch, Mapping, MappingStatus, Project, Role, utcnow
+from jobforge.llm.tokens import CostEstimate  # precedent roles count as no cost
 from jobforge.mapping.factory import (
     CANDIDATES_PER_ROLE,
     ProviderChoice,
@@ -62,17 +63,6 @@ class MappingRunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class CostEstimate:
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    usd: float
-    roles: int = 0  # roles that would go to the LLM (precedent roles cost nothing)
-    provider: str = ""
-    note: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
