@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from jobforge.db.engine import StoreError
+from jobforge.errors import JobForgeError
 
 COMMAND_MODULES = (
     "jobforge.onet.cli",  # onet load | sync | status; setup
@@ -23,7 +25,7 @@ COMMAND_MODULES = (
 )
 
 
-class CommandError(RuntimeError):
+class CommandError(JobForgeError, RuntimeError):
     """A user-facing failure: printed as one line, exit code 1."""
 
 
@@ -31,13 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m jobforge", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-                continue  # that area (or its package) has no commands yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
@@ -49,6 +45,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    except (CommandError, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except JobForgeError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug: one line for the user, the traceback in the log file
+        log_file = _log_traceback(args.command)
+        print(f"error: unexpected {type(exc).__name__}: {exc}; the traceback is in {log_file}", file=sys.stderr)
+        return 1
+
+
+def _log_traceback(command: str) -> Path:
+    """Append the current exception's traceback to ``<data dir>/logs/cli.log``; returns the file."""
+    from jobforge.config import get_settings
+
+    folder = Path(get_settings().data_dir) / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    log_file = folder / "cli.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    logger = logging.getLogger("jobforge.cli")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.error("Unexpected error in `%s`", command, exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    return log_file

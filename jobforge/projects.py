@@ -13,13 +13,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import Mapping, MappingStatus, Project, Role, Upload
+from jobforge.errors import JobForgeError
 from jobforge.review import audit
 
 TIERS = ("HIGH", "MEDIUM", "LOW")
 MAX_NAME_LENGTH = 200
 
 
-class ProjectError(ValueError):
+class ProjectError(JobForgeError, ValueError):
     """A project cannot be created or found; the message says why."""
 
 

@@ -10,9 +10,12 @@ import streamlit as st
 
 from jobforge.config import get_settings
 from jobforge.jobs.queue import list_jobs
+from jobforge.onet.loader import load_release
 from jobforge.onet.releases import list_releases, recent_syncs
+from jobforge.onet.sync import OnetSyncService
 from jobforge.projects import list_projects
 from jobforge.review.queries import audit_actions, audit_events, audit_users, calibration
+from jobforge.ui.errors import reported
 from jobforge.ui.status import availability_icon, load_default_release_button, provider_status
 from jobforge.ui.store import session, store_engine, store_label
 from jobforge.ui.user import current_user
@@ -69,29 +72,20 @@ with releases_tab:
         load_default_release_button(user, key="admin_load_default")
         version = st.text_input("Or sync another version", placeholder="e.g. 29_3", key="admin_sync_version")
         if st.button("Sync version", key="admin_sync", disabled=not version.strip()):
-            try:
-                from jobforge.onet.sync import OnetSyncService
-
-                with st.spinner(f"Syncing O*NET {version}…"):
-                    result = OnetSyncService(store_engine()).sync(version.strip())
+            # A failure is logged by the service; the previous release stays active.
+            with reported("Sync failed"), st.spinner(f"Syncing O*NET {version}…"):
+                result = OnetSyncService(store_engine()).sync(version.strip())
                 st.success(f"O*NET {result.version} loaded: {result.occupation_count:,} occupations.")
-            except Exception as exc:  # logged by the service; the previous release stays active
-                st.error(f"Sync failed: {exc}")
     with c2, st.container(border=True):
         st.markdown("**Load from a file**")
         release_file = st.file_uploader("O*NET text release (db_XX_X_text.zip)", type=["zip"], key="admin_zip")
         if release_file is not None and st.button("Load this release", key="admin_load_zip", type="primary"):
-            from jobforge.onet.loader import load_release
-
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / Path(release_file.name).name
                 path.write_bytes(release_file.getvalue())
-                try:
-                    with st.spinner("Loading…"):
-                        result = load_release(store_engine(), path, source_label=release_file.name)
+                with reported("Loading failed"), st.spinner("Loading…"):
+                    result = load_release(store_engine(), path, source_label=release_file.name)
                     st.success(f"O*NET {result.version} loaded: {result.occupation_count:,} occupations.")
-                except Exception as exc:
-                    st.error(f"Loading failed: {exc}")
     st.markdown("**Sync log**")
     if log:
         st.dataframe(

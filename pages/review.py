@@ -13,6 +13,7 @@ from jobforge.review import actions
 from jobforge.review.queries import UNMAPPED, families, review_rows
 from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
+from jobforge.ui.errors import reported
 from jobforge.ui.grid import role_grid
 from jobforge.ui.project import require_project
 from jobforge.ui.store import session
@@ -40,6 +41,10 @@ def _flash(message: str, icon: str = ":material/check_circle:") -> None:
     st.session_state[FLASH] = (message, icon)
 
 
+def _flash_warning(message: str) -> None:
+    _flash(message, ":material/warning:")
+
+
 def _select_next_unreviewed(after_id: int) -> None:
     """Move the selection to the next proposed row after ``after_id`` in the grid's order (wrapping)."""
     order: list[tuple[int, str]] = st.session_state.get(ORDER, [])
@@ -54,11 +59,9 @@ def _select_next_unreviewed(after_id: int) -> None:
 
 
 def _run_action(role_id: int, label: str, call, *, advance: bool = True) -> None:
-    try:
-        with session() as s:
-            call(s)
-    except Exception as exc:  # shown to the analyst; nothing was committed
-        _flash(f"{label} failed: {exc}", ":material/warning:")
+    with reported(f"{label} failed", show=_flash_warning) as outcome, session() as s:
+        call(s)  # nothing is committed when it fails
+    if not outcome.ok:
         return
     _flash(label)
     if advance:
@@ -92,12 +95,10 @@ def do_note(role_id: int, note_key: str) -> None:
 
 
 def do_bulk_confirm(ids: list[int]) -> None:
-    try:
-        with session() as s:
-            bulk = actions.bulk_confirm(s, project_id, ids, user)
-            st.session_state[LAST_BULK] = (bulk.id, bulk.count)
-    except Exception as exc:
-        _flash(f"Bulk confirm failed: {exc}", ":material/warning:")
+    with reported("Bulk confirm failed", show=_flash_warning) as outcome, session() as s:
+        bulk = actions.bulk_confirm(s, project_id, ids, user)
+        st.session_state[LAST_BULK] = (bulk.id, bulk.count)
+    if not outcome.ok:
         return
     _flash(f"Confirmed {bulk.count:,} HIGH roles. You can undo this.")
 
@@ -106,11 +107,9 @@ def do_undo_bulk() -> None:
     bulk = st.session_state.pop(LAST_BULK, None)
     if not bulk:
         return
-    try:
-        with session() as s:
-            undone = actions.undo_bulk(s, bulk[0], user)
-    except Exception as exc:
-        _flash(f"Undo failed: {exc}", ":material/warning:")
+    with reported("Undo failed", show=_flash_warning) as outcome, session() as s:
+        undone = actions.undo_bulk(s, bulk[0], user)
+    if not outcome.ok:
         return
     kept = f" ({undone.skipped:,} changed since then were left as they are)" if undone.skipped else ""
     _flash(f"Undone: {undone.restored:,} roles are back to proposed{kept}.", ":material/undo:")

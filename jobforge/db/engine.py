@@ -13,8 +13,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobforge.errors import JobForgeError
 
-class StoreError(RuntimeError):
+
+class StoreError(JobForgeError, RuntimeError):
     """The store cannot be used (unreachable, locked, not migrated); the message says why."""
 
 

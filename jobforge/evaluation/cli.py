@@ -85,21 +85,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _selector(provider: str, session, settings):
     from jobforge.cli import CommandError
+    from jobforge.mapping.factory import ProviderUnavailable, make_selector
 
-    try:
-        from jobforge.mapping.factory import ProviderUnavailable, make_selector
-    except ImportError:  # the mapping factory is not there: offline only
-        if provider not in ("offline", "auto"):
-            raise CommandError(f"The {provider} provider is not available in this build.") from None
-        from jobforge.mapping.offline import OfflineSelector
-        from jobforge.retrieval.index import get_candidate_index
-
-        return OfflineSelector(get_candidate_index(session))
     try:
         selector = make_selector(provider, session, settings)
     except ProviderUnavailable as exc:
         raise CommandError(str(exc)) from exc
-    note = getattr(selector, "note", None)
-    if note:
-        print(note, file=sys.stderr)
+    if selector.note:
+        print(selector.note, file=sys.stderr)
     return selector

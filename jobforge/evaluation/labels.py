@@ -13,11 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobforge.errors import JobForgeError
+
 OVERALL = "overall"
 REQUIRED_COLUMNS = ("title", "source", "label_share", "soc2018_candidates")
 
 
-class LabelsError(ValueError):
+class LabelsError(JobForgeError, ValueError):
     """The labels file cannot be used; the message says why."""
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import Mapping, OnetRelease, Project, Role, RoleAttribute, Upload
+from jobforge.errors import JobForgeError
 from jobforge.ingest.reader import IngestError, read_table
 from jobforge.ingest.uploads import role_key
 from jobforge.onet.repository import active_release
@@ -53,7 +54,7 @@ ONET_CREDIT = (
 )
 
 
-class ExportError(ValueError):
+class ExportError(JobForgeError, ValueError):
     """The export cannot be made; the message says why."""
 
 

@@ -6,20 +6,18 @@ Params: ``provider`` (default "auto"), ``steps`` (default all), ``batch_size``. 
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from sqlalchemy import Engine
 
 from jobforge.db.engine import session_factory
 from jobforge.db.models import Job
+from jobforge.imputation.service import STEPS, impute_project
 
 JOB_KIND = "impute"
 
 
 def handle_impute_job(engine: Engine, job: Job, report: Any) -> dict[str, Any]:
-    from jobforge.imputation.service import STEPS, impute_project
-
     if job.project_id is None:
         raise ValueError("An impute job needs a project.")
     params = job.params or {}
@@ -34,14 +32,3 @@ def handle_impute_job(engine: Engine, job: Job, report: Any) -> dict[str, Any]:
             batch_size=params.get("batch_size"),
         )
     return summary.to_dict()
-
-
-def register() -> None:
-    from jobforge.jobs.registry import register_handler
-
-    register_handler(JOB_KIND, handle_impute_job)
-
-
-# The jobs area imports this module to collect handlers; without that area there is nothing to do.
-with contextlib.suppress(ModuleNotFoundError):
-    register()

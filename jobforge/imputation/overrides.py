@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import Role, RoleAttribute, SourceType
+from jobforge.errors import JobForgeError
 from jobforge.imputation.attributes import is_empty_value, project_attribute_names, snapshot, write_value
 from jobforge.review.audit import record
 
 AUDIT_ENTITY = "attribute"
 
 
-class OverrideError(ValueError):
+class OverrideError(JobForgeError, ValueError):
     """The override cannot be applied; the message says why."""
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import MappingStatus, Role, RoleAttribute, SourceType
+from jobforge.errors import JobForgeError
 from jobforge.imputation.attributes import (
     attributes_by_role,
     can_replace,
@@ -101,7 +102,7 @@ class ImputationSummary:
         }
 
 
-class ProviderUnavailable(RuntimeError):
+class ProviderUnavailable(JobForgeError, RuntimeError):
     """The LLM provider that was asked for by name cannot be used; the message says why."""
 
 

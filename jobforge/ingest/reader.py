@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from jobforge.config import get_settings
+from jobforge.errors import JobForgeError
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -34,7 +35,7 @@ _SEP_HINT = re.compile(r"sep=([,;\t|])\r?\n")
 _VALUE_LIKE = re.compile(r"[\d\s.,:/-]+")
 
 
-class IngestError(ValueError):
+class IngestError(JobForgeError, ValueError):
     """The uploaded file cannot be used; the message tells the analyst why and what to do."""
 
 

@@ -16,14 +16,13 @@ from sqlalchemy import Engine
 
 from jobforge.db.engine import session_factory
 from jobforge.db.models import Job
-from jobforge.jobs.registry import Report, register_handler
+from jobforge.jobs.registry import Report
+from jobforge.mapping.service import map_roles
 
 KIND = "map"
 
 
 def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
-    from jobforge.mapping.service import map_roles
-
     if job.project_id is None:
         raise ValueError("A map job needs a project.")
     params = job.params or {}
@@ -46,5 +45,3 @@ def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
         message += f"; {summary.skipped_confirmed:,} decided by analysts left unchanged"
     return {**summary.to_dict(), "message": message}
 
-
-register_handler(KIND, run_map_job)

@@ -22,7 +22,7 @@ from jobforge.db.engine import session_factory
 from jobforge.db.models import Job
 from jobforge.jobs import queue
 from jobforge.jobs.queue import JobCancelled
-from jobforge.jobs.registry import UnknownJobKind, get_handler, load_handlers
+from jobforge.jobs.registry import UnknownJobKind, get_handler
 
 _log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ class Worker:
         self.kinds = kinds
         self._stop = threading.Event()
         self._sessions = session_factory(engine)
-        load_handlers()
 
     def run_once(self) -> bool:
         """Claim and run one job; False when the queue was empty."""

@@ -7,6 +7,8 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from jobforge.errors import JobForgeError
+
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -34,7 +36,7 @@ class Availability:
     reason: str  # why not, or which model/key source is used
 
 
-class LLMError(RuntimeError):
+class LLMError(JobForgeError, RuntimeError):
     """A call failed after its retries; ``kind`` is the Usage.outcome it was recorded with."""
 
     def __init__(self, kind: str, message: str, usage: Usage | None = None) -> None:

@@ -234,6 +234,8 @@ class _BatchOutcome:
 class RoleMappingAgent:
     """Maps roles with an LLM (see the module docstring). Implements ``Selector``."""
 
+    note: str | None = None  # set by the factory when "auto" chose this provider
+
     def __init__(
         self,
         llm: LLMClient,

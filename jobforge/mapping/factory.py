@@ -1,20 +1,25 @@
 """Which selector maps the roles: offline, Claude, OpenAI, or "auto" (an LLM when a key is set).
 
-The LLM and retrieval modules are imported lazily so that the offline path never needs the LLM
-SDKs to be importable and a missing provider is reported as a clear message, not a traceback.
+A provider that cannot be used (no key, unknown name) is reported as ``ProviderUnavailable`` with
+a message for the user, never a traceback.
 """
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
+from jobforge.errors import JobForgeError
+from jobforge.llm.cache import ResponseCache
+from jobforge.llm.factory import available_providers, make_client
+from jobforge.llm.usage import UsageRecorder
+from jobforge.mapping.agent import RoleMappingAgent
+from jobforge.mapping.offline import OfflineSelector
 from jobforge.mapping.selectors import Selector
+from jobforge.onet.repository import OnetRepository
+from jobforge.retrieval.index import get_candidate_index
 
 OFFLINE = "offline"
 LLM_PROVIDERS = ("anthropic", "openai")  # "auto" tries them in this order
@@ -22,7 +27,7 @@ PROVIDERS = (OFFLINE, *LLM_PROVIDERS, "auto")
 CANDIDATES_PER_ROLE = 20
 
 
-class ProviderUnavailable(RuntimeError):
+class ProviderUnavailable(JobForgeError, RuntimeError):
     """The provider asked for cannot be used (no key, unknown name); the message says why."""
 
 
@@ -36,14 +41,6 @@ class ProviderChoice:
         return self.provider in LLM_PROVIDERS
 
 
-def _llm_availability(settings: Settings) -> dict[str, Any]:
-    try:
-        from jobforge.llm.factory import available_providers
-    except ImportError:
-        return {}
-    return available_providers(settings)
-
-
 def resolve_provider(provider: str | None, settings: Settings | None = None) -> ProviderChoice:
     """Turn a provider name (or "auto") into the provider that will run, or raise ProviderUnavailable."""
     settings = settings or get_settings()
@@ -52,17 +49,15 @@ def resolve_provider(provider: str | None, settings: Settings | None = None) -> 
         raise ProviderUnavailable(f"Unknown provider '{provider}': choose one of {', '.join(PROVIDERS)}.")
     if name == OFFLINE:
         return ProviderChoice(OFFLINE)
-    availability = _llm_availability(settings)
+    availability = available_providers(settings)
     if name in LLM_PROVIDERS:
-        state = availability.get(name)
-        if state is None:
-            raise ProviderUnavailable(f"The {name} provider is not installed in this build of JobForge.")
+        state = availability[name]
         if not state.available:
             raise ProviderUnavailable(f"The {name} provider cannot be used: {state.reason}")
         return ProviderChoice(name)
     for candidate in LLM_PROVIDERS:
-        state = availability.get(candidate)
-        if state is not None and state.available:
+        state = availability[candidate]
+        if state.available:
             return ProviderChoice(candidate, note=f"Using {candidate} ({state.reason}).")
     return ProviderChoice(OFFLINE, note="No ANTHROPIC_API_KEY or OPENAI_API_KEY set: using the offline selector.")
 
@@ -71,7 +66,7 @@ def make_selector(
     provider: str,
     session: Session,
     settings: Settings | None = None,
-    usage: Any = None,
+    usage: UsageRecorder | None = None,
     batch_size: int | None = None,
 ) -> Selector:
     """The selector for ``provider``; ``selector.note`` says why "auto" chose it (or None).
@@ -82,32 +77,18 @@ def make_selector(
     settings = settings or get_settings()
     choice = resolve_provider(provider, settings)
     if choice.provider == OFFLINE:
-        from jobforge.mapping.offline import OfflineSelector
-        from jobforge.retrieval.index import get_candidate_index
-
-        selector: Any = OfflineSelector(get_candidate_index(session))
+        selector: Selector = OfflineSelector(get_candidate_index(session))
     else:
-        from jobforge.llm.factory import make_client
-        from jobforge.mapping.agent import RoleMappingAgent
-        from jobforge.onet.repository import OnetRepository
-
-        options: dict[str, Any] = {
-            "onet_repository": OnetRepository(session),
-            "batch_size": batch_size or settings.llm_batch_size,
-            "candidates_per_role": CANDIDATES_PER_ROLE,
-        }
-        accepted = inspect.signature(RoleMappingAgent).parameters
-        extras = [("usage", usage), ("settings", settings), ("concurrency", settings.llm_concurrency)]
-        if "cache" in accepted:
-            from jobforge.llm.cache import ResponseCache
-
+        selector = RoleMappingAgent(
+            make_client(choice.provider, settings),
+            onet_repository=OnetRepository(session),
+            batch_size=batch_size or settings.llm_batch_size,
+            candidates_per_role=CANDIDATES_PER_ROLE,
+            concurrency=settings.llm_concurrency,
             # Answers are cached in the store: re-running a mapping costs nothing.
-            extras.append(("cache", ResponseCache(session.get_bind())))
-        # Optional extras the agent may take; passed only when it declares them.
-        for name, value in extras:
-            if name in accepted and value is not None:
-                options[name] = value
-        selector = RoleMappingAgent(make_client(choice.provider, settings), **options)
-    with contextlib.suppress(AttributeError):  # a selector with __slots__: resolve_provider still has it
-        selector.note = choice.note
+            cache=ResponseCache(session.get_bind()),
+            usage=usage,
+            settings=settings,
+        )
+    selector.note = choice.note
     return selector

@@ -29,6 +29,7 @@ FIELD_LABELS = {
 
 class OfflineSelector:
     name = "offline"
+    note: str | None = None  # set by the factory when "auto" chose offline
 
     def __init__(self, index: CandidateIndex, k: int = 20, tier_model: TierModel | None = None) -> None:
         self.index = index

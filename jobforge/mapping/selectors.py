@@ -22,6 +22,7 @@ class RoleRequest:
 
 class Selector(Protocol):
     name: str  # "offline" | "anthropic" | "openai" | "precedent"
+    note: str | None  # why "auto" chose this selector, shown to the user (None: nothing to say)
 
     def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
         """One result per role, in the same order; never drops a role."""

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import Job, LlmBatch, Mapping, MappingStatus, Project, Role, utcnow
 from jobforge.llm.tokens import CostEstimate  # precedent roles count as no cost
+from jobforge.llm.usage import UsageRecorder
+from jobforge.mapping.agent import RoleMappingAgent, estimate_mapping_cost
 from jobforge.mapping.factory import (
     CANDIDATES_PER_ROLE,
     ProviderChoice,
@@ -278,10 +280,6 @@ def _chunk_size(choice: ProviderChoice, batch_size: int | None, settings: Settin
 def _usage_recorder(session: Session, choice: ProviderChoice, job_id: int | None) -> Any:
     if not choice.is_llm:
         return None
-    try:
-        from jobforge.llm.usage import UsageRecorder
-    except ImportError:
-        return None
     # The engine, not this session: calls may run in threads and record as they finish.
     return UsageRecorder(session.get_bind(), job_id=job_id, purpose="mapping")
 
@@ -297,7 +295,7 @@ def _batch_api_select(
     progress: Progress | None,
 ) -> Select:
     """The agent's batch-API path as a select function, reporting the batch id while it polls."""
-    if not hasattr(selector, "select_with_batch_api"):
+    if not isinstance(selector, RoleMappingAgent):
         raise ProviderUnavailable(f"The {choice.provider} selector cannot use the batch API.")
     engine = session.get_bind()
     job_id = job.id if job is not None else None
@@ -469,11 +467,7 @@ def estimate_cost(
     with_precedent = set(find_precedents(session, [key for _, key in keys]))
     role_ids = [role_id for role_id, key in keys if key not in with_precedent]
     per_call = max(1, batch_size or settings.llm_batch_size)
-    try:
-        from jobforge.mapping.agent import estimate_mapping_cost
-    except ImportError:
-        estimate_mapping_cost = None
-    if estimate_mapping_cost is not None and role_ids:
+    if role_ids:
         # Counted on the agent's real prompts (with typical candidates, which are not retrieved here);
         # for big projects on an even sample, scaled up, so the page shows it without a wait.
         sample_ids = role_ids[:: math.ceil(len(role_ids) / ESTIMATE_SAMPLE_ROLES)]

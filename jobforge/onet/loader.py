@@ -31,6 +31,7 @@ from jobforge.db.models import (
     OnetTechnologySkill,
     utcnow,
 )
+from jobforge.errors import JobForgeError
 from jobforge.onet.reader import RATING_FILES, ReleaseError, ReleaseSource, TextTable
 
 Progress = Callable[[str], None]
@@ -49,7 +50,7 @@ class SyncResult:
     release_id: int | None = None
 
 
-class OnetLoadError(RuntimeError):
+class OnetLoadError(JobForgeError, RuntimeError):
     """Loading failed; the previous release is untouched and the failure is logged."""
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobforge.errors import JobForgeError
+
 CODE_PATTERN = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
 CODE_COLUMN = "O*NET-SOC Code"
 README_FILE = "Read Me.txt"
@@ -52,7 +54,7 @@ RATING_FILES: dict[str, str] = {
 RATING_COLUMNS = (CODE_COLUMN, "Element ID", "Element Name", "Scale ID", "Data Value")
 
 
-class ReleaseError(ValueError):
+class ReleaseError(JobForgeError, ValueError):
     """The release cannot be read; the message names the file and the problem."""
 
 

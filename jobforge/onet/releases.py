@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from jobforge.db.engine import session_factory
 from jobforge.db.models import OnetRelease, OnetSyncLog
+from jobforge.errors import JobForgeError
 
 
-class UnknownRelease(LookupError):
+class UnknownRelease(JobForgeError, LookupError):
     """The asked-for release is not in the store."""
 
 

@@ -16,9 +16,10 @@ from jobforge.db.models import (
     OnetTask,
     utcnow,
 )
+from jobforge.errors import JobForgeError
 
 
-class NoActiveRelease(LookupError):
+class NoActiveRelease(JobForgeError, LookupError):
     """No O*NET release is loaded yet."""
 
     def __init__(self) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import AuditEvent, Mapping, MappingStatus, OnetOccupation, Role, utcnow
+from jobforge.errors import JobForgeError
 from jobforge.onet.repository import require_active_release
 from jobforge.review import audit
 
@@ -41,7 +42,7 @@ STATE_FIELDS = (
 )
 
 
-class ReviewError(ValueError):
+class ReviewError(JobForgeError, ValueError):
     """The action cannot be done (unknown role, no proposal, invalid code); the message says why."""
 
 

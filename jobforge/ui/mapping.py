@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from jobforge.errors import JobForgeError
+from jobforge.mapping.service import estimate_cost
 from jobforge.ui.jobs import active_job_id, show_job
 from jobforge.ui.status import provider_status
 from jobforge.ui.store import session
@@ -69,13 +71,9 @@ def map_controls(project_id: int, user: str, stats) -> None:
 
 def _show_estimate(project_id: int, provider: str, scope: str, batch_api: bool = False) -> None:
     try:
-        from jobforge.mapping.service import estimate_cost
-    except ModuleNotFoundError:
-        return
-    try:
         with session() as s:
             estimate = estimate_cost(s, project_id, provider, scope, batch_api=batch_api)
-    except Exception as exc:  # an unavailable provider: say so, the run itself falls back
+    except JobForgeError as exc:  # an unavailable provider: say so, the run itself falls back
         st.caption(f"No estimate: {exc}")
         return
     st.info(

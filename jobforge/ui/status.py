@@ -6,7 +6,10 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from jobforge.config import get_settings
+from jobforge.llm.factory import available_providers
 from jobforge.onet.repository import active_release
+from jobforge.onet.sync import load_default_release as load_release_from_settings
+from jobforge.ui.errors import reported
 from jobforge.ui.store import store_engine
 
 
@@ -21,21 +24,18 @@ def release_summary(session: Session) -> str | None:
 
 def load_default_release() -> str:
     """Load the configured O*NET release (local zip, earlier download, else the official site)."""
-    from jobforge.onet.sync import load_default_release as load
-
-    result = load(store_engine())
+    result = load_release_from_settings(store_engine())
     return f"O*NET {result.version.replace('_', '.')} loaded: {result.occupation_count:,} occupations."
 
 
 def load_default_release_button(user: str, *, key: str) -> None:
     version = get_settings().onet_version.replace("_", ".")
     if st.button(f"Load O*NET {version}", key=key, type="primary", help="Takes about half a minute."):
-        with st.spinner(f"Loading O*NET {version}…"):
-            try:
-                message = load_default_release()
-            except Exception as exc:  # shown to the user; the loader logs it and keeps the old release
-                st.error(f"Loading O*NET failed: {exc}")
-                return
+        # A failure is logged by the loader, which keeps the old release.
+        with reported("Loading O*NET failed") as outcome, st.spinner(f"Loading O*NET {version}…"):
+            message = load_default_release()
+        if not outcome.ok:
+            return
         st.toast(message, icon=":material/check_circle:")
         st.rerun()
 
@@ -43,10 +43,6 @@ def load_default_release_button(user: str, *, key: str) -> None:
 @st.cache_data(ttl=60, show_spinner=False)
 def provider_status() -> dict[str, tuple[bool, str]]:
     """Provider -> (available, reason); configuration only, no network call."""
-    try:
-        from jobforge.llm.factory import available_providers
-    except ModuleNotFoundError:
-        return {}
     return {name: (a.available, a.reason) for name, a in available_providers(get_settings()).items()}
 
 

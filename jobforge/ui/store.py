@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from jobforge.config import get_settings
 from jobforge.db.engine import describe_url, get_engine, session_scope
+from jobforge.jobs.worker import ensure_background_worker
 
 
 def apply_secrets() -> None:
@@ -40,12 +41,7 @@ def _engine_for(url: str) -> Engine:
     engine = get_engine(url)
     if engine.dialect.name == "sqlite" and get_settings().app_worker:
         # Single-user set-up: jobs run in a thread of this process (teams run `python -m jobforge worker`).
-        try:
-            from jobforge.jobs.worker import ensure_background_worker
-        except ModuleNotFoundError:
-            pass
-        else:
-            ensure_background_worker(engine)
+        ensure_background_worker(engine)
     return engine
 
 
