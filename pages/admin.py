@@ -173,7 +173,10 @@ with audit_tab:
 
 # ---------------------------------------------------------------- calibration
 with calibration_tab:
-    st.caption("Per proposed tier: of the roles analysts reviewed, how often they kept the proposal unchanged.")
+    st.caption(
+        "Per proposed tier: of the roles analysts reviewed one by one, how often they kept the proposal "
+        "unchanged. Bulk decisions (confirm all HIGH) are counted apart: nobody looked at those roles singly."
+    )
     with session() as s:
         reviewed = calibration(s)
     reviewed = reviewed[reviewed["reviewed"] > 0]
@@ -186,6 +189,7 @@ with calibration_tab:
                 "Reviewed": reviewed["reviewed"],
                 "Kept unchanged": reviewed["confirmed_unchanged"],
                 "Share kept": reviewed["share"].map(lambda share: f"{share:.0%}"),
+                "Decided in bulk": reviewed["decided_in_bulk"],
             }
         )
         st.dataframe(table, hide_index=True)

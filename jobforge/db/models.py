@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -322,6 +323,11 @@ class Mapping(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     release_id: Mapped[int | None] = mapped_column(ForeignKey("onet_release.id", ondelete="SET NULL"))
     model_used: Mapped[str | None] = mapped_column(String(100))
+    # Raised by every write, so an action can say which state it was based on (optimistic locking).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # True when the current decision came from a bulk action (confirm all HIGH, apply to all matches):
+    # such decisions are kept out of calibration and weigh less as evidence for other titles.
+    decided_in_bulk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     # Last on purpose: the candidates JSON is large, and SQLite reads columns after it through
@@ -358,6 +364,7 @@ class RoleAttribute(Base):
     model_used: Mapped[str | None] = mapped_column(String(100))
     donor: Mapped[str | None] = mapped_column(Text)  # role group or O*NET code it was taken from
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # agreement share, proposal flag, errors
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # raised by every write
     updated_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -97,6 +97,8 @@ def _finish(
     before: dict[str, Any] | None,
     extra: dict[str, Any] | None = None,
 ) -> None:
+    if mapping is not None:
+        mapping.decided_in_bulk = False  # an action on one role is a decision looked at one by one
     after = mapping_state(mapping) if mapping is not None else None
     if extra and after is not None:
         after = {**after, **extra}
@@ -311,6 +313,7 @@ def bulk_confirm(session: Session, project_id: int, role_ids: list[int], user: s
                     status=MappingStatus.CONFIRMED,
                     confirmed_by=user,
                     confirmed_at=now,
+                    decided_in_bulk=True,
                     proposed_code=func.coalesce(Mapping.proposed_code, Mapping.onet_code),
                     proposed_tier=func.coalesce(Mapping.proposed_tier, Mapping.tier),
                 )
@@ -404,6 +407,7 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
                         confirmed_at=datetime.fromisoformat(confirmed_at).replace(tzinfo=UTC) if confirmed_at else None,
                         proposed_code=proposed_code,
                         proposed_tier=proposed_tier,
+                        decided_in_bulk=False,
                     )
                     .execution_options(synchronize_session=False)
                 )

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import AuditEvent, Mapping, MappingStatus, OnetOccupation, Role, RoleAttribute
@@ -380,26 +380,41 @@ def audit_actions(session: Session) -> list[str]:
     return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
-CALIBRATION_COLUMNS = ["tier", "proposals", "reviewed", "confirmed_unchanged", "overridden", "needs_info", "share"]
+CALIBRATION_COLUMNS = [
+    "tier",
+    "proposals",
+    "reviewed",
+    "confirmed_unchanged",
+    "overridden",
+    "needs_info",
+    "share",
+    "decided_in_bulk",
+]
 
 
 def calibration(session: Session, project_id: int | None = None) -> pd.DataFrame:
     """Per proposed tier: proposals, reviewed (confirmed or overridden), confirmed unchanged, share.
 
     ``share`` = confirmed unchanged / reviewed: how often analysts agreed with the machine at that
-    tier. Analyst-made mappings (no machine proposal) are left out.
+    tier. Only decisions taken one role at a time count as reviewed; bulk decisions (confirm all
+    HIGH, apply to all matches) are counted apart in ``decided_in_bulk``, since nobody looked at
+    those roles one by one. Analyst-made mappings (no machine proposal) are left out.
     """
     tier = func.coalesce(Mapping.proposed_tier, Mapping.tier)
-    reviewed = func.sum(case((Mapping.status.in_(MappingStatus.ANALYST_OWNED), 1), else_=0))
-    unchanged = func.sum(case((Mapping.status == MappingStatus.CONFIRMED, 1), else_=0))
-    overridden = func.sum(case((Mapping.status == MappingStatus.OVERRIDDEN, 1), else_=0))
+    one_by_one = Mapping.decided_in_bulk.is_(False)
+    reviewed = func.sum(case((and_(Mapping.status.in_(MappingStatus.ANALYST_OWNED), one_by_one), 1), else_=0))
+    unchanged = func.sum(case((and_(Mapping.status == MappingStatus.CONFIRMED, one_by_one), 1), else_=0))
+    overridden = func.sum(case((and_(Mapping.status == MappingStatus.OVERRIDDEN, one_by_one), 1), else_=0))
     needs_info = func.sum(case((Mapping.status == MappingStatus.NEEDS_INFO, 1), else_=0))
-    query = select(tier, func.count(), reviewed, unchanged, overridden, needs_info).where(Mapping.source != "analyst")
+    in_bulk = func.sum(case((Mapping.decided_in_bulk.is_(True), 1), else_=0))
+    query = select(tier, func.count(), reviewed, unchanged, overridden, needs_info, in_bulk).where(
+        Mapping.source != "analyst"
+    )
     if project_id is not None:
         query = query.join(Role, Role.id == Mapping.role_id).where(Role.project_id == project_id)
     found = {row[0]: row[1:] for row in session.execute(query.group_by(tier)).all()}
     rows = []
     for name in ("HIGH", "MEDIUM", "LOW"):
-        proposals, done, same, changed, info = (int(value or 0) for value in found.get(name, (0, 0, 0, 0, 0)))
-        rows.append((name, proposals, done, same, changed, info, same / done if done else None))
+        proposals, done, same, changed, info, bulk = (int(value or 0) for value in found.get(name, (0,) * 6))
+        rows.append((name, proposals, done, same, changed, info, same / done if done else None, bulk))
     return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
