@@ -18,7 +18,7 @@ st.title("Projects")
 st.caption("A project holds one organisation's roles: upload spreadsheets into it, review the mappings, export.")
 
 with session() as s:
-    projects = list_projects(s)
+    projects = list_projects(s, user)
     stats = {p.id: project_stats(s, p.id) for p in projects}
     release = release_summary(s)
 
