@@ -60,8 +60,10 @@ with st.sidebar:
         )
         if picked != chosen and picked is not None:
             open_project(picked)
-    else:
+    elif can(Permission.PROJECT_CREATE):
         st.caption("No project yet: create one on the Projects page.")
+    else:
+        st.caption("No project yet: an admin can add you to one.")
     st.divider()
     st.caption(f"Signed in as **{user}**" + (f" · {role}" if role else ""))
     if role is None and not can(Permission.PROJECT_READ):

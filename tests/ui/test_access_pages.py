@@ -121,7 +121,10 @@ def test_a_viewer_reads_and_exports_but_cannot_change_a_project(team: int, ui_en
 
 def test_a_non_member_does_not_see_a_project(team: int, ui_engine: Engine) -> None:
     home = _as(ANALYST)
-    assert "Create your first project" in texts(home) and not home.dataframe
+    assert "Create your first project" in texts(home) and not home.dataframe  # analysts may create their own
+    home.text_input[0].input("acme")
+    home.get("form_submit_button")[0].click().run()
+    assert any("already exists" in e.value for e in home.error)  # names are unique, so this much is told
     for page in ("review", "attributes", "export", "upload"):
         at = _as(ANALYST, page, team)  # as if following a link with ?project=<id>
         assert "Open a project in the sidebar" in texts(at) or "There is no project yet" in texts(at), page
@@ -134,7 +137,8 @@ def test_a_non_member_does_not_see_a_project(team: int, ui_engine: Engine) -> No
 def test_a_name_that_is_not_a_user_is_told_to_ask_an_admin(team: int) -> None:
     at = _as("Mallory")
     assert any("not a user of this store yet" in w.value for w in at.sidebar.warning)
-    assert "Create your first project" in texts(at)  # and sees no project
+    assert "You are not a member of any project yet" in texts(at)  # sees no project, may create none
+    assert not at.get("form_submit_button")
 
 
 def test_only_admins_are_offered_to_load_o_net(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
