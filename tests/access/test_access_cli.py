@@ -130,3 +130,14 @@ def test_the_default_user_is_jobforge_user_else_the_os_user(
     monkeypatch.setenv("JOBFORGE_USER", "Ada")
     get_settings.cache_clear()
     assert _run(capsys, "users", "list")[0] == 0
+
+
+def test_setup_loads_o_net_without_making_the_installer_a_user(
+    configured: Engine, tiny_release: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JOBFORGE_ONET_SOURCE", str(tiny_release))
+    get_settings.cache_clear()
+    assert _run(capsys, "setup")[0] == 0
+    with session_factory(configured)() as s:
+        assert s.scalars(select(AppUser)).all() == []  # the app's first user becomes the admin
+        assert s.scalar(select(AuditEvent.user).where(AuditEvent.action == "load_onet_release")) == "system"
