@@ -20,7 +20,13 @@ ONE_BY_ONE = {"Staff Accountant": "13-2011.00", "Java Developer": "15-1252.00", 
 
 def make_team(engine: Engine) -> None:
     """The users (added once; the project helper creates projects as "ann", an analyst)."""
-    for name, role in ((ADMIN, "admin"), (FIRST, "analyst"), (SECOND, "analyst"), (THIRD, "analyst"), (VIEWER, "viewer")):
+    for name, role in (
+        (ADMIN, "admin"),
+        (FIRST, "analyst"),
+        (SECOND, "analyst"),
+        (THIRD, "analyst"),
+        (VIEWER, "viewer"),
+    ):
         with session_factory(engine)() as s:
             add_user(s, name, role, ADMIN)
 

@@ -49,7 +49,9 @@ def answer_all(engine, project_id: int, coder: str, codes: dict[str, str | None]
     for role in queue:
         code = codes[role.title]
         with session(engine) as s:
-            record_blind_code(s, role.item_id, coder, code, cannot_code=code is None, note="hard one" if not code else None)
+            record_blind_code(
+                s, role.item_id, coder, code, cannot_code=code is None, note="hard one" if not code else None
+            )
 
 
 # ---------------------------------------------------------------------------------------------- sampling
@@ -107,7 +109,8 @@ def test_the_same_seed_draws_the_same_roles(onet_engine):
     for seed in range(10):
         project = make_decided_project(onet_engine, f"Seed {seed}")
         with session(onet_engine) as s:
-            drawn.add(tuple(sorted(titles(onet_engine, draw_sample(s, project.project_id, 2, THIRD, ADMIN, seed=seed).role_ids))))
+            sample = draw_sample(s, project.project_id, 2, THIRD, ADMIN, seed=seed)
+        drawn.add(tuple(sorted(titles(onet_engine, sample.role_ids))))
     assert len(drawn) > 1
 
 
