@@ -53,7 +53,7 @@ class Level:
 LEVELS: tuple[Level, ...] = (
     Level(2, "major group", 2, "15"),
     Level(3, "minor group", 4, "15-1"),
-    Level(6, "detailed occupation (SOC)", 7, "15-1252"),
+    Level(6, "detailed occupation", 7, "15-1252"),
     Level(8, "O*NET-SOC occupation", 10, "15-1252.00"),
 )
 FULL_CODE = LEVELS[-1]
@@ -93,7 +93,7 @@ def agreement_at(level: Level, pairs: Sequence[tuple[str, str | None]]) -> Level
     categories = sorted(set(first) | set(second))
     if len(categories) == 1:
         # Both coders put every role in the same category: chance agreement is 1 and κ is 0/0.
-        return LevelAgreement(level, len(pairs), agreeing, share, None, f"every answer is {categories[0]}")
+        return LevelAgreement(level, len(pairs), agreeing, share, None, f"both coders put every role in {categories[0]}")
     kappa = float(cohen_kappa_score(first, second, labels=categories))
     return LevelAgreement(level, len(pairs), agreeing, share, kappa)
 

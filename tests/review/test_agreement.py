@@ -66,7 +66,7 @@ def test_one_category_for_every_role_leaves_kappa_not_defined() -> None:
     table = agreement_table([("15-1252.00", "15-1252.00")] * 3)
     assert [row.share for row in table] == [1.0] * 4
     assert [row.kappa_text for row in table] == [NOT_DEFINED] * 4
-    assert table[-1].note == "every answer is 15-1252.00"
+    assert table[-1].note == "both coders put every role in 15-1252.00"
 
 
 def test_one_category_at_a_coarse_level_only() -> None:
