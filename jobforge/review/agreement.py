@@ -93,7 +93,8 @@ def agreement_at(level: Level, pairs: Sequence[tuple[str, str | None]]) -> Level
     categories = sorted(set(first) | set(second))
     if len(categories) == 1:
         # Both coders put every role in the same category: chance agreement is 1 and κ is 0/0.
-        return LevelAgreement(level, len(pairs), agreeing, share, None, f"both coders put every role in {categories[0]}")
+        note = f"both coders put every role in {categories[0]}"
+        return LevelAgreement(level, len(pairs), agreeing, share, None, note)
     kappa = float(cohen_kappa_score(first, second, labels=categories))
     return LevelAgreement(level, len(pairs), agreeing, share, kappa)
 
