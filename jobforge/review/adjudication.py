@@ -128,7 +128,9 @@ def adjudication_queue(session: Session, project_id: int, user: str) -> Adjudica
                 current_title=(mapping.onet_title or "") if mapping else "",
                 current_status=mapping.status if mapping else None,
                 version=mapping.version if mapping else 0,
-                changed_since_sampled=mapping is None or mapping.version != item.first_version,
+                changed_since_sampled=(
+                    mapping is None or mapping.version != item.first_version or mapping.onet_code != item.first_code
+                ),
             )
         )
     return queue
@@ -148,11 +150,19 @@ def _titles(session: Session, codes: set[str | None]) -> dict[str, str]:
 
 
 def adjudicate(
-    session: Session, item_id: int, user: str, choice: Choice, expected_version: int, code: str | None = None
+    session: Session,
+    item_id: int,
+    user: str,
+    choice: Choice,
+    expected_version: int,
+    code: str | None = None,
+    expected_code: str | None = None,
 ) -> Mapping:
     """Settle a disagreement: keep the ``"first"`` code, take the ``"second"``, or ``"other"`` (give ``code``).
 
-    ``expected_version`` is the mapping version the adjudicator was shown. Updates the role's
+    ``expected_version`` is the mapping version the adjudicator was shown, ``expected_code`` (when
+    given) the mapping's code they were shown: a write that does not raise the version still
+    cannot be overwritten unseen. Updates the role's
     mapping and the sampled role in one transaction with an audit event; returns the mapping.
     Raises PermissionDenied (may not work in the project), StaleMapping (the mapping changed since
     it was shown) or SecondOpinionError (no disagreement, already settled, the adjudicator coded the
@@ -172,7 +182,7 @@ def adjudicate(
         )
         if mapping is None:
             raise SecondOpinionError("This role has no mapping any more: it cannot be adjudicated.")
-        if mapping.version != expected_version:
+        if mapping.version != expected_version or (expected_code is not None and mapping.onet_code != expected_code):
             raise StaleMapping(
                 f"The mapping of this role changed since you opened it (now {mapping.onet_code or 'no code'}, "
                 f"{mapping.status}, by {mapping.confirmed_by or 'nobody'}): look at it again, then decide."

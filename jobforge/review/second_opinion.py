@@ -29,7 +29,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, PermissionDenied, allowed, require
-from jobforge.access.users import clean_name, find_user, name_key
+from jobforge.access.users import clean_name, find_user, list_users, name_key
 from jobforge.db.models import (
     Mapping,
     MappingStatus,
@@ -407,3 +407,31 @@ def list_samples(session: Session, project_id: int) -> list[SampleProgress]:
         )
         for s, roles, done, cannot_n, disagreements, adjudicated in rows
     ]
+
+
+def decided_counts(session: Session, project_id: int) -> tuple[int, int]:
+    """(decided one by one, decided in bulk): the project's roles a sample can draw from."""
+    rows = session.execute(
+        select(Mapping.decided_in_bulk, func.count(Mapping.id))
+        .join(Role, Role.id == Mapping.role_id)
+        .where(Role.project_id == project_id, Mapping.status.in_(DECIDED), Mapping.onet_code.is_not(None))
+        .group_by(Mapping.decided_in_bulk)
+    ).all()
+    counts = {bool(in_bulk): int(n) for in_bulk, n in rows}
+    return counts.get(False, 0), counts.get(True, 0)
+
+
+def possible_coders(session: Session, project_id: int) -> list[str]:
+    """Users who may code in the project (analyst members and admins), by name: second-coder candidates."""
+    users = sorted(list_users(session), key=lambda u: u.name_key)
+    return [u.name for u in users if allowed(session, u.name, Permission.PROJECT_WRITE, project_id)]
+
+
+def coder_progress(session: Session, project_id: int, user: str) -> tuple[int, int]:
+    """(answered, given) of the project's sampled roles given to ``user`` for a blind second opinion."""
+    given, answered = session.execute(
+        select(func.count(SecondOpinionItem.id), func.count(SecondOpinionItem.answered_at))
+        .join(SecondOpinionSample, SecondOpinionSample.id == SecondOpinionItem.sample_id)
+        .where(SecondOpinionSample.project_id == project_id, SecondOpinionSample.coder_key == name_key(user))
+    ).one()
+    return int(answered), int(given)

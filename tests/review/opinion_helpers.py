@@ -7,12 +7,12 @@ confirms Line Cook; Ann bulk-confirms Call Center Agent; the formula-looking rol
 
 from __future__ import annotations
 
-from review_helpers import ReviewProject, make_review_project
 from sqlalchemy import Engine
 
 from jobforge.access.manage import add_member, add_user
 from jobforge.db.engine import session_factory
 from jobforge.review.actions import bulk_confirm, choose_code, confirm
+from tests.review.review_helpers import ReviewProject, make_review_project
 
 ADMIN, FIRST, SECOND, THIRD, VIEWER = "Ada", "Ann", "Bob", "Cy", "Vi"
 ONE_BY_ONE = {"Staff Accountant": "13-2011.00", "Java Developer": "15-1252.00", "ICU Nurse": "29-1141.01"}

@@ -352,3 +352,14 @@ def test_cannot_code_goes_to_adjudication_and_has_no_second_code_to_take(onet_en
     assert (kept.onet_code, kept.status, kept.confirmed_by) == ("13-2011.00", "confirmed", THIRD)
     with session(onet_engine) as s:
         assert agreement_report(s, made.project_id).kept_first == 1
+
+
+def test_a_change_that_kept_the_version_is_refused_by_the_code_shown(onet_engine):
+    project_id, nurse = _disagreement(onet_engine)
+    with session(onet_engine) as s:
+        (case,) = adjudication_queue(s, project_id, THIRD).mine
+    with session(onet_engine) as s, s.begin():  # a writer that does not raise the version
+        s.scalar(select(Mapping).where(Mapping.role_id == nurse)).onet_code = "35-2014.00"
+    with session(onet_engine) as s, pytest.raises(StaleMapping, match=r"now 35-2014\.00"):
+        adjudicate(s, case.item_id, THIRD, "second", case.version, expected_code=case.current_code)
+    assert mapping(onet_engine, nurse).onet_code == "35-2014.00"
