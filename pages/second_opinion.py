@@ -114,37 +114,43 @@ def _blind(role: BlindRole) -> None:
     note_key = f"blind_note_{role.item_id}"
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        st.markdown("**Candidates** (in code order)")
-        if not role.candidates:
-            st.caption("This role has no candidates: search for an occupation.")
         with session() as s:
             repo = OnetRepository(s)
             tasks = {code: repo.tasks(code, 1) for code, _ in role.candidates}
-        for code, title in role.candidates:
-            with st.container(border=True):
-                c1, c2 = st.columns([4, 1], vertical_alignment="center")
-                c1.markdown(f"**{md(code)}** {md(title)}")
-                for task in tasks.get(code, []):
-                    c1.caption(md(task))
-                c2.button(
-                    "Choose",
-                    key=f"blind_choose_{role.item_id}_{code}",
-                    on_click=do_blind,
-                    args=(role.item_id, role.title, code, note_key),
-                    width="stretch",
-                    help=f"Code this role as {code}.",
-                )
+        titles = dict(role.candidates)
+        if not role.candidates:
+            st.caption("This role has no candidates: search for an occupation.")
+        # No option is preselected: the first in code order must not look like a suggestion.
+        picked = st.radio(
+            "Candidates, in code order",
+            list(titles),
+            index=None,
+            format_func=lambda code: f"**{code}** {md(titles[code])}",
+            captions=[md(tasks[code][0]) if tasks.get(code) else "" for code in titles],
+            key=f"blind_pick_{role.item_id}",
+        )
     with right:
         found = _occupation_search(f"blind_search_{role.item_id}")
         if found is not None:
             st.button(
-                f"Choose {found[0]}",
+                f"Record {found[0]}",
                 key=f"blind_search_use_{role.item_id}",
                 on_click=do_blind,
                 args=(role.item_id, role.title, found[0], note_key),
                 type="primary",
+                icon=":material/check:",
             )
         st.text_area("Note (optional)", key=note_key, height=80, placeholder="Why, or what is missing to code it")
+        st.button(
+            f"Record {picked}" if picked else "Record the candidate you pick",
+            key=f"blind_record_{role.item_id}",
+            on_click=do_blind,
+            args=(role.item_id, role.title, picked, note_key),
+            disabled=picked is None,
+            type="primary",
+            icon=":material/check:",
+            width="stretch",
+        )
         b1, b2 = st.columns(2)
         b1.button(
             "Cannot code",

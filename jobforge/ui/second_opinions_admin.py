@@ -23,50 +23,41 @@ from jobforge.ui.text import md
 FLASH = "opinions_flash"
 ALL_SAMPLES = 0
 ABOUT = (
-    "A second analyst codes a random sample of decided roles again, **blind**: they see the title, its context, "
-    "row count and the candidates in code order, never the proposal, its tier or rationale, or the first decision. "
-    "Their answers never change the mapping. Agreement is measured per digit level as coding teams do "
-    "(share agreeing and Cohen's κ); where the codes differ at 8 digits, a third person adjudicates on the "
-    "**Second opinions** page, and their decision becomes the role's mapping."
+    "A second analyst codes a random sample of decided roles again, **blind** (never shown the proposal, its tier "
+    "or rationale, or the first decision; their answers never change the mapping). Agreement per digit level is "
+    "the share agreeing and Cohen's κ; where the two codes differ at 8 digits a third person adjudicates on the "
+    "**Second opinions** page, and that decision becomes the role's mapping."
 )
 
 
 def second_opinions_section(user: str) -> None:
-    """Everything an admin does about second opinions; ``user`` is the admin drawing samples."""
-    st.caption(ABOUT)
+    """Everything an admin does about second opinions in the open project; ``user`` draws the samples."""
     flash = st.session_state.pop(FLASH, None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
     with session() as s:
         projects = {p.id: p.name for p in list_projects(s, user)}
-    if not projects:
-        st.info("No project yet: second opinions are drawn from a project's decided roles.")
+    project_id = current_project_id()
+    if project_id not in projects:
+        st.caption(ABOUT)
+        st.info("Open a project in the sidebar: samples are drawn from its decided roles.")
         return
-    ids = list(projects)
-    current = current_project_id()
-    project_id = st.selectbox(
-        "Project",
-        ids,
-        index=ids.index(current) if current in projects else 0,
-        format_func=lambda pid: projects[pid],
-        key="opinions_project",
-    )
-    with st.container(border=True):
-        _draw_form(user, project_id)
     with session() as s:
         samples = list_samples(s, project_id)
-    if not samples:
-        st.caption("No sample drawn in this project yet.")
-        return
-    _progress_table(samples)
-    _agreement(project_id, samples)
+    st.caption(ABOUT)
+    if samples:
+        _agreement(project_id, samples)
+        _progress_table(samples)
+    else:
+        st.info(f"No sample drawn in “{md(projects[project_id])}” yet.", icon=":material/rate_review:")
+    with st.expander("Draw a sample", expanded=not samples, icon=":material/casino:"):
+        _draw_form(user, project_id)
 
 
 def _draw_form(user: str, project_id: int) -> None:
     with session() as s:
         coders = possible_coders(s, project_id)
         one_by_one, in_bulk = decided_counts(s, project_id)
-    st.markdown("**Draw a sample**")
     st.caption(
         f"{one_by_one:,} roles decided one by one and {in_bulk:,} in bulk can be drawn. Roles the second coder "
         "decided themselves are left out before drawing, as are roles already in a sample."
@@ -155,15 +146,17 @@ def _progress_table(samples: list[SampleProgress]) -> None:
 def _agreement(project_id: int, samples: list[SampleProgress]) -> None:
     st.markdown("**Inter-coder agreement**")
     options = [ALL_SAMPLES, *(p.id for p in samples)]
-    chosen = st.selectbox(
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    chosen = left.selectbox(
         "Of",
         options,
         format_func=lambda sid: "all samples" if sid == ALL_SAMPLES else f"sample {sid}",
         key="opinions_agreement_of",
+        label_visibility="collapsed",
     )
     with session() as s:
         report = agreement_report(s, project_id, None if chosen == ALL_SAMPLES else chosen)
-    st.caption(
+    right.caption(
         f"{report.answered:,} of {report.sampled:,} sampled roles coded again blind "
         f"({report.cannot_code:,} 'cannot code', counted as disagreeing at every level); "
         f"{report.unanswered:,} waiting for the second coder."
@@ -207,7 +200,7 @@ def adjudication_counts(report: AgreementReport) -> None:
     c2.metric("Adjudicated", f"{report.adjudicated:,}")
     c3.metric("Waiting for adjudication", f"{report.waiting:,}")
     c4.metric(
-        "First decisions standing",
+        "First decisions standing so far",
         f"{report.first_standing:,} of {report.answered:,}",
         help="Agreed by the second coder, or kept by the adjudicator.",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from opinion_helpers import ADMIN, FIRST, SECOND, make_decided_project
 from sqlalchemy import Engine
@@ -13,10 +15,14 @@ from jobforge.review.second_opinion import blind_queue, record_blind_code
 
 
 @pytest.fixture
-def configured(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("JOBFORGE_DATABASE_URL", onet_engine.url.render_as_string(hide_password=False))
+def configured(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    from jobforge.db.engine import get_engine
+
+    url = onet_engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("JOBFORGE_DATABASE_URL", url)
     get_settings.cache_clear()
-    return onet_engine
+    yield onet_engine
+    get_engine(url).dispose()  # the CLI's cached engine: give its connections back (a shared Postgres)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -60,7 +66,8 @@ def test_sample_then_agreement_from_the_command_line(configured, capsys):
     )
     assert any(line.startswith("6 digits  detailed occupation, e.g. 15-1252") for line in lines)
     assert any(
-        line.startswith("8 digits  O*NET-SOC occupation, e.g. 15-1252.00 ") and line.split()[-4:] == ["3", "2", "67%", "0.57"]
+        line.startswith("8 digits  O*NET-SOC occupation, e.g. 15-1252.00 ")
+        and line.split()[-4:] == ["3", "2", "67%", "0.57"]
         for line in lines
     )
     assert "Adjudication of the 1 disagreements at 8 digits: 0 settled" in out and "1 waiting." in out

@@ -107,7 +107,9 @@ def test_the_second_coder_codes_blind_and_never_sees_the_first_decision(decided)
             at.text_area(key=f"blind_note_{item_id}").input("Which ward? Acute or general?")
             at.button(key=f"blind_cannot_{item_id}").click().run()
         else:
-            at.button(key=f"blind_choose_{item_id}_{code}").click().run()
+            assert at.radio(key=f"blind_pick_{item_id}").value is None  # nothing preselected
+            at.radio(key=f"blind_pick_{item_id}").set_value(code).run()
+            at.button(key=f"blind_record_{item_id}").click().run()
         assert not at.exception
     assert "You have coded every role given to you" in texts(at)
     with session_factory(engine)() as s:
@@ -182,7 +184,7 @@ def test_a_third_person_adjudicates_and_the_agreement_shows_it(decided) -> None:
     assert table["Share agreeing"].tolist() == ["33%"] * 4 and table["Cohen's κ"].tolist() == ["0.25"] * 4
     metrics = {m.label: m.value for m in admin.metric}
     assert metrics["Disagreements (8 digits)"] == "2" and metrics["Adjudicated"] == "1"
-    assert metrics["Waiting for adjudication"] == "1" and metrics["First decisions standing"] == "2 of 3"
+    assert metrics["Waiting for adjudication"] == "1" and metrics["First decisions standing so far"] == "2 of 3"
     assert "After adjudication: first code kept 1, second code taken 0, another code chosen 0." in texts(admin)
     samples = _frame_with(admin, "Second coder")
     assert samples.iloc[0][["Answered", "Cannot code", "Disagreements", "Adjudicated"]].tolist() == [3, 1, 2, 1]
