@@ -32,7 +32,7 @@ from jobforge.db.models import (
 from jobforge.onet.repository import active_release
 from jobforge.review import audit
 from jobforge.review.actions import mapping_state
-from jobforge.review.second_opinion import SecondOpinionError, _blind_role, _item, active_occupation
+from jobforge.review.second_opinion import SecondOpinionError, active_occupation, locked_item, role_context
 
 Choice = Literal["first", "second", "other"]
 CHOICES: tuple[Choice, ...] = ("first", "second", "other")
@@ -108,7 +108,6 @@ def adjudication_queue(session: Session, project_id: int, user: str) -> Adjudica
         if me in (name_key(item.first_by), name_key(item.answered_by)):
             queue.others += 1
             continue
-        blind = _blind_role(item, role)
         queue.mine.append(
             Disagreement(
                 item_id=item.id,
@@ -116,7 +115,7 @@ def adjudication_queue(session: Session, project_id: int, user: str) -> Adjudica
                 role_id=role.id,
                 title=role.title,
                 row_count=role.row_count,
-                context=blind.context,
+                context=role_context(role),
                 first_code=item.first_code,
                 first_title=titles.get(item.first_code, ""),
                 first_by=item.first_by,
@@ -171,7 +170,7 @@ def adjudicate(
     if choice not in CHOICES:
         raise SecondOpinionError(f"Choose one of {', '.join(CHOICES)}, not '{choice}'.")
     with session.begin():
-        item, sample = _item(session, item_id)
+        item, sample = locked_item(session, item_id)
         require(session, user, Permission.PROJECT_WRITE, sample.project_id)
         _check_can_settle(item, user)
         mapping = session.scalar(
@@ -194,14 +193,13 @@ def adjudicate(
         item.adjudicated_code = occupation.code
         item.adjudicated_by = user
         item.adjudicated_at = mapping.confirmed_at
-        role_project = session.scalar(select(Role.project_id).where(Role.id == item.role_id))
         audit.record(
             session,
             user,
             "adjudicate",
             "mapping",
             item.role_id,
-            role_project,
+            sample.project_id,
             before={**before, "version": expected_version},
             after={
                 **mapping_state(mapping),

@@ -273,7 +273,8 @@ def blind_queue(session: Session, project_id: int, user: str) -> list[BlindRole]
     return [_blind_role(item, role) for item, role in rows]
 
 
-def _blind_role(item: SecondOpinionItem, role: Role) -> BlindRole:
+def role_context(role: Role) -> dict[str, str]:
+    """The role's context from the spreadsheet as label -> value (empty ones left out)."""
     context = {
         "Job family": role.job_family,
         "Function": role.job_function,
@@ -283,13 +284,17 @@ def _blind_role(item: SecondOpinionItem, role: Role) -> BlindRole:
         "Unit group": role.unit_group,
         **{str(k): str(v) for k, v in (role.context or {}).items() if isinstance(v, str | int | float)},
     }
+    return {label: str(value) for label, value in context.items() if value not in (None, "")}
+
+
+def _blind_role(item: SecondOpinionItem, role: Role) -> BlindRole:
     return BlindRole(
         item_id=item.id,
         sample_id=item.sample_id,
         role_id=role.id,
         title=role.title,
         row_count=role.row_count,
-        context={label: str(value) for label, value in context.items() if value not in (None, "")},
+        context=role_context(role),
         description=role.description,
         candidates=[(c["code"], c.get("title") or "") for c in item.candidates or []],
     )
@@ -305,7 +310,7 @@ def record_blind_code(
     item, already answered, no code given, code not in the active release).
     """
     with session.begin():
-        item, sample = _item(session, item_id)
+        item, sample = locked_item(session, item_id)
         require(session, user, Permission.PROJECT_WRITE, sample.project_id)
         if name_key(user) != sample.coder_key:
             raise PermissionDenied(f"This role was given to {sample.coder} for a blind second opinion, not to you.")
@@ -340,7 +345,7 @@ def record_blind_code(
     return item
 
 
-def _item(session: Session, item_id: int) -> tuple[SecondOpinionItem, SecondOpinionSample]:
+def locked_item(session: Session, item_id: int) -> tuple[SecondOpinionItem, SecondOpinionSample]:
     """The item (its row locked for this transaction) and its sample."""
     item = session.scalar(
         select(SecondOpinionItem)
