@@ -4,6 +4,11 @@ Every cell is read as text so that SOC-like codes ("11-1011"), IDs with leading 
 and dates are kept as written. Problems an analyst can fix are raised as :class:`IngestError`
 with a message meant for them; things worth knowing but not fatal (the encoding that was
 guessed, merged cells) are listed in ``df.attrs["warnings"]`` (see :func:`table_warnings`).
+
+The header is the first row that looks like one (:mod:`jobforge.ingest.header`), so report titles,
+notes and blank rows above it are skipped; ``header_row`` chooses it instead. A workbook's size,
+declared dimensions and cell count are checked before it is parsed (:mod:`jobforge.ingest.limits`);
+:mod:`jobforge.ingest.sandbox` runs the reading in a memory-bounded process for the app and CLI.
 """
 
 from __future__ import annotations
@@ -16,27 +21,28 @@ from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from jobforge.config import get_settings
-from jobforge.errors import JobForgeError
+from jobforge.ingest import header as header_rows
+from jobforge.ingest.errors import IngestError
+from jobforge.ingest.limits import UploadLimits, check_sheet_extent, check_upload_size, check_workbook_size
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED = "CSV (.csv, .tsv, .txt) or Excel (.xlsx, .xlsm)"
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-# Tried in order when a CSV has no byte-order mark. cp1252 (Windows "ANSI") rejects a few byte
-# values, so latin-1, which accepts every byte, is the last resort.
-FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+# When neither a byte-order mark nor UTF-8 fits, charset-normalizer guesses; cp1252 (Windows
+# "ANSI", the usual legacy export) wins a tie, and latin-1, which accepts every byte, is the last resort.
+PREFERRED_LEGACY = "cp1252"
+GUESS_SAMPLE_BYTES = 1024 * 1024
 SNIFF_LINES = 50
 SNIFF_CHARS = 200_000  # enough for 50 lines; never split a whole large file
 _SEP_HINT = re.compile(r"sep=([,;\t|])\r?\n")
-_VALUE_LIKE = re.compile(r"[\d\s.,:/-]+")
 
 
-class IngestError(JobForgeError, ValueError):
-    """The uploaded file cannot be used; the message tells the analyst why and what to do."""
+__all__ = ["IngestError", "file_kind", "header_row_of", "list_sheets", "read_table", "table_warnings"]
 
 
 def table_warnings(df: pd.DataFrame) -> list[str]:
@@ -60,19 +66,15 @@ def file_kind(filename: str) -> str:
 
 
 def check_size(data: bytes, filename: str) -> None:
-    limit_mb = get_settings().max_upload_mb
-    if len(data) > limit_mb * 1024 * 1024:
-        size_mb = len(data) / (1024 * 1024)
-        raise IngestError(
-            f"'{filename}' is {size_mb:.1f} MB, over the upload limit of {limit_mb} MB "
-            "(setting JOBFORGE_MAX_UPLOAD_MB)."
-        )
+    """:class:`IngestError` when ``data`` is over ``settings.max_upload_mb``."""
+    check_upload_size(len(data), filename, UploadLimits.from_settings())
 
 
 def list_sheets(data: bytes, filename: str) -> list[str]:
     """Names of the visible worksheets of an XLSX, in workbook order; ``[]`` for a CSV."""
     if file_kind(filename) == "csv":
         return []
+    check_workbook_size(data, filename, UploadLimits.from_settings())
     workbook = _open_workbook(data, filename)
     try:
         return _visible_sheets(workbook)
@@ -80,26 +82,39 @@ def list_sheets(data: bytes, filename: str) -> list[str]:
         workbook.close()
 
 
-def read_table(data: bytes, filename: str, sheet: str | None = None) -> pd.DataFrame:
-    """The file's rows as text, with the first non-empty row as the header.
+def read_table(data: bytes, filename: str, sheet: str | None = None, header_row: int | None = None) -> pd.DataFrame:
+    """The file's rows as text under its header row.
 
-    Raises :class:`IngestError` for a wrong file type, an empty file, a missing header, duplicate
-    column names or a file over ``settings.max_upload_mb``.
+    ``header_row`` is the header's row number as a spreadsheet shows it (1 = the first row);
+    ``None`` finds it (:func:`jobforge.ingest.header.find_header`). ``df.attrs`` holds
+    ``warnings``, ``sheet`` (None for a CSV), ``header_row`` (the row used) and
+    ``header_detected`` (False when ``header_row`` was given).
+
+    Raises :class:`IngestError` for a wrong file type, an empty file, no header row, duplicate
+    column names, a cell over ``settings.upload_max_cell_chars``, or a file over the upload limits.
     """
     kind = file_kind(filename)
     if not data or not data.strip():
         raise IngestError(f"'{filename}' is empty.")
-    check_size(data, filename)
+    limits = UploadLimits.from_settings()
+    check_upload_size(len(data), filename, limits)
     warnings: list[str] = []
     if kind == "csv":
         grid = _read_csv_grid(data, filename, warnings)
-        where = f"'{filename}'"
+        where, sheet_name, origin = f"'{filename}'", None, (0, 0)
     else:
-        grid, sheet_name = _read_xlsx_grid(data, filename, sheet, warnings)
+        grid, sheet_name, origin = _read_xlsx_grid(data, filename, sheet, warnings, limits)
         where = f"sheet '{sheet_name}' of '{filename}'"
-    df = _frame_from_grid(grid, where, warnings)
+    _check_cells(grid, where, origin, limits.max_cell_chars, kind)
+    df = _frame_from_grid(grid, where, warnings, header_row, origin[0])
     df.attrs["warnings"] = warnings
+    df.attrs["sheet"] = sheet_name
     return df
+
+
+def header_row_of(df: pd.DataFrame) -> int | None:
+    """The row number (1-based, as the spreadsheet shows it) ``df``'s header was read from."""
+    return df.attrs.get("header_row")
 
 
 # ------------------------------------------------------------------------------------------
@@ -108,17 +123,47 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> pd.DataF
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """The text of ``data`` and the encoding used: BOMs first, then UTF-8, cp1252, latin-1."""
+    """The text of ``data`` and the encoding used.
+
+    A byte-order mark decides first, then strict UTF-8; otherwise charset-normalizer guesses from
+    the first megabyte (cp1252 winning a tie, as the commonest legacy export); latin-1 is the
+    last resort. UTF-16 without a mark (NUL bytes in ASCII text) is left to the guess too.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace"), "utf-16"
-    for encoding in FALLBACK_ENCODINGS:
+    if b"\x00" not in data[:GUESS_SAMPLE_BYTES]:
         try:
-            return data.decode(encoding), encoding
+            return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+            pass
+    encoding = guess_encoding(data[:GUESS_SAMPLE_BYTES])
+    if encoding is None:
+        try:
+            return data.decode(PREFERRED_LEGACY), PREFERRED_LEGACY
+        except UnicodeDecodeError:
+            return data.decode("latin-1"), "latin-1"
+    return data.decode(encoding, errors="replace"), encoding
+
+
+def guess_encoding(sample: bytes) -> str | None:
+    """charset-normalizer's best encoding for ``sample`` (``None`` when nothing fits).
+
+    Among the guesses that fit equally well (same chaos and coherence), cp1252 is taken when it is
+    one of them: short Western European samples fit cp1250 as well, which would turn "ñ" into "ń".
+    """
+    from charset_normalizer import from_bytes
+
+    if len(sample) == GUESS_SAMPLE_BYTES:  # do not end in the middle of a line (or a character)
+        cut = sample.rfind(b"\n")
+        sample = sample[: cut + 1] if cut > 0 else sample
+    matches = list(from_bytes(sample))
+    if not matches:
+        return None
+    best = matches[0]
+    tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    return PREFERRED_LEGACY if PREFERRED_LEGACY in tied else best.encoding
 
 
 def sniff_delimiter(text: str) -> str:
@@ -143,10 +188,15 @@ def sniff_delimiter(text: str) -> str:
 
 def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFrame:
     text, encoding = decode_text(data)
-    if encoding in ("cp1252", "latin-1"):
-        warnings.append(f"'{filename}' is not UTF-8; it was read as {encoding} (Windows/Western European text).")
-    elif encoding == "utf-16":
+    if encoding == "utf-16":
         warnings.append(f"'{filename}' was read as UTF-16 (it starts with a UTF-16 byte-order mark).")
+    elif encoding not in ("utf-8", "utf-8-sig"):
+        warnings.append(
+            f"'{filename}' is not UTF-8; its encoding was guessed as {encoding}{_encoding_note(encoding)}. "
+            "Check accented letters in the preview; save the file as UTF-8 CSV to be sure."
+        )
+    if "\ufffd" in text:
+        warnings.append(f"'{filename}' has bytes that are not valid {encoding}: they were read as \ufffd.")
     if "\x00" in text:
         raise IngestError(f"'{filename}' does not look like a text CSV file (it contains binary data).")
     # Excel writes a "sep=;" first line when it exports CSV with a regional separator.
@@ -159,6 +209,8 @@ def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFr
         warnings.append(f"Columns are separated by {DELIMITER_NAMES[delimiter]}s.")
     if not text.strip():
         raise IngestError(f"'{filename}' is empty.")
+    if delimiter == "|":  # the python engine's csv module refuses fields over 128 KB: _check_cells says which
+        csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -167,7 +219,7 @@ def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFr
             dtype=object,  # plain Python strings (pandas' Arrow strings are slow to iterate)
             keep_default_na=False,
             na_filter=False,
-            skip_blank_lines=True,
+            skip_blank_lines=False,  # keep record numbers: row N of the file is index N - 1
             engine="python" if delimiter == "|" else "c",
         )
     except pd.errors.EmptyDataError as exc:
@@ -175,6 +227,22 @@ def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFr
     except (pd.errors.ParserError, csv.Error) as exc:
         raise IngestError(_parser_message(filename, str(exc), delimiter)) from exc
     return _as_text(frame)
+
+
+ENCODING_NAMES = {
+    "cp1252": "Windows Western European",
+    "latin_1": "Western European",
+    "cp1250": "Windows Central European",
+    "cp1251": "Windows Cyrillic",
+    "cp932": "Japanese Shift-JIS",
+    "utf_16_le": "UTF-16 without a byte-order mark",
+    "utf_16_be": "UTF-16 without a byte-order mark",
+}
+
+
+def _encoding_note(encoding: str) -> str:
+    name = ENCODING_NAMES.get(encoding.lower().replace("-", "_"))
+    return f" ({name})" if name else ""
 
 
 def _parser_message(filename: str, error: str, delimiter: str) -> str:
@@ -302,7 +370,11 @@ def _cell_name(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: list[str]) -> tuple[pd.DataFrame, str]:
+def _read_xlsx_grid(
+    data: bytes, filename: str, sheet: str | None, warnings: list[str], limits: UploadLimits
+) -> tuple[pd.DataFrame, str, tuple[int, int]]:
+    """The sheet's cells as text, its name, and the (row, column) of its top-left cell (0-based)."""
+    check_workbook_size(data, filename, limits)
     workbook = _open_workbook(data, filename)
     try:
         sheets = _visible_sheets(workbook)
@@ -312,10 +384,16 @@ def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: lis
             sheet = sheets[0]
         elif sheet not in workbook.sheet_names:
             raise IngestError(f"'{filename}' has no sheet named '{sheet}'. Its sheets: {', '.join(sheets)}.")
+        # Before calamine sees the sheet: it allocates every cell of the used range at once.
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is not None:
+                check_sheet_extent(archive, part, f"Sheet '{sheet}' of '{filename}'", limits)
         worksheet = workbook.get_sheet_by_name(sheet)
         # Formulas come back as the values Excel saved with the file; merged cells hold their
         # value in the top-left cell only.
         values = worksheet.to_python(skip_empty_area=True)
+        origin = tuple(worksheet.start or (0, 0))
         merged = list(worksheet.merged_cell_ranges or [])
     except IngestError:
         raise
@@ -323,6 +401,22 @@ def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: lis
         raise IngestError(f"Sheet '{sheet}' of '{filename}' could not be read: {exc}") from exc
     finally:
         workbook.close()
+    _formula_warnings(data, sheet, warnings)
+    if merged:
+        examples = ", ".join(f"{_cell_name(*start)}:{_cell_name(*end)}" for start, end in merged[:3])
+        more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""
+        warnings.append(
+            f"Sheet '{sheet}' has {len(merged)} merged cell range(s) ({examples}{more}): each value was read "
+            "into the top-left cell only; the other cells of a merged range are empty."
+        )
+    grid = _as_text(pd.DataFrame(values, dtype=object))
+    nuls = _remove_nuls(grid)
+    if nuls:
+        warnings.append(f"Sheet '{sheet}' has {nuls} cell(s) with NUL characters (invisible control bytes): removed.")
+    return grid, sheet, (int(origin[0]), int(origin[1]))
+
+
+def _formula_warnings(data: bytes, sheet: str, warnings: list[str]) -> None:
     formulas, uncalculated = _formula_counts(data, sheet)
     if formulas > uncalculated:
         warnings.append(
@@ -335,14 +429,32 @@ def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: lis
             "a program that does not calculate, such as a script): they are read as empty. Open the file in Excel "
             "and save it to store the values."
         )
-    if merged:
-        examples = ", ".join(f"{_cell_name(*start)}:{_cell_name(*end)}" for start, end in merged[:3])
-        more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""
-        warnings.append(
-            f"Sheet '{sheet}' has {len(merged)} merged cell range(s) ({examples}{more}): each value was read "
-            "into the top-left cell only; the other cells of a merged range are empty."
+
+
+def _remove_nuls(grid: pd.DataFrame) -> int:
+    """Drop NUL characters (Postgres refuses them in text; Excel shows nothing); how many cells had one."""
+    found = 0
+    for column in grid.columns:
+        values = grid[column].tolist()
+        if "\x00" in "".join(values):  # one scan of the column, not one per cell
+            found += sum("\x00" in value for value in values)
+            grid[column] = [value.replace("\x00", "") for value in values]
+    return found
+
+
+def _check_cells(grid: pd.DataFrame, where: str, origin: tuple[int, int], max_chars: int, kind: str) -> None:
+    """:class:`IngestError` naming the first cell longer than ``max_chars`` characters."""
+    for position, column in enumerate(grid.columns):
+        values = grid[column].tolist()
+        if not values or max(map(len, values)) <= max_chars:
+            continue
+        row = next(index for index, value in enumerate(values) if len(value) > max_chars)
+        row_number, col = row + origin[0] + 1, position + origin[1]
+        cell = _cell_name(row_number - 1, col) if kind == "xlsx" else f"column {col + 1}"
+        raise IngestError(
+            f"{where}: row {row_number} ({cell}) has a cell of {len(values[row]):,} characters, over the limit "
+            f"of {max_chars:,} (setting JOBFORGE_UPLOAD_MAX_CELL_CHARS). Shorten or remove it and upload again."
         )
-    return _as_text(pd.DataFrame(values, dtype=object)), sheet
 
 
 # ------------------------------------------------------------------------------------------
@@ -350,46 +462,55 @@ def _read_xlsx_grid(data: bytes, filename: str, sheet: str | None, warnings: lis
 # ------------------------------------------------------------------------------------------
 
 
-def _looks_like_value(header: str) -> bool:
-    """A header cell that is a number or a date is data, not a column name."""
-    return bool(_VALUE_LIKE.fullmatch(header))
+def _frame_from_grid(
+    grid: pd.DataFrame, where: str, warnings: list[str], header_row: int | None, row_offset: int
+) -> pd.DataFrame:
+    """Header and body from a grid of text cells (no header applied yet), vectorised.
 
-
-def _missing_header(header: list[str], sample: list[list[str]]) -> bool:
-    """The first row looks like data: only numbers, numbers without any known column name, or
-    names that recur as values of their own columns (a job title repeated below it)."""
-    from jobforge.ingest.columns import is_known_header
-
-    named = [(index, name) for index, name in enumerate(header) if name]
-    if not named or all(_looks_like_value(name) for _, name in named):
-        return True
-    if any(is_known_header(name) for _, name in named):
-        return False
-    if any(_looks_like_value(name) for _, name in named):
-        return True
-    recurring = sum(any(str(row[index]).strip() == name for row in sample) for index, name in named)
-    return recurring * 2 >= len(named) and recurring > 0
-
-
-def _frame_from_grid(grid: pd.DataFrame, where: str, warnings: list[str]) -> pd.DataFrame:
-    """Header and body from a grid of text cells (no header applied yet), vectorised."""
+    ``row_offset`` is the sheet row of the grid's first row (0-based); row numbers in messages
+    and ``attrs["header_row"]`` are as the spreadsheet shows them.
+    """
     grid = grid.loc[(grid.to_numpy() != "").any(axis=1)]
     if grid.empty:
         raise IngestError(f"{where} has no rows.")
-    # The header is the first row with visible text (leading rows of spaces are skipped too; in
-    # the body such rows are simply rows without a title).
-    first = 0
-    while first < len(grid) and not any(str(cell).strip() for cell in grid.iloc[first].tolist()):
-        first += 1
-    if first == len(grid):
-        raise IngestError(f"{where} has no rows.")
-    grid = grid.iloc[first:]
-    header = [str(cell).strip() for cell in grid.iloc[0].tolist()]
-    body = grid.iloc[1:]
-    if _missing_header(header, body.head(1000).to_numpy().tolist()):
-        raise IngestError(
-            f"{where} has no header row: the first row should name the columns (for example 'Job Title')."
+    positions = grid.index.to_numpy()  # grid rows (0-based from row_offset) of the non-empty rows
+    if header_row is None:
+        head = [
+            [str(cell).strip() for cell in row]
+            for row in grid.iloc[: header_rows.SCAN_ROWS + header_rows.SAMPLE_ROWS].to_numpy().tolist()
+        ]
+        found = header_rows.find_header(head)
+        if found is None:
+            raise IngestError(
+                f"{where} has no header row: no row above the data names the columns (for example 'Job Title'). "
+                "Choose the header row by its number."
+            )
+        detected = True
+    else:
+        wanted = header_row - 1 - row_offset
+        matches = np.flatnonzero(positions == wanted)
+        if not len(matches):
+            shown = [int(p) + row_offset + 1 for p in positions[:5]]
+            raise IngestError(
+                f"{where}: row {header_row} is empty or outside the sheet; rows with values start at "
+                f"{', '.join(map(str, shown))}…"
+            )
+        found, detected = int(matches[0]), False
+    header = [str(cell).strip() for cell in grid.iloc[found].tolist()]
+    body = grid.iloc[found + 1 :]
+    frame = _named_columns(header, body, where, warnings)
+    frame.attrs["header_row"] = int(positions[found]) + row_offset + 1
+    frame.attrs["header_detected"] = detected
+    skipped = found
+    if skipped and detected:
+        warnings.append(
+            f"The header was found on row {frame.attrs['header_row']}: the {skipped} row(s) with text above it "
+            "(report titles, notes) were skipped."
         )
+    return frame
+
+
+def _named_columns(header: list[str], body: pd.DataFrame, where: str, warnings: list[str]) -> pd.DataFrame:
     # Columns without a header: drop them when empty, else give them a name and say so.
     keep: list[int] = []
     for index, name in enumerate(header):
