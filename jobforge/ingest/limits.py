@@ -18,6 +18,10 @@ from jobforge.config import get_settings
 from jobforge.ingest.errors import IngestError
 
 SCAN_CHUNK = 1024 * 1024
+# A shared string this long is refused before parsing: a "bomb" that would take the memory of a
+# title of hundreds of millions of characters. Shorter ones are parsed and the reader refuses a
+# cell over the cell limit with its row.
+BOMB_TEXT_BYTES = 16 * 1024 * 1024
 _DIMENSION = re.compile(rb"<dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
 # r="…" attributes: a row's ("12") and a cell's ("XFD12"), wherever they stand in the tag.
 _REF_COLUMN = re.compile(rb" r=\"([A-Z]+)")
@@ -71,18 +75,49 @@ def check_upload_size(size: int, filename: str, limits: UploadLimits) -> None:
 
 
 def check_workbook_size(data: bytes, filename: str, limits: UploadLimits) -> None:
-    """Refuse a workbook whose parts declare more than ``max_uncompressed_mb`` once unzipped."""
+    """Refuse a workbook whose parts declare more than ``max_uncompressed_mb`` once unzipped, or
+    whose shared strings hold one text far over the cell limit (a "shared-strings bomb")."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             declared = sum(info.file_size for info in archive.infolist())
+            if declared > limits.max_uncompressed_mb * 1024 * 1024:
+                raise UploadLimitError(
+                    f"'{filename}' expands to {declared / (1024 * 1024):,.0f} MB when unzipped, over the limit of "
+                    f"{limits.max_uncompressed_mb:,} MB (setting JOBFORGE_UPLOAD_MAX_UNCOMPRESSED_MB). Save it again "
+                    "from Excel, or as CSV."
+                )
+            strings = [name for name in archive.namelist() if name.lower().endswith("sharedstrings.xml")]
+            for part in strings:
+                allowed = max(BOMB_TEXT_BYTES, 4 * limits.max_cell_chars)
+                longest = longest_text(archive, part, limits.max_uncompressed_mb * 1024 * 1024, stop_above=allowed)
+                if longest > allowed:
+                    raise UploadLimitError(
+                        f"'{filename}' holds a text of more than {allowed:,} bytes, far over the cell limit of "
+                        f"{limits.max_cell_chars:,} characters (setting JOBFORGE_UPLOAD_MAX_CELL_CHARS). No job title "
+                        "or cell is that long: remove it, or save the table as CSV."
+                    )
     except zipfile.BadZipFile:
         return  # not a zip: the reader says so in its own words
-    if declared > limits.max_uncompressed_mb * 1024 * 1024:
-        raise UploadLimitError(
-            f"'{filename}' expands to {declared / (1024 * 1024):,.0f} MB when unzipped, over the limit of "
-            f"{limits.max_uncompressed_mb:,} MB (setting JOBFORGE_UPLOAD_MAX_UNCOMPRESSED_MB). A workbook that "
-            "small on disk and that large inside is not an ordinary spreadsheet; save it again from Excel or as CSV."
-        )
+
+
+def longest_text(archive: zipfile.ZipFile, part: str, max_bytes: int, stop_above: int | None = None) -> int:
+    """The longest run of bytes between two tags in ``part``, streamed (at most ``max_bytes`` read;
+    reading stops as soon as a run is longer than ``stop_above``)."""
+    longest = current = read = 0
+    with archive.open(part) as stream:
+        while read <= max_bytes and (stop_above is None or longest <= stop_above):
+            chunk = stream.read(SCAN_CHUNK)
+            if not chunk:
+                break
+            read += len(chunk)
+            pieces = chunk.split(b"<")
+            if len(pieces) == 1:
+                current += len(chunk)
+            else:
+                longest = max(longest, current + len(pieces[0]), max(map(len, pieces[1:-1]), default=0))
+                current = len(pieces[-1])
+            longest = max(longest, current)
+    return longest
 
 
 def column_number(letters: bytes) -> int:

@@ -40,8 +40,11 @@ def placeholder_form(title: str) -> str:
     """The title folded for the comparison: lower case, words only, requisition numbers dropped."""
     folded = _NOT_WORD.sub(" ", title.casefold()).replace("_", " ")
     folded = " ".join(folded.split())
-    folded = _TRAILING_NUMBER.sub("", folded)
-    return _LEADING_NUMBER.sub("", folded).strip()
+    folded = _LEADING_NUMBER.sub("", _TRAILING_NUMBER.sub("", folded)).strip()
+    words = folded.split()
+    if len(words) > 1 and all(len(word) == 1 for word in words):
+        return "".join(words)  # "T.B.D." and "N/A" are spelled letter by letter
+    return folded
 
 
 def is_placeholder(title: str) -> bool:

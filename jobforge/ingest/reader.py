@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import unicodedata
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Any
@@ -33,12 +36,14 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED = "CSV (.csv, .tsv, .txt) or Excel (.xlsx, .xlsm)"
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-# When neither a byte-order mark nor UTF-8 fits, charset-normalizer guesses; cp1252 (Windows
-# "ANSI", the usual legacy export) wins a tie, and latin-1, which accepts every byte, is the last resort.
+# When neither a byte-order mark nor UTF-8 fits, charset-normalizer guesses (see guess_encoding);
+# cp1252 (Windows "ANSI", the usual legacy export) and then latin-1, which accepts every byte, are
+# the last resort.
 PREFERRED_LEGACY = "cp1252"
 GUESS_SAMPLE_BYTES = 1024 * 1024
 SNIFF_LINES = 50
 SNIFF_CHARS = 200_000  # enough for 50 lines; never split a whole large file
+SHAPE_RECORDS = 200  # records whose field counts are checked (titles and the header are among the first)
 _SEP_HINT = re.compile(r"sep=([,;\t|])\r?\n")
 
 
@@ -100,13 +105,15 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, header_row:
     check_upload_size(len(data), filename, limits)
     warnings: list[str] = []
     if kind == "csv":
-        grid = _read_csv_grid(data, filename, warnings)
+        grid, shape = _read_csv_grid(data, filename, warnings)
         where, sheet_name, origin = f"'{filename}'", None, (0, 0)
     else:
         grid, sheet_name, origin = _read_xlsx_grid(data, filename, sheet, warnings, limits)
         where = f"sheet '{sheet_name}' of '{filename}'"
     _check_cells(grid, where, origin, limits.max_cell_chars, kind)
     df = _frame_from_grid(grid, where, warnings, header_row, origin[0])
+    if kind == "csv":
+        shape.check_below(df.attrs["header_row"], filename)
     df.attrs["warnings"] = warnings
     df.attrs["sheet"] = sheet_name
     return df
@@ -148,10 +155,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def guess_encoding(sample: bytes) -> str | None:
-    """charset-normalizer's best encoding for ``sample`` (``None`` when nothing fits).
+    """The encoding of ``sample`` by charset-normalizer (``None`` when nothing fits).
 
-    Among the guesses that fit equally well (same chaos and coherence), cp1252 is taken when it is
-    one of them: short Western European samples fit cp1250 as well, which would turn "ñ" into "ń".
+    Short samples fit many legacy code pages equally well (German text reads as cp775 as happily
+    as cp1252). Among the guesses with the least "chaos", the one whose text has the fewest
+    implausible characters (non-ASCII that is neither a letter nor common punctuation, such as
+    "³" for a Polish "ł" read as cp1252) wins, then the commoner code page (cp1252 first).
     """
     from charset_normalizer import from_bytes
 
@@ -161,9 +170,33 @@ def guess_encoding(sample: bytes) -> str | None:
     matches = list(from_bytes(sample))
     if not matches:
         return None
-    best = matches[0]
-    tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    return PREFERRED_LEGACY if PREFERRED_LEGACY in tied else best.encoding
+    least_chaos = min(match.chaos for match in matches)
+    tied = [match.encoding for match in matches if match.chaos == least_chaos][:10]
+    best = min(tied, key=lambda name: (_implausible(sample, name), _commonness(name), tied.index(name)))
+    try:  # the same text either way: name the commoner code page
+        if sample.decode(PREFERRED_LEGACY) == sample.decode(best, errors="replace"):
+            return PREFERRED_LEGACY
+    except UnicodeDecodeError:
+        pass
+    return best
+
+
+COMMON_ENCODINGS = ("cp1252", "utf_8", "utf_16", "utf_16_le", "utf_16_be", "cp1250", "cp1251", "latin_1")
+_PLAUSIBLE_SYMBOLS = set("€£¥°·–—‘’“”«»…•§©®™ ¿¡")
+
+
+def _implausible(sample: bytes, encoding: str) -> int:
+    text = sample.decode(encoding, errors="replace")
+    return sum(
+        1
+        for char in text
+        if ord(char) > 127 and char not in _PLAUSIBLE_SYMBOLS and not unicodedata.category(char).startswith(("L", "M"))
+    )
+
+
+def _commonness(encoding: str) -> int:
+    name = encoding.lower().replace("-", "_")
+    return COMMON_ENCODINGS.index(name) if name in COMMON_ENCODINGS else len(COMMON_ENCODINGS)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -186,7 +219,7 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFrame:
+def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> tuple[pd.DataFrame, CsvShape]:
     text, encoding = decode_text(data)
     if encoding == "utf-16":
         warnings.append(f"'{filename}' was read as UTF-16 (it starts with a UTF-16 byte-order mark).")
@@ -209,13 +242,16 @@ def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFr
         warnings.append(f"Columns are separated by {DELIMITER_NAMES[delimiter]}s.")
     if not text.strip():
         raise IngestError(f"'{filename}' is empty.")
-    if delimiter == "|":  # the python engine's csv module refuses fields over 128 KB: _check_cells says which
-        csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+    # The csv module refuses fields over 128 KB; _check_cells refuses long cells with their row instead.
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+    shape = CsvShape.of(text, delimiter)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             header=None,
+            # As wide as the widest first line: a report title above the header is one field wide.
+            names=range(shape.width),
             dtype=object,  # plain Python strings (pandas' Arrow strings are slow to iterate)
             keep_default_na=False,
             na_filter=False,
@@ -226,7 +262,39 @@ def _read_csv_grid(data: bytes, filename: str, warnings: list[str]) -> pd.DataFr
         raise IngestError(f"'{filename}' is empty.") from exc
     except (pd.errors.ParserError, csv.Error) as exc:
         raise IngestError(_parser_message(filename, str(exc), delimiter)) from exc
-    return _as_text(frame)
+    return _as_text(frame), shape
+
+
+@dataclass(frozen=True)
+class CsvShape:
+    """Field counts of a CSV's first records: how wide to read it, and lines wider than their header."""
+
+    delimiter: str
+    fields: list[int]  # fields per record (a blank line has 0)
+    filled: list[int]  # position of the last non-empty field + 1
+
+    @classmethod
+    def of(cls, text: str, delimiter: str) -> CsvShape:
+        records = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), SHAPE_RECORDS))
+        filled = [max((i + 1 for i, cell in enumerate(record) if cell.strip()), default=0) for record in records]
+        return cls(delimiter, [len(record) for record in records], filled)
+
+    @property
+    def width(self) -> int:
+        return max(self.fields, default=1) or 1
+
+    def check_below(self, header_row: int, filename: str) -> None:
+        """:class:`IngestError` for a line below the header with values past the header's last field."""
+        if header_row > len(self.fields):
+            return
+        allowed = self.fields[header_row - 1]
+        for index in range(header_row, len(self.fields)):
+            if self.filled[index] > allowed:
+                raise IngestError(
+                    f"'{filename}' line {index + 1} has {self.fields[index]} fields but the header has {allowed} "
+                    f"(columns are separated by {DELIMITER_NAMES[self.delimiter]}s). Quote values that contain the "
+                    "separator, or fix that line."
+                )
 
 
 ENCODING_NAMES = {

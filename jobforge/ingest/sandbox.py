@@ -72,7 +72,8 @@ def _answer(stdout: bytes) -> dict[str, Any] | None:
 
 
 def _failure_message(filename: str, returncode: int, stderr: bytes, limits: UploadLimits) -> str:
-    out_of_memory = b"memory allocation" in stderr or b"MemoryError" in stderr or returncode == -signal.SIGKILL
+    signs = (b"memory allocation", b"MemoryError", b"Cannot allocate memory", b"Unable to import required")
+    out_of_memory = any(sign in stderr for sign in signs) or returncode == -signal.SIGKILL
     if out_of_memory or returncode == -signal.SIGABRT:
         return (
             f"'{filename}' needs more than {limits.parse_memory_mb:,} MB of memory to read "

@@ -178,7 +178,7 @@ def test_the_header_row_below_report_titles_is_found_shown_and_changeable(open_a
     assert list(at.dataframe[0].value.columns) == ["Employee ID", "Job Title", "Department"]
     header.set_value(1).run()  # the analyst's choice is read, and said to be theirs
     assert "Header: row 1 (as you chose)" in texts(at)
-    assert list(at.dataframe[0].value.columns)[0] == "Acme Corp - Headcount by Job Title"
+    assert at.dataframe[0].value.columns[0] == "Acme Corp - Headcount by Job Title"
     at.number_input(key=_key(at, "upload_header_")).set_value(4).run()
     assert at.selectbox(key=_key(at, "title_col_")).value == "Job Title"
     at.button(key="add_roles").click().run()
