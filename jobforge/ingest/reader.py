@@ -111,9 +111,12 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, header_row:
         grid, sheet_name, origin = _read_xlsx_grid(data, filename, sheet, warnings, limits)
         where = f"sheet '{sheet_name}' of '{filename}'"
     _check_cells(grid, where, origin, limits.max_cell_chars, kind)
+    merged = grid.attrs.pop("merged", [])
     df = _frame_from_grid(grid, where, warnings, header_row, origin[0])
     if kind == "csv":
         shape.check_below(df.attrs["header_row"], filename)
+    elif merged:
+        warnings.extend(merged_warnings(sheet_name, merged, df.attrs["header_row"]))
     df.attrs["warnings"] = warnings
     df.attrs["sheet"] = sheet_name
     return df
@@ -470,18 +473,30 @@ def _read_xlsx_grid(
     finally:
         workbook.close()
     _formula_warnings(data, sheet, warnings)
-    if merged:
-        examples = ", ".join(f"{_cell_name(*start)}:{_cell_name(*end)}" for start, end in merged[:3])
-        more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""
-        warnings.append(
-            f"Sheet '{sheet}' has {len(merged)} merged cell range(s) ({examples}{more}): each value was read "
-            "into the top-left cell only; the other cells of a merged range are empty."
-        )
     grid = _as_text(pd.DataFrame(values, dtype=object))
     nuls = _remove_nuls(grid)
     if nuls:
         warnings.append(f"Sheet '{sheet}' has {nuls} cell(s) with NUL characters (invisible control bytes): removed.")
+    grid.attrs["merged"] = merged
     return grid, sheet, (int(origin[0]), int(origin[1]))
+
+
+def merged_warnings(sheet: str, merged: list[Any], header_row: int) -> list[str]:
+    """Warnings for merged ranges: those in the table, and those above its header (report titles)."""
+    inside = [(start, end) for start, end in merged if end[0] + 1 >= header_row]
+    above = [(start, end) for start, end in merged if end[0] + 1 < header_row]
+    notes = []
+    if inside:
+        examples = ", ".join(f"{_cell_name(*start)}:{_cell_name(*end)}" for start, end in inside[:3])
+        more = f" and {len(inside) - 3} more" if len(inside) > 3 else ""
+        notes.append(
+            f"Sheet '{sheet}' has {len(inside)} merged cell range(s) ({examples}{more}): each value was read "
+            "into the top-left cell only; the other cells of a merged range are empty."
+        )
+    if above:
+        examples = ", ".join(f"{_cell_name(*start)}:{_cell_name(*end)}" for start, end in above[:3])
+        notes.append(f"Sheet '{sheet}' has merged cells above the header ({examples}): report titles, not read.")
+    return notes
 
 
 def _formula_warnings(data: bytes, sheet: str, warnings: list[str]) -> None:
@@ -569,12 +584,7 @@ def _frame_from_grid(
     frame = _named_columns(header, body, where, warnings)
     frame.attrs["header_row"] = int(positions[found]) + row_offset + 1
     frame.attrs["header_detected"] = detected
-    skipped = found
-    if skipped and detected:
-        warnings.append(
-            f"The header was found on row {frame.attrs['header_row']}: the {skipped} row(s) with text above it "
-            "(report titles, notes) were skipped."
-        )
+    frame.attrs["rows_above_header"] = found  # rows with text above it (report titles, notes): skipped
     return frame
 
 

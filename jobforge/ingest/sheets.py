@@ -39,6 +39,14 @@ class OpenedTable:
         return bool(self.frame.attrs.get("header_detected", True))
 
     @property
+    def header_note(self) -> str:
+        """ "Header: row 4 (found automatically; 2 rows above it skipped)." """
+        how = "found automatically" if self.header_detected else "as you chose"
+        above = int(self.frame.attrs.get("rows_above_header", 0))
+        skipped = f"; {above} row(s) of titles or notes above it skipped" if above else ""
+        return f"Header: row {self.header_row} ({how}{skipped})."
+
+    @property
     def warnings(self) -> list[str]:
         return list(self.frame.attrs.get("warnings", []))
 

@@ -228,8 +228,8 @@ def _columns(args: argparse.Namespace, data: bytes) -> tuple[Any, str, dict[str,
     df, guess = opened.frame, opened.guess
     if opened.sheet_note:
         print(opened.sheet_note, file=sys.stderr)
-    how = "found automatically" if opened.header_detected else "as chosen with --header-row"
-    print(f"Header: row {opened.header_row} ({how}); columns: {', '.join(map(str, df.columns))}.", file=sys.stderr)
+    header = opened.header_note.replace("as you chose", "as chosen with --header-row")
+    print(f"{header} Columns: {', '.join(map(str, df.columns))}.", file=sys.stderr)
     if opened.title_problem and not args.column:
         raise CommandError(f"{opened.title_problem} (--sheet, --header-row, or --column to name it.)")
     title_column = args.column or guess.title

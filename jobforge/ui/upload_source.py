@@ -71,8 +71,7 @@ def read_source(data: bytes, filename: str, file_id: str) -> OpenedTable | None:
     with cells[1]:
         _header_box(header_key, opened.header_row)
     with cells[2]:
-        how = "found automatically" if opened.header_detected else "as you chose"
-        st.caption(f"Header: row {opened.header_row} ({how}).")
+        st.caption(opened.header_note)
     if opened.sheet_note:
         st.info(opened.sheet_note, icon=":material/table:")
     if opened.title_problem:

@@ -23,7 +23,7 @@ TITLES = ["Registered Nurse", "Staff Accountant", "Forklift Operator"]
 
 
 def workbook(*sheets: tuple[str, list[list[object]], str]) -> bytes:
-    """(name, rows, state) per sheet; state 'visible' or 'hidden'."""
+    """(name, rows, state) per sheet; state 'visible' or 'hidden'. The report title is merged, as HR reports do."""
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows, state in sheets:
@@ -31,6 +31,8 @@ def workbook(*sheets: tuple[str, list[list[object]], str]) -> bytes:
         for row in rows:
             sheet.append(row)
         sheet.sheet_state = state
+        if rows == REPORT_ROWS:
+            sheet.merge_cells("A1:C1")
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -45,7 +47,8 @@ def test_xlsx_report_title_rows_and_a_blank_row_above_the_header():
     assert list(df.columns) == ["Employee ID", "Job Title", "Department"]
     assert list(df["Job Title"]) == TITLES
     assert df.attrs["header_row"] == 4 and df.attrs["header_detected"] is True
-    assert any("header was found on row 4" in warning for warning in table_warnings(df))
+    assert df.attrs["rows_above_header"] == 2
+    assert "Sheet 'Headcount' has merged cells above the header (A1:C1): report titles, not read." in table_warnings(df)
 
 
 def test_csv_report_title_rows_one_field_wide_above_the_header():

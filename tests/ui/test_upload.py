@@ -173,11 +173,11 @@ def test_the_header_row_below_report_titles_is_found_shown_and_changeable(open_a
     at = _upload(open_app, project_id, "report.xlsx", data, XLSX)
     header = at.number_input(key=_key(at, "upload_header_"))
     assert header.value == 4
-    assert "Header: row 4 (found automatically)" in texts(at)
-    assert any("found on row 4" in w.value for w in at.warning) and any("merged" in w.value for w in at.warning)
+    assert "Header: row 4 (found automatically; 2 row(s) of titles or notes above it skipped)." in texts(at)
+    assert any("merged cells above the header (A1:C1)" in w.value for w in at.warning)
     assert list(at.dataframe[0].value.columns) == ["Employee ID", "Job Title", "Department"]
     header.set_value(1).run()  # the analyst's choice is read, and said to be theirs
-    assert "Header: row 1 (as you chose)" in texts(at)
+    assert "Header: row 1 (as you chose)." in texts(at)
     assert at.dataframe[0].value.columns[0] == "Acme Corp - Headcount by Job Title"
     at.number_input(key=_key(at, "upload_header_")).set_value(4).run()
     assert at.selectbox(key=_key(at, "title_col_")).value == "Job Title"
