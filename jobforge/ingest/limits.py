@@ -120,6 +120,32 @@ def longest_text(archive: zipfile.ZipFile, part: str, max_bytes: int, stop_above
     return longest
 
 
+def check_declared_dimensions(data: bytes, filename: str, limits: UploadLimits) -> None:
+    """Refuse a workbook a sheet of which declares a range over ``max_cells`` (read from the start
+    of each sheet's XML only: milliseconds, whatever the file's size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in archive.namelist():
+                if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+                    continue
+                with archive.open(part) as stream:
+                    head = stream.read(65536)
+                dimension = _DIMENSION.search(head)
+                if dimension is None:
+                    continue
+                rows = int(dimension.group(4) or dimension.group(2))
+                columns = column_number(dimension.group(3) or dimension.group(1))
+                if rows * columns > limits.max_cells:
+                    raise UploadLimitError(
+                        f"A sheet of '{filename}' spans {rows:,} rows × {columns:,} columns ({rows * columns:,} "
+                        f"cells, counting the empty ones between), over the limit of {limits.max_cells:,} cells "
+                        "(setting JOBFORGE_UPLOAD_MAX_CELLS). Delete the stray cells far below or to the right of "
+                        "the table (Ctrl+End shows the last one), or save the table as CSV."
+                    )
+    except zipfile.BadZipFile:
+        return
+
+
 def column_number(letters: bytes) -> int:
     """1 for A, 27 for AA, 16384 for XFD."""
     number = 0

@@ -8,21 +8,36 @@ jobforge.ingest.sandbox``) limits its own address space (``setrlimit(RLIMIT_AS)`
 :func:`jobforge.ingest.sheets.open_table`, and sends the result back over a pipe. A process that
 runs out of memory, aborts or overruns ``JOBFORGE_UPLOAD_PARSE_TIMEOUT`` becomes a one-line
 :class:`IngestError`; the server carries on. The checks made before parsing
-(:mod:`jobforge.ingest.limits`) refuse the known hostile shapes with a precise message first.
+(:mod:`jobforge.ingest.limits`) refuse the known hostile shapes with a precise message first,
+in this process and in milliseconds. A small file whose every sheet is checked to reach at most a
+million cells cannot need much memory, so it is read here (no process to start).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import signal
 import subprocess
 import sys
+import zipfile
 from typing import Any
 
 from jobforge.config import PROJECT_ROOT
 from jobforge.ingest.errors import IngestError
-from jobforge.ingest.limits import UploadLimits, check_upload_size
+from jobforge.ingest.limits import (
+    UploadLimits,
+    check_declared_dimensions,
+    check_sheet_extent,
+    check_upload_size,
+    check_workbook_size,
+)
+
+# Read in this process when every one of these holds (see _small); in the bounded process otherwise.
+IN_PROCESS_MAX_BYTES = 2 * 1024 * 1024
+IN_PROCESS_MAX_UNCOMPRESSED = 32 * 1024 * 1024
+IN_PROCESS_MAX_CELLS = 1_000_000
 
 # The child answers with one pickled dict on stdout: {"table": OpenedTable} or {"error": message}.
 # It is our own code's output (a file's text only ever arrives as str values inside it).
@@ -36,6 +51,13 @@ def open_bounded(data: bytes, filename: str, sheet: str | None = None, header_ro
     """
     limits = UploadLimits.from_settings()
     check_upload_size(len(data), filename, limits)  # before a copy goes anywhere
+    if filename.lower().endswith((".xlsx", ".xlsm")):  # the cheap checks here, at once; the rest in the child
+        check_workbook_size(data, filename, limits)
+        check_declared_dimensions(data, filename, limits)
+    if _small(data, filename, limits):
+        from jobforge.ingest.sheets import open_table
+
+        return open_table(data, filename, sheet, header_row)
     request = pickle.dumps({"data": data, "filename": filename, "sheet": sheet, "header_row": header_row}, protocol=5)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
@@ -60,6 +82,32 @@ def open_bounded(data: bytes, filename: str, sheet: str | None = None, header_ro
     if "error" in answer:
         raise IngestError(answer["error"])
     return answer["table"]
+
+
+def _small(data: bytes, filename: str, limits: UploadLimits) -> bool:
+    """A file small enough, once checked, to read in this process: no sheet can need much memory.
+
+    A CSV of at most 2 MB; a workbook of at most 2 MB that unzips to at most 32 MB and whose
+    sheets reach at most a million cells (their extents are scanned here, which also refuses a
+    sparse sheet that declares nothing at once). Everything else goes to the bounded process.
+    """
+    if len(data) > IN_PROCESS_MAX_BYTES:
+        return False
+    if not filename.lower().endswith((".xlsx", ".xlsm")):
+        return True
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+            if sum(part.file_size for part in parts) > IN_PROCESS_MAX_UNCOMPRESSED:
+                return False
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    extent = check_sheet_extent(archive, part.filename, f"A sheet of '{filename}'", limits)
+                    if max(extent.rows * extent.columns, extent.cells) > IN_PROCESS_MAX_CELLS:
+                        return False
+    except zipfile.BadZipFile:
+        return True  # the reader says what is wrong with it
+    return True
 
 
 def _answer(stdout: bytes) -> dict[str, Any] | None:
