@@ -172,10 +172,8 @@ def build_roles(
         )
     placeholders = pd.Series(all_titles[is_blank & (all_titles != "")], dtype=object).value_counts().to_dict()
     titles = all_titles[has_title]
+    # Too long: the role's title is cut (its key still comes from the whole title, as exports compute it).
     too_long = np.fromiter((len(title) > MAX_TITLE_CHARS for title in titles.tolist()), bool, len(titles))
-    if too_long.any():
-        titles = titles.copy()
-        titles[too_long] = [title[:MAX_TITLE_CHARS].rstrip() + "…" for title in titles[too_long].tolist()]
     # title_key runs once per distinct spelling (case and spacing folded first: the key ignores
     # them), not once per row.
     folded_of = {title: _fold(title) for title in set(titles.tolist())}
@@ -207,6 +205,7 @@ def build_roles(
 
     roles = []
     for key, title in zip(first_title.index.tolist(), first_title.tolist(), strict=True):
+        title = title if len(title) <= MAX_TITLE_CHARS else title[:MAX_TITLE_CHARS].rstrip() + "…"
         role_context = {name: values[key] for name, values in context_values.items() if values.get(key)}
         role_attributes = {name: values[key] for name, values in attribute_values.items() if key in values}
         roles.append(
