@@ -55,14 +55,18 @@ def read_source(data: bytes, filename: str, file_id: str) -> OpenedTable | None:
 
     Returns the table to preview and import, or None (an error was shown) when it cannot be used.
     """
-    sheet_key = f"upload_sheet_{file_id}"
-    sheet = _requested(sheet_key)
-    header_key = f"upload_header_{file_id}_{sheet or 'auto'}"
+    sheet_key, shown_key = f"upload_sheet_{file_id}", f"upload_shown_sheet_{file_id}"
+    chosen_sheet = _requested(sheet_key)
+    header_key = f"upload_header_{file_id}_{chosen_sheet or 'auto'}"
+    header_row = _requested(header_key)
+    # A header row the analyst typed is for the sheet on screen, whoever chose that sheet.
+    sheet = chosen_sheet or (st.session_state.get(shown_key) if header_row is not None else None)
     with reported(f"'{filename}' cannot be used") as outcome:
-        opened = _open(data, filename, sheet, _requested(header_key))
+        opened = _open(data, filename, sheet, header_row)
     if not outcome.ok:
         _header_box(header_key, None)  # a wrong header row must stay changeable
         return None
+    st.session_state[shown_key] = opened.sheet
     cells = st.columns([2, 1, 3], vertical_alignment="bottom")
     if len(opened.sheets) > 1:
         st.session_state[sheet_key] = opened.sheet  # the box shows the sheet read, whoever chose it

@@ -187,6 +187,16 @@ def test_the_header_row_below_report_titles_is_found_shown_and_changeable(open_a
         assert s.scalar(select(Upload.header_row)) == 4
 
 
+def test_a_header_row_typed_on_the_sheet_jobforge_chose_stays_on_that_sheet(open_app, ui_engine, project_id):
+    data = xlsx_bytes({"Notes": COVER_NOTE, "Headcount": REPORT})
+    at = _upload(open_app, project_id, "report.xlsx", data, XLSX)
+    assert at.selectbox(key=_key(at, "upload_sheet_")).value == "Headcount"
+    at.number_input(key=_key(at, "upload_header_")).set_value(5).run()
+    assert at.selectbox(key=_key(at, "upload_sheet_")).value == "Headcount"
+    assert "Header: row 5 (as you chose" in texts(at)
+    assert list(at.dataframe[0].value.columns) == ["E1", "Registered Nurse", "Nursing"]
+
+
 def test_m2_report_with_title_rows_is_read_from_row_4_and_mapped(open_app, ui_engine, project_id):
     from tests.conftest import SHARED
 
