@@ -45,6 +45,7 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/upload_review.py
 	$(PY) bench/review_page.py
 	$(PY) bench/imputation.py
+	$(PY) bench/hostile_uploads.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

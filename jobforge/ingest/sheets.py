@@ -107,10 +107,11 @@ def _choose_sheet(data: bytes, filename: str, sheets: list[str], header_row: int
             break
         chosen.skipped[name] = _why_passed_over(table)
     if chosen.guess.title is not None:
-        passed = "; ".join(f"'{name}' {reason}" for name, reason in chosen.skipped.items())
-        chosen.sheet_note = f"Opened on sheet '{chosen.sheet}' ({sheets.index(chosen.sheet or '') + 1} of " + (
-            f"{len(sheets)}): {chosen.guess.title_reason}." + (f" Passed over: {passed}." if passed else "")
-        )
+        position = f"{sheets.index(chosen.sheet or '') + 1} of {len(sheets)}"
+        chosen.sheet_note = f"Opened on sheet '{chosen.sheet}' ({position}): {chosen.guess.title_reason}."
+        if chosen.skipped:
+            passed = "; ".join(f"'{name}' {reason}" for name, reason in chosen.skipped.items())
+            chosen.sheet_note += f" Passed over: {passed}."
     return chosen
 
 

@@ -80,7 +80,7 @@ def test_a_cover_note_first_a_sheet_switch_and_re_adding_the_file(live_app: Live
     expect(note).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Passed over: 'Notes' has no title-like column")).to_be_visible()
     expect(page.get_by_role("combobox", name="Sheet")).to_have_value("Roster")
-    expect(page.get_by_label("Header row", exact=True).and_(page.get_by_test_id("stNumberInputField"))).to_have_value("4")
+    expect(page.get_by_test_id("stNumberInputField").and_(page.get_by_label("Header row"))).to_have_value("4")
     expect(page.get_by_text("Header: row 4 (found automatically")).to_be_visible()
     add = page.get_by_role("button", name=re.compile(r"^Add 5 roles to the project from sheet “Roster”"))
     expect(add).to_be_visible()
