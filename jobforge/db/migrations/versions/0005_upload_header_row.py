@@ -1,7 +1,7 @@
 """upload header row: the row an upload's header was read from (report titles above it are skipped)
 
 Revision ID: 0005_upload
-Revises: 0002
+Revises: 0004_users_access
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_upload"
-down_revision = "0002"
+down_revision = "0004_users_access"
 branch_labels = None
 depends_on = None
 
