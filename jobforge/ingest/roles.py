@@ -14,4 +14,6 @@ class RoleInput:
     title_key: str  # normalised (see jobforge.retrieval.normalize)
     row_count: int = 1
     context: dict[str, str] = field(default_factory=dict)  # CONTEXT_FIELDS -> value
-    attributes: dict[str, str] = field(default_factory=dict)  # attribute column -> value agreed by its rows
+    attributes: dict[str, str] = field(default_factory=dict)  # attribute column -> most common value of its rows
+    # attribute column -> (cell text or None for an empty cell, rows), what the role's rows hold
+    attribute_counts: dict[str, list[tuple[str | None, int]]] = field(default_factory=dict)
