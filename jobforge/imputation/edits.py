@@ -64,7 +64,11 @@ def save_cells(
         current = _lock(session, project_id, edits)
         stale = [edit for edit in edits if _version(current.get((edit.role_id, edit.name))) != edit.version]
         if stale:
-            titles = dict(session.execute(select(Role.id, Role.title).where(Role.id.in_({e.role_id for e in stale}))))
+            titles = dict(
+                session.execute(select(Role.id, Role.title).where(Role.id.in_({e.role_id for e in stale})))
+                .tuples()
+                .all()
+            )
             listed = ", ".join(f"{edit.name} of '{titles.get(edit.role_id, edit.role_id)}'" for edit in stale[:5])
             more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
             raise StaleCells(
