@@ -76,6 +76,24 @@ def numbers_in(values: pd.Series) -> pd.Series:
     return pd.Series([number_or_text(value) for value in values.tolist()], index=values.index, dtype=object)
 
 
+def date_or_text(text: Any) -> Any:
+    """ISO text ("2024-01-31", "2024-01-31 08:30:00") as a date or date-time when it reads back the same."""
+    if type(text) is not str or not 10 <= len(text) <= 19:
+        return text
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if len(text) == 10:
+        return value.date() if value.date().isoformat() == text else text
+    return value if cell_text(value) == text else text
+
+
+def dates_in(values: pd.Series) -> pd.Series:
+    """:func:`date_or_text` over a column."""
+    return pd.Series([date_or_text(value) for value in values.tolist()], index=values.index, dtype=object)
+
+
 def upload_rows(content: bytes, filename: str, sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(text frame, typed frame) of an upload's rows: same shape, columns and order.
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from jobforge.db.models import Mapping, OnetRelease, Project, Role, RoleAttribute, SourceType, Upload
 from jobforge.errors import JobForgeError
-from jobforge.export.typed import cell_text, numbers_in, upload_rows
+from jobforge.export.typed import cell_text, dates_in, numbers_in, upload_rows
 from jobforge.imputation.attributes import project_attribute_names
 from jobforge.imputation.row_values import project_summaries
 from jobforge.ingest.reader import IngestError
@@ -279,6 +279,8 @@ def _row_level(frame: pd.DataFrame, name: str, own: pd.Series, typed: bool) -> N
     role_value = frame[value_column].astype(object)
     if typed:
         role_value = numbers_in(role_value)
+        if any(isinstance(value, date) for value in own.dropna().tolist()):
+            role_value = dates_in(role_value)  # a date column's role value is a date too
     role_source = frame[f"{name} [source]"].astype(object)
     frame[value_column] = np.where(has_own, own.astype(object).to_numpy(), role_value.to_numpy())
     frame[value_column] = frame[value_column].astype(object).where(pd.notna(frame[value_column]), None)
@@ -416,9 +418,11 @@ def _xlsx(frame: pd.DataFrame, about: Provenance, rows: str) -> bytes:
         sheet.write_row(row_number, 0, plain)
         for index in dated:
             value = values[index]
-            if value is not None:
+            if isinstance(value, date | time):
                 kind = datetime if isinstance(value, datetime) else type(value)
                 sheet.write_datetime(row_number, index, value, date_formats.get(kind, date_formats[date]))
+            elif value is not None:
+                sheet.write(row_number, index, value)
     sheet.freeze_panes(1, 0)
     if len(frame):
         sheet.autofilter(0, 0, len(frame), max(len(columns) - 1, 0))

@@ -4,8 +4,8 @@ What the Attributes page shows and edits. Per cell: the value, where it came fro
 how far the role's rows agree on it (SOURCE: "54 of 199 rows"; HIERARCHY: "4 of 5 roles"), the
 value in its attribute's vocabulary when it is written otherwise (O*NET's education and experience
 categories, job zones; see :mod:`jobforge.imputation.vocabulary`), and whether it contradicts the
-mapped occupation's O*NET profile (checked for role-requirement columns, not for values that vary
-by person). ``version`` is the row's version as read, to be passed back with an edit.
+mapped occupation's O*NET profile (checked for role-requirement columns and for every inherited or
+imputed value, not for a person's own value). ``version`` is the row's version as read, to be passed back with an edit.
 """
 
 from __future__ import annotations
@@ -112,11 +112,22 @@ def attribute_grid(session: Session, project_id: int, settings: Settings | None 
             if vocabulary is not None and cell.value is not None:
                 cell.mapped = vocabulary.mapped_label(cell.value, name)
                 category = vocabulary.category_of(cell.value, name)
-                if category is not None and code and kinds[name].is_requirement and cell.source != SourceType.ONET:
+                if category is not None and code and _checked(cell, kinds[name]):
                     cell.conflict = onet.conflict(vocabulary, category, code)
             row.cells[name] = cell
         rows.append(row)
     return AttributeGrid(names=names, kinds=kinds, vocabularies=vocabularies, rows=rows)
+
+
+def _checked(cell: GridCell, kind: ColumnKind) -> bool:
+    """Whether to compare the value with O*NET: a role requirement, or any inherited or imputed value.
+
+    A person's own value (SOURCE or ANALYST in a column that varies by person) is a fact about that
+    person, not a requirement, so it is not flagged; O*NET's own value is not compared with itself.
+    """
+    if cell.source == SourceType.ONET:
+        return False
+    return kind.is_requirement or cell.source in (SourceType.HIERARCHY, SourceType.LLM)
 
 
 def _cell(attribute: RoleAttribute | None, summary: RowSummary | None) -> GridCell:
