@@ -124,14 +124,14 @@ if not grid.names:
 
 requirements = [f"**{md(n)}**" for n in grid.names if grid.kinds[n].is_requirement]
 personal = [f"**{md(n)}** ({md(grid.kinds[n].reason)})" for n in grid.names if not grid.kinds[n].is_requirement]
-st.markdown(
+st.caption(
     ("Role requirements: " + ", ".join(requirements) + ". " if requirements else "")
     + ("Vary by person: " + ", ".join(personal) + " — a role's value is only its rows' most common one; "
        "the per-row export keeps each person's own." if personal else "")
 )  # fmt: skip
 
 # ---------------------------------------------------------------- filters
-f1, f2, f3, f4 = st.columns([2, 3, 3, 1.4], vertical_alignment="bottom")
+f1, f2, f3, f4 = st.columns([2, 3, 2.5, 1.6], vertical_alignment="bottom")
 search = f1.text_input("Search titles", key="attr_search", placeholder="e.g. nurse")
 names = f2.multiselect("Attributes shown", grid.names, default=grid.names, key="attr_names") or grid.names
 sources = f3.multiselect("Source", SOURCES, key="attr_sources", help="Roles with a shown attribute from these sources.")
@@ -177,7 +177,7 @@ with st.form("attr_bulk", border=True):
 if apply:
     targets = chosen_shown if scope == "selected" else list(view.index)
     if not targets:
-        st.error("Tick the roles to set in the Select column first (or apply to all shown).")
+        st.error("Tick the roles to set in the Pick column first (or apply to all shown).")
     else:
         with reported("Not saved") as outcome, session() as s:
             result = bulk_set(

@@ -69,15 +69,16 @@ def _occupation(mapping: Mapping | None) -> str | None:
 
 
 def attribute_grid(session: Session, project_id: int, settings: Settings | None = None) -> AttributeGrid:
-    """Every role of the project with every attribute cell (see the module doc), roles by title."""
+    """Every role of the project with every attribute cell (see the module doc), by title (case-folded), id."""
     settings = settings or get_settings()
     names = project_attribute_names(session, project_id)
     roles = session.execute(
         select(Role.id, Role.title, Role.row_count, Mapping)
         .outerjoin(Mapping, Mapping.role_id == Role.id)
         .where(Role.project_id == project_id)
-        .order_by(Role.title, Role.id)
+        .order_by(Role.id)
     ).all()
+    roles.sort(key=lambda row: (row[1].casefold(), row[0]))  # the same order on every store
     role_ids = [role_id for role_id, *_ in roles]
     summaries = role_summaries(session, role_ids)
     kinds = column_kinds(names, summaries)

@@ -19,7 +19,7 @@ import streamlit as st
 from jobforge.imputation.edits import CellEdit
 from jobforge.imputation.grid import AttributeGrid, GridCell
 
-SELECT = "Select"
+SELECT = "Pick"
 TITLE = "Title"
 ROWS = "Rows"
 CODE = "O*NET code"
@@ -133,7 +133,7 @@ def pending_edits(
 
 def column_config(grid: AttributeGrid, names: Iterable[str]) -> dict[str, Any]:
     config: dict[str, Any] = {
-        SELECT: st.column_config.CheckboxColumn(SELECT, help="Pick roles for “Set a value for many roles”.", width=70),
+        SELECT: st.column_config.CheckboxColumn(SELECT, help="Tick roles for “Set a value for many roles”.", width=60),
         TITLE: st.column_config.TextColumn(TITLE, width="medium", pinned=True),
         ROWS: st.column_config.NumberColumn(ROWS, help="Rows of the uploaded files for this role.", width=60),
         CODE: st.column_config.TextColumn(CODE, help="The mapped (or proposed) occupation.", width=100),

@@ -99,7 +99,7 @@ def test_bulk_set_for_the_selected_roles(open_app, ui_engine, ward):
     at = open_app("attributes", ward)
     titles = list(_table(at)["Title"])
     ids = role_ids(ui_engine, ward)
-    at = _edit(at, {titles.index("Registered Nurse"): {"Select": True}, titles.index("Staff Nurse"): {"Select": True}})
+    at = _edit(at, {titles.index("Registered Nurse"): {"Pick": True}, titles.index("Staff Nurse"): {"Pick": True}})
     assert "2 selected" in texts(at)
     at.selectbox(key="attr_bulk_name").set_value("Education")
     at.text_input(key="attr_bulk_value").input("Bachelor's Degree")
