@@ -8,6 +8,7 @@ import streamlit as st
 from jobforge.imputation.attributes import role_provenance, source_counts
 from jobforge.imputation.edits import bulk_set, save_cells
 from jobforge.imputation.grid import attribute_grid
+from jobforge.imputation.row_values import count_project_uploads, uncounted_uploads
 from jobforge.projects import list_projects, project_stats
 from jobforge.ui.attribute_table import (
     CONFLICT_MARK,
@@ -71,6 +72,11 @@ if shown and shown[0] == project_id:
         st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1  # a fresh editor, no replay
         st.rerun()
 
+with session() as s:
+    uncounted = uncounted_uploads(s, project_id)
+if uncounted:  # uploads stored before rows were counted: count them once, from their files
+    with session() as s:
+        count_project_uploads(s, project_id, user)
 with session() as s:
     stats = project_stats(s, project_id)
     grid = attribute_grid(s, project_id)

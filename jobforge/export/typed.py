@@ -94,12 +94,17 @@ def dates_in(values: pd.Series) -> pd.Series:
     return pd.Series([date_or_text(value) for value in values.tolist()], index=values.index, dtype=object)
 
 
-def upload_rows(content: bytes, filename: str, sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def upload_rows(
+    content: bytes, filename: str, sheet: str | None, typed: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(text frame, typed frame) of an upload's rows: same shape, columns and order.
 
-    Raises :class:`~jobforge.ingest.reader.IngestError` when the stored file cannot be read.
+    ``typed=False`` skips the typing (the second frame is then the text frame itself). Raises
+    :class:`~jobforge.ingest.reader.IngestError` when the stored file cannot be read.
     """
     text = read_table(content, filename, sheet)
+    if not typed:
+        return text, text
     if file_kind(filename) == "csv":
         typed = text.apply(numbers_in) if len(text.columns) else text.copy()
         return text, typed

@@ -254,7 +254,7 @@ _OWN = "\x00own:"  # prefix of the working columns holding each row's own attrib
 def _upload_part(upload: Upload, names: list[str], typed: bool) -> pd.DataFrame:
     """One upload's rows (text or typed), its role keys and each row's own attribute values."""
     try:
-        text, cells = upload_rows(upload.content or b"", upload.filename, upload.sheet)
+        text, cells = upload_rows(upload.content or b"", upload.filename, upload.sheet, typed)
     except IngestError as exc:  # pragma: no cover - the file was readable when uploaded
         raise ExportError(f"The stored file '{upload.filename}' cannot be re-read: {exc}") from exc
     table = (cells if typed else text).copy()

@@ -33,7 +33,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from jobforge.db.models import Role, RoleAttribute, RowValueCount, SourceType, utcnow
+from jobforge.db.models import Role, RoleAttribute, RowValueCount, SourceType, Upload, utcnow
 from jobforge.imputation.attributes import snapshot
 from jobforge.imputation.hierarchy import value_key
 
@@ -260,6 +260,59 @@ def store_counts(
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
         session.execute(insert(RowValueCount), rows[start : start + INSERT_CHUNK])
+
+
+def uncounted_uploads(session: Session, project_id: int) -> list[int]:
+    """Ids of the project's uploads with attribute columns whose rows were never counted.
+
+    Uploads stored before row values were kept (migration 0006) have none; :func:`count_uploads`
+    counts them from their kept files.
+    """
+    counted = select(RowValueCount.upload_id).where(RowValueCount.upload_id == Upload.id).exists()
+    rows = session.execute(
+        select(Upload.id, Upload.attribute_columns).where(
+            Upload.project_id == project_id, Upload.content.is_not(None), ~counted
+        )
+    ).all()
+    return [upload_id for upload_id, columns in rows if columns]
+
+
+def count_uploads(session: Session, upload_ids: Sequence[int], user: str) -> int:
+    """Count the rows of these uploads from their kept files and refresh their roles' SOURCE values.
+
+    Runs in the caller's transaction; returns the roles refreshed. A file that cannot be read any
+    more is skipped (its roles keep the values they have).
+    """
+    from jobforge.export.typed import upload_rows
+    from jobforge.ingest.reader import IngestError
+    from jobforge.ingest.uploads import build_roles
+
+    touched: set[int] = set()
+    for upload in session.scalars(select(Upload).where(Upload.id.in_(list(upload_ids)))).all():
+        try:
+            frame, _ = upload_rows(upload.content or b"", upload.filename, upload.sheet, typed=False)
+            built = build_roles(frame, upload.title_column, upload.context_columns, upload.attribute_columns)
+        except IngestError:
+            continue
+        role_ids = dict(
+            session.execute(select(Role.title_key, Role.id).where(Role.project_id == upload.project_id)).tuples().all()
+        )
+        counts: dict[str, dict[str, ValueCounts]] = defaultdict(dict)
+        for role in built.roles:
+            if role.title_key in role_ids:
+                for name, pairs in role.attribute_counts.items():
+                    counts[name][role.title_key] = pairs
+                touched.add(role_ids[role.title_key])
+        store_counts(session, upload.id, role_ids, counts)
+    if touched:
+        refresh_source_values(session, sorted(touched), user)
+    return len(touched)
+
+
+def count_project_uploads(session: Session, project_id: int, user: str) -> int:
+    """Count the project's uncounted uploads in one transaction (see :func:`count_uploads`)."""
+    with session.begin():
+        return count_uploads(session, uncounted_uploads(session, project_id), user)
 
 
 def refresh_source_values(session: Session, role_ids: Sequence[int], user: str) -> int:

@@ -63,6 +63,7 @@ def mapping_when(app: LiveApp, title: str, ready: Callable[[Mapping], bool], tim
         time.sleep(0.2)
 
 
+@pytest.mark.timeout(900)  # the whole journey, on a shared 2-core box; each step waits only as long as it must
 def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page) -> None:
     page, app = browser_page, live_app
     page.goto(app.url)

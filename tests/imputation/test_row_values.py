@@ -11,8 +11,10 @@ from jobforge.imputation.row_values import (
     ROLE_REQUIREMENT,
     VARIES_BY_PERSON,
     column_kinds,
+    count_project_uploads,
     project_summaries,
     refresh_source_values,
+    uncounted_uploads,
 )
 from jobforge.imputation.service import impute_project
 from jobforge.ingest.uploads import create_upload
@@ -129,3 +131,23 @@ def test_imputation_fills_only_roles_whose_rows_are_all_empty(onet_engine):
     # The staff nurse has no row with a value: its occupation's O*NET profile fills the role.
     staff_education = _cell(onet_engine, ids["Staff Nurse"], "Education")
     assert (staff_education.value, staff_education.source_type) == ("Bachelor's Degree", SourceType.ONET)
+
+
+def test_uploads_stored_before_rows_were_counted_are_counted_from_their_files(engine):
+    project_id = upload_ward(engine)
+    nurse = role_ids(engine, project_id)["Registered Nurse"]
+    with session_factory(engine)() as session, session.begin():  # as a store migrated from 0002 has it
+        session.execute(RowValueCount.__table__.delete())
+        session.execute(
+            RoleAttribute.__table__.update()
+            .where(RoleAttribute.source_type == SourceType.SOURCE)
+            .values(confidence=1.0, details={})
+        )
+    with session_factory(engine)() as session:
+        assert uncounted_uploads(session, project_id)
+    with session_factory(engine)() as session:
+        assert count_project_uploads(session, project_id, "ann") == 3  # roles refreshed
+    years = _cell(engine, nurse, "Years Experience")
+    assert (years.value, years.confidence, years.details["rows_with_value"]) == ("3", 0.5, 4)
+    with session_factory(engine)() as session:
+        assert uncounted_uploads(session, project_id) == []
