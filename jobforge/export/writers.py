@@ -115,7 +115,7 @@ def _tuples(session: Session, query: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in session.connection().execute(query)]
 
 
-def _attribute_frame(session: Session, project_id: int) -> tuple[pd.DataFrame, list[str]]:
+def _attribute_frame(session: Session, project_id: int, agreement: bool = True) -> tuple[pd.DataFrame, list[str]]:
     """role_id -> per attribute: value, [source], [confidence], [agreement] columns; and the attribute names.
 
     ``[agreement]`` says how many of the role's rows hold its SOURCE value ("54 of 199 rows").
@@ -137,7 +137,7 @@ def _attribute_frame(session: Session, project_id: int) -> tuple[pd.DataFrame, l
     long = pd.DataFrame(rows, columns=["role_id", "name", "value", "source", "confidence"])
     empty = long["value"].isna() | (long["value"].astype(str).str.strip() == "")
     long.loc[empty, ["value", "source", "confidence"]] = None  # an empty cell has no provenance
-    summaries = project_summaries(session, project_id)
+    summaries = project_summaries(session, project_id) if agreement else {}
     long["agreement"] = [
         summaries[(role_id, name)].agreement_text()
         if source == SourceType.SOURCE and (role_id, name) in summaries
@@ -151,7 +151,8 @@ def _attribute_frame(session: Session, project_id: int) -> tuple[pd.DataFrame, l
         columns[name] = wide[("value", name)]
         columns[f"{name} [source]"] = wide[("source", name)]
         columns[f"{name} [confidence]"] = pd.to_numeric(wide[("confidence", name)])
-        columns[f"{name} [agreement]"] = wide[("agreement", name)]
+        if agreement:
+            columns[f"{name} [agreement]"] = wide[("agreement", name)]
     return pd.DataFrame(columns), names
 
 
@@ -166,8 +167,11 @@ def _attribute_order(session: Session, project_id: int, present: set[str]) -> li
     return names + sorted(present - set(names))
 
 
-def roles_frame(session: Session, project_id: int) -> pd.DataFrame:
-    """One row per role with its context, mapping and attributes (unneutralised)."""
+def roles_frame(session: Session, project_id: int, agreement: bool = True) -> pd.DataFrame:
+    """One row per role with its context, mapping and attributes (unneutralised).
+
+    ``agreement`` adds "<attribute> [agreement]" columns (how many of the role's rows hold its value).
+    """
     rows = _tuples(
         session,
         select(
@@ -195,7 +199,7 @@ def roles_frame(session: Session, project_id: int) -> pd.DataFrame:
                 position + offset, str(column) if str(column) not in frame else f"{column} (context)", extra[column]
             )
     frame["confirmed_at"] = frame["confirmed_at"].map(_timestamp)
-    attributes, _names = _attribute_frame(session, project_id)
+    attributes, _names = _attribute_frame(session, project_id, agreement)
     if len(attributes.columns):
         frame = frame.join(attributes, on="role_id")
     return frame
@@ -221,7 +225,7 @@ def original_frame(session: Session, project_id: int, typed: bool = False) -> pd
     uploads = session.scalars(select(Upload).where(Upload.project_id == project_id).order_by(Upload.id)).all()
     if not uploads:
         raise ExportError("The project has no uploads to export rows from.")
-    roles = roles_frame(session, project_id)
+    roles = roles_frame(session, project_id, agreement=False)
     names = _attribute_order(session, project_id, set(project_attribute_names(session, project_id)))
     for name in names:  # every attribute gets its JobForge columns, even when no role has a value yet
         if f"{name} [source]" not in roles.columns:
@@ -229,7 +233,7 @@ def original_frame(session: Session, project_id: int, typed: bool = False) -> pd
     keys = dict(session.execute(select(Role.id, Role.title_key).where(Role.project_id == project_id)).all())
     roles.insert(0, "_key", roles["role_id"].map(keys))
     dropped = ("title", "row_count", "headcount", *ROLE_CONTEXT)
-    joined_columns = [c for c in roles.columns if c not in dropped and not c.endswith("[agreement]")]
+    joined_columns = [c for c in roles.columns if c not in dropped]
     parts = [_upload_part(upload, names, typed) for upload in uploads if upload.content is not None]
     if not parts:
         raise ExportError("The project's uploads were stored without their files; export one row per role instead.")

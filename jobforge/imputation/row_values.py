@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.db.models import Role, RoleAttribute, RowValueCount, SourceType, Upload, utcnow
@@ -139,20 +139,29 @@ class RowSummary:
         }
 
 
-def summarise(counts: Iterable[tuple[str | None, int]]) -> RowSummary:
-    """The summary of (value, rows) pairs; ties go to the value seen first."""
+def summarise(counts: Iterable[tuple[str | None, int]], keys: dict[str, str] | None = None) -> RowSummary:
+    """The summary of (value, rows) pairs; ties go to the value seen first.
+
+    ``keys`` caches :func:`~jobforge.imputation.hierarchy.value_key` per spelling across calls.
+    """
+    keys = {} if keys is None else keys
     rows = with_value = 0
     by_key: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     first: dict[str, int] = {}
     for value, count in counts:
         rows += count
-        if value is None or not str(value).strip():
+        if value is None:
+            continue
+        spelling = value.strip()
+        if not spelling:
             continue
         with_value += count
-        key = value_key(str(value))
+        key = keys.get(spelling)
+        if key is None:
+            key = keys[spelling] = value_key(spelling)
         by_key[key] += count
-        spellings[key][str(value).strip()] += count
+        spellings[key][spelling] += count
         first.setdefault(key, len(first))
     if not by_key:
         return RowSummary(rows, 0, None, 0, 0)
@@ -163,23 +172,38 @@ def summarise(counts: Iterable[tuple[str | None, int]]) -> RowSummary:
 
 def role_summaries(session: Session, role_ids: Sequence[int]) -> dict[tuple[int, str], RowSummary]:
     """(role id, attribute column) -> the summary of the role's rows, for roles with counted rows."""
-    grouped: dict[tuple[int, str], list[tuple[str | None, int]]] = defaultdict(list)
     ids = list(role_ids)
+    table = RowValueCount.__table__
+    rows: list[Any] = []
     for start in range(0, len(ids), ID_CHUNK):
-        rows = session.execute(
-            select(RowValueCount.role_id, RowValueCount.name, RowValueCount.value, func.sum(RowValueCount.rows))
-            .where(RowValueCount.role_id.in_(ids[start : start + ID_CHUNK]))
-            .group_by(RowValueCount.role_id, RowValueCount.name, RowValueCount.value)
-            .order_by(RowValueCount.role_id, RowValueCount.name, func.min(RowValueCount.id))
+        rows += session.connection().execute(
+            select(table.c.id, table.c.role_id, table.c.name, table.c.value, table.c.rows).where(
+                table.c.role_id.in_(ids[start : start + ID_CHUNK])
+            )
         )
-        for role_id, name, value, count in rows:
-            grouped[(role_id, name)].append((value, int(count)))
-    return {key: summarise(values) for key, values in grouped.items()}
+    return _summaries(rows)
 
 
 def project_summaries(session: Session, project_id: int) -> dict[tuple[int, str], RowSummary]:
-    role_ids = list(session.scalars(select(Role.id).where(Role.project_id == project_id)))
-    return role_summaries(session, role_ids)
+    table = RowValueCount.__table__
+    rows = session.connection().execute(
+        select(table.c.id, table.c.role_id, table.c.name, table.c.value, table.c.rows)
+        .join(Role.__table__, Role.__table__.c.id == table.c.role_id)
+        .where(Role.__table__.c.project_id == project_id)
+    )
+    return _summaries(list(rows))
+
+
+def _summaries(rows: list[Any]) -> dict[tuple[int, str], RowSummary]:
+    """Summaries of (id, role id, name, value, rows) count rows, taken in the order they were stored.
+
+    An upload's counts are already one row per value; counts of several uploads are summed here.
+    """
+    grouped: dict[tuple[int, str], list[tuple[str | None, int]]] = defaultdict(list)
+    for _id, role_id, name, value, count in sorted(rows, key=lambda row: row[0]):
+        grouped[(role_id, name)].append((value, count))
+    keys: dict[str, str] = {}
+    return {key: summarise(values, keys) for key, values in grouped.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,8 +282,8 @@ def store_counts(
         for key, pairs in by_key.items()
         for value, count in pairs
     ]
-    for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(insert(RowValueCount), rows[start : start + INSERT_CHUNK])
+    for start in range(0, len(rows), INSERT_CHUNK):  # Core executemany: no ORM bookkeeping per row
+        session.execute(insert(RowValueCount.__table__), rows[start : start + INSERT_CHUNK])
 
 
 def uncounted_uploads(session: Session, project_id: int) -> list[int]:

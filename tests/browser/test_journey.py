@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from jobforge.db.engine import session_factory
@@ -200,15 +201,22 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
             if target.title.casefold() in title.casefold()
         )
     position = [role_id for _, role_id in matching].index(target.role_id)
+    expect(page.get_by_text(f"{len(matching)} of 300 roles")).to_be_visible()  # the search reached the table
     table = page.get_by_test_id("stDataFrame").first
-    box = table.bounding_box()
-    page.mouse.click(box["x"] + 60, box["y"] + 35 * (position + 1) + 17)  # the role's Title cell
-    for _ in range(4):  # Pick, Rows, O*NET code, Education
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(100)
-    page.keyboard.press("Enter")  # opens the cell's editor
     editor = page.locator("textarea.gdg-input")
-    expect(editor).to_be_visible()
+    for _attempt in range(3):  # the canvas may still be drawing the filtered table: try again, briefly
+        box = table.bounding_box()
+        page.mouse.click(box["x"] + 60, box["y"] + 35 * (position + 1) + 17)  # the role's Title cell
+        for _ in range(4):  # Pick, Rows, O*NET code, Education
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(100)
+        page.keyboard.press("Enter")  # opens the cell's editor
+        try:
+            editor.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            settle(page)
     editor.fill("Master's Degree")
     editor.press("Enter")
     settle(page)
