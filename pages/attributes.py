@@ -195,6 +195,7 @@ if apply:
                 f"{md(bulk_name)} set to “{md(bulk_value.strip())}” for {result.saved:,} roles",
             )
             st.session_state.pop(SHOWN, None)
+            st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1  # a fresh editor: no old ticks
             selected.clear()
             st.rerun()
 

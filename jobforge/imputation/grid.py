@@ -61,19 +61,19 @@ class AttributeGrid:
         return sum(1 for row in self.rows for cell in row.cells.values() if cell.conflict)
 
 
-def _occupation(mapping: Mapping | None) -> str | None:
+def _occupation(code: str | None, status: str | None) -> str | None:
     """The code attributes are checked against: a decided mapping, else the proposal ("needs info": none)."""
-    if mapping is None or not mapping.onet_code or mapping.status == MappingStatus.NEEDS_INFO:
+    if not code or status == MappingStatus.NEEDS_INFO:
         return None
-    return mapping.onet_code
+    return code
 
 
 def attribute_grid(session: Session, project_id: int, settings: Settings | None = None) -> AttributeGrid:
     """Every role of the project with every attribute cell (see the module doc), by title (case-folded), id."""
     settings = settings or get_settings()
     names = project_attribute_names(session, project_id)
-    roles = session.execute(
-        select(Role.id, Role.title, Role.row_count, Mapping)
+    roles = session.execute(  # the mapping's columns only: its candidates JSON is large
+        select(Role.id, Role.title, Role.row_count, Mapping.onet_code, Mapping.onet_title, Mapping.status)
         .outerjoin(Mapping, Mapping.role_id == Role.id)
         .where(Role.project_id == project_id)
         .order_by(Role.id)
@@ -97,16 +97,9 @@ def attribute_grid(session: Session, project_id: int, settings: Settings | None 
     )
     stored = attributes_by_role(session, role_ids)
     rows = []
-    for role_id, title, row_count, mapping in roles:
-        row = GridRow(
-            role_id=role_id,
-            title=title,
-            row_count=row_count,
-            onet_code=mapping.onet_code if mapping else None,
-            onet_title=mapping.onet_title if mapping else None,
-            mapping_status=mapping.status if mapping else None,
-        )
-        code = _occupation(mapping)
+    for role_id, title, row_count, onet_code, onet_title, status in roles:
+        row = GridRow(role_id, title, row_count, onet_code, onet_title, status)
+        code = _occupation(onet_code, status)
         for name in names:
             cell = _cell(stored[role_id].get(name), summaries.get((role_id, name)))
             vocabulary = vocabularies.get(name)

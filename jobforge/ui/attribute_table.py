@@ -104,8 +104,10 @@ class Filters:
 
 
 def editor_key(view: pd.DataFrame) -> str:
-    """A key that changes whenever the table's content does, so stale edit state is never replayed."""
-    digest = hashlib.sha1(pd.util.hash_pandas_object(view, index=True).to_numpy().tobytes()).hexdigest()[:16]
+    """A key that changes whenever the table's values do, so stale edits are never replayed."""
+    # Ticks are left out: the editor keeps them itself, and a tick need not redraw the table.
+    content = view.drop(columns=[SELECT])
+    digest = hashlib.sha1(pd.util.hash_pandas_object(content, index=True).to_numpy().tobytes()).hexdigest()[:16]
     return f"attr_grid_{digest}"
 
 
