@@ -259,9 +259,10 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
 
     # Every original row: each person's own Years Experience survives exactly as written ("6.50" too).
     page.get_by_text(re.compile(r"^Every original row")).click()
+    download_button = page.get_by_role("button", name=re.compile(r"^Download CSV"))
+    expect(download_button).to_have_count(0)  # the one-row-per-role file is gone: never download it again
     settle(page)
     page.get_by_role("button", name="Prepare the file").click()
-    download_button = page.get_by_role("button", name=re.compile(r"^Download CSV"))
     expect(download_button).to_be_visible(timeout=60_000)
     with page.expect_download() as info:
         download_button.click()
