@@ -250,6 +250,7 @@ class Upload(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(500))
     sheet: Mapped[str | None] = mapped_column(String(200))
+    header_row: Mapped[int | None] = mapped_column(Integer)  # 1-based row the header was read from
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     title_column: Mapped[str] = mapped_column(String(500))
@@ -389,6 +390,39 @@ class RowValueCount(Base):
     name: Mapped[str] = mapped_column(String(200))
     value: Mapped[str | None] = mapped_column(Text)
     rows: Mapped[int] = mapped_column(Integer)
+
+
+class AppUser(Base):
+    """A person who works in the store, with their access role (admin / analyst / viewer).
+
+    Named ``app_user`` because ``user`` is a reserved word in Postgres. ``name_key`` is the name
+    with spacing and case folded, so "Ada  Lovelace" and "ada lovelace" are one user.
+    """
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | analyst | viewer
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ProjectMember(Base):
+    """A person who may work in (analyst) or read (viewer) a project; admins see every project.
+
+    Keyed by the user's ``name_key`` rather than a user id, so a project's creator is a member
+    even before an admin registers them (a store with one user needs no set-up).
+    """
+
+    __tablename__ = "project_member"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuditEvent(Base):

@@ -95,14 +95,15 @@ def dates_in(values: pd.Series) -> pd.Series:
 
 
 def upload_rows(
-    content: bytes, filename: str, sheet: str | None, typed: bool = True
+    content: bytes, filename: str, sheet: str | None, typed: bool = True, header_row: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(text frame, typed frame) of an upload's rows: same shape, columns and order.
 
-    ``typed=False`` skips the typing (the second frame is then the text frame itself). Raises
-    :class:`~jobforge.ingest.reader.IngestError` when the stored file cannot be read.
+    ``header_row`` is the upload's (as stored). ``typed=False`` skips the typing (the second frame is
+    then the text frame itself). Raises :class:`~jobforge.ingest.reader.IngestError` when the
+    stored file cannot be read.
     """
-    text = read_table(content, filename, sheet)
+    text = read_table(content, filename, sheet, header_row)
     if not typed:
         return text, text
     if file_kind(filename) == "csv":

@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require
 from jobforge.db.models import Mapping, OnetRelease, Project, Role, RoleAttribute, SourceType, Upload
 from jobforge.errors import JobForgeError
 from jobforge.export.typed import cell_text, dates_in, numbers_in, upload_rows
@@ -258,7 +259,7 @@ _OWN = "\x00own:"  # prefix of the working columns holding each row's own attrib
 def _upload_part(upload: Upload, names: list[str], typed: bool) -> pd.DataFrame:
     """One upload's rows (text or typed), its role keys and each row's own attribute values."""
     try:
-        text, cells = upload_rows(upload.content or b"", upload.filename, upload.sheet, typed)
+        text, cells = upload_rows(upload.content or b"", upload.filename, upload.sheet, typed, upload.header_row)
     except IngestError as exc:  # pragma: no cover - the file was readable when uploaded
         raise ExportError(f"The stored file '{upload.filename}' cannot be re-read: {exc}") from exc
     table = (cells if typed else text).copy()
@@ -338,7 +339,11 @@ def export_roles(
     CSV: UTF-8 with a BOM, every cell as the text an analyst saw, formula-like text neutralised.
     XLSX: text stays text exactly (a string cell is never a formula), numbers numbers, dates dates.
     ``at`` fixes the export time (default now), so the same store always gives the same bytes.
+    ``user`` (who exports, written into the file) must be allowed to read the project
+    (PermissionDenied otherwise); the app and the CLI always pass it.
     """
+    if user is not None:
+        require(session, user, Permission.PROJECT_READ, project_id)
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format '{fmt}': use csv or xlsx.")

@@ -314,7 +314,7 @@ def count_uploads(session: Session, upload_ids: Sequence[int], user: str) -> int
     touched: set[int] = set()
     for upload in session.scalars(select(Upload).where(Upload.id.in_(list(upload_ids)))).all():
         try:
-            frame, _ = upload_rows(upload.content or b"", upload.filename, upload.sheet, typed=False)
+            frame, _ = upload_rows(upload.content or b"", upload.filename, upload.sheet, False, upload.header_row)
             built = build_roles(frame, upload.title_column, upload.context_columns, upload.attribute_columns)
         except IngestError:
             continue

@@ -1,7 +1,7 @@
 """row attributes: how many rows of each upload hold each value of an attribute column, per role
 
 Revision ID: 0006_row_attributes
-Revises: 0002
+Revises: 0005_upload
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_row_attributes"
-down_revision = "0002"
+down_revision = "0005_upload"
 branch_labels = None
 depends_on = None
 
