@@ -21,6 +21,7 @@ from jobforge.ui.text import md
 from jobforge.ui.user import current_user
 
 NONE = "—"
+MERGED_SHOWN = 50  # merged roles listed on the page
 CONTEXT_LABELS = {
     "job_family": "Job family",
     "job_function": "Job function",
@@ -138,6 +139,16 @@ m[1].metric(
 m[2].metric("Attribute columns", len(attribute_columns))
 if built.blank_titles:
     st.caption(f"{built.blank_titles:,} rows have no title in “{title_column}” and are left out.")
+merged = built.merged
+if merged:
+    with st.expander(f"{len(merged):,} roles merge titles written differently", icon=":material/merge:"):
+        st.caption(
+            "Places, store numbers, shifts, gender tags and requisition numbers do not make another role; "
+            "each original title is kept with the role."
+        )
+        st.markdown("\n".join(f"- {md(item.describe())}" for item in merged[:MERGED_SHOWN]))
+        if len(merged) > MERGED_SHOWN:
+            st.caption(f"…and {len(merged) - MERGED_SHOWN:,} more.")
 
 digest = hashlib.sha256(data).hexdigest()[:16]
 done_key = f"uploaded_{project_id}_{digest}_{title_column}"

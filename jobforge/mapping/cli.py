@@ -45,6 +45,7 @@ OUTPUT_COLUMNS = [
     "status",
     "rationale",
     "alternatives",
+    "merged_titles",  # other spellings of the title that became this role ("Store Mgr 127; Store Manager - Dallas TX")
 ]
 ALTERNATIVES = 5
 # Cells starting with these are formulas to Excel and friends: written with a leading quote.
@@ -113,7 +114,7 @@ def run_map(args: argparse.Namespace) -> int:
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.ingest.columns import detect_columns
     from jobforge.ingest.reader import IngestError, read_table
-    from jobforge.ingest.uploads import create_upload, unique_roles
+    from jobforge.ingest.uploads import build_roles, create_upload, merged_titles_note
     from jobforge.mapping.factory import ProviderUnavailable, resolve_provider
     from jobforge.mapping.service import map_roles
     from jobforge.onet.repository import NoActiveRelease, require_active_release
@@ -149,9 +150,10 @@ def run_map(args: argparse.Namespace) -> int:
         raise CommandError(f"The column '{title_column}' is not in the file. Columns: {', '.join(df.columns)}.")
     context = parse_context(args.context) if args.context else dict(guess.context)
     try:
-        roles = unique_roles(df, title_column, context, [])
+        built = build_roles(df, title_column, context, [])
     except IngestError as exc:
         raise CommandError(str(exc)) from exc
+    roles = built.roles
 
     # The URL explicitly: get_engine() without one caches the first store a process used.
     engine = get_engine(settings.resolved_database_url())
@@ -182,6 +184,8 @@ def run_map(args: argparse.Namespace) -> int:
     for note in summary.notes:
         if note != choice.note:  # that one was printed before the run
             print(note, file=sys.stderr)
+    if built.merged:
+        print(merged_titles_note(built.merged), file=sys.stderr)
     sources = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_source.items())) or "none"
     print(
         f"Project '{project.name}': {len(roles)} unique roles from {len(df)} rows; mapped now {summary.mapped} "
@@ -254,6 +258,7 @@ def mapped_table(session: Any, project_id: int, roles: list[Any]) -> pd.DataFram
                 "status": mapping.status if mapping else None,
                 "rationale": mapping.rationale if mapping else None,
                 "alternatives": alternatives(mapping) if mapping else "",
+                "merged_titles": "; ".join(role.merged_spellings),
             }
         )
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
@@ -273,7 +278,7 @@ def _neutralise(value: Any) -> Any:
 
 def _write(table: pd.DataFrame, out: Path | None) -> None:
     safe = table.copy()
-    for column in ("title", "onet_title", "rationale", "alternatives"):
+    for column in ("title", "onet_title", "rationale", "alternatives", "merged_titles"):
         safe[column] = safe[column].map(_neutralise)
     if out is None:
         buffer = io.StringIO()

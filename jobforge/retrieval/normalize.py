@@ -142,6 +142,7 @@ _PLACE_SEGMENT = re.compile(
     rf"(?:^|(?<=[-–—|:,(/]))\s*(?:{_PLACE_WORDS})\s*(?:#|no\.?|num(?:ber)?\.?)?\s*\d+[a-z]?\s*(?=$|[-–—|:,)/])"
 )
 _TRAILING_NUMBER = re.compile(r"(?<=[a-z])\s+\d{2,3}\s*$")
+_PLACE_ANY = re.compile(rf"\b(?:{_PLACE_WORDS})\b")
 # Gender tags: "(m/w/d)", "(f/m/x)", "(H/F)", "m/f", "(all genders)", and inclusive endings
 # ("Lehrer/in", "Bäcker*in", "Ingénieur(e)", "Enfermero/a").
 _GENDER_LETTER = r"(?:m|w|f|d|x|h|div|divers)"
@@ -305,7 +306,8 @@ def _clean(title: str) -> str:
         text = _HASH_NUMBER.sub(" ", text)
         text = _CODE_TOKEN.sub(" ", text)
         text = _LONG_NUMBER.sub(" ", text)
-        text = _TRAILING_NUMBER.sub(" ", text.rstrip(" -–—|:,.)"))
+        if _PLACE_ANY.search(text):  # "Store Mgr 127": the store's number ("Analyst 11" keeps its own)
+            text = _TRAILING_NUMBER.sub(" ", text.rstrip(" -–—|:,.)"))
     if any(ch.isdigit() for ch in text) or (" " in text and _LEVEL_WORD.search(text)):
         text = _LEVEL.sub(lambda m: f" level {m.group(1)} ", text)
     return _NOISE_PHRASE.sub(" ", text) if _NOISE_HINT.search(text) else text
