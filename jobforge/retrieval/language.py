@@ -129,6 +129,7 @@ def detect(
     english = foreign = 0
     votes: Counter[str] = Counter()
     foreign_words: list[str] = []
+    unknown: list[str] = []
     for folded in words:
         marked = marked_words.get(folded)
         if marked is None and is_english_word(folded):
@@ -140,8 +141,13 @@ def detect(
             foreign += 0 if function and languages and not marked else 1
             votes.update(languages or [marked])
             foreign_words.append(folded)
-        elif is_near_english is not None and is_near_english(folded):
-            english += 1
+        else:
+            unknown.append(folded)
+    if not foreign and english:
+        return ENGLISH
+    if unknown and is_near_english is not None and (foreign > english or not english):
+        # A near spelling of an English word is a typo, or a cognate ("restaurante"): half a vote.
+        english += 0.5 * sum(1 for word in unknown if is_near_english(word))
     if foreign and foreign > english:
         code = votes.most_common(1)[0][0]
         return Language(code, translate(words, code), tuple(foreign_words))
@@ -151,16 +157,17 @@ def detect(
 
 
 def translate(words: list[str], code: str) -> str | None:
-    """The (folded) words in English, or None when a content word is not in the dictionary."""
+    """The (folded) words in English, word by word; a word the dictionary does not know is kept
+    as it is (retrieval corrects a cognate such as "restaurante"). None when no word is known."""
     out: list[str] = []
+    known = 0
     for folded in words:
         entry = dictionary().get(code, {}).get(folded)
         if entry is not None and entry.kind == "function":
             continue
         english = _translate(folded, code)
-        if english is None:
-            return None
-        out.append(english)
+        known += english is not None
+        out.append(english if english is not None else folded)
     if code in ROMANCE:
         out.reverse()
-    return " ".join(out) or None
+    return " ".join(out) if known and out else None

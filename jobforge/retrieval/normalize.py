@@ -357,7 +357,7 @@ class TermChoice:
     term: str
     readings: tuple[AbbreviationReading, ...]  # those whose position fits
     chosen: AbbreviationReading | None  # None: the title alone does not decide
-    decided_by: str  # "position" | "title" | "" (undecided)
+    decided_by: str  # "position" | "title" | "default" (the one reading needing no cue) | "" (undecided)
 
 
 @dataclass(frozen=True)
@@ -421,6 +421,11 @@ def _expand(segments: list[list[str]]) -> ParsedTitle:
                 i += 1
                 continue
             term, length = match
+            only = READINGS[term][0] if len(READINGS[term]) == 1 else None
+            if only is not None and only.reading in READINGS and only.reading != term and len(words) < 40:
+                # "MTS" is "member of technical staff", itself a term with readings: read on.
+                words = [*words[:i], *only.reading.split(), *words[i + length :]]
+                continue
             position = _position(words, i + length)
             fitting = tuple(r for r in READINGS[term] if r.position in ("", position))
             chosen, how = None, ""
@@ -436,7 +441,7 @@ def _expand(segments: list[list[str]]) -> ParsedTitle:
                 if chosen is None and len([r for r in fitting if not r.needs_cue]) == 1:
                     chosen, how = next(r for r in fitting if not r.needs_cue), "default"
             if chosen is not None:
-                if how and how != "default":
+                if how:  # "default": the context may still pick a reading that needs a cue
                     choices.append(TermChoice(s, len(out), len(chosen.reading.split()), term, fitting, chosen, how))
                 out.extend(chosen.reading.split())
             else:

@@ -79,6 +79,12 @@ def read_title(title: str, context: Mapping[str, str] | None = None) -> list[Tit
     fixed: list[str] = []
     options: list[list[tuple[TermChoice, AbbreviationReading, str]]] = []
     for choice in parsed.choices:
+        if choice.decided_by == "default":
+            # "Cashier PT" is part-time; "PT" in a rehabilitation department a physical therapist.
+            picked = choose_reading(choice.readings, words) if words else None
+            if picked is not None and picked is not choice.chosen:
+                options.append([(choice, picked, "context")])
+            continue
         if choice.chosen is not None:
             fixed.append(_label(choice, choice.chosen, choice.decided_by))
             continue
@@ -89,8 +95,13 @@ def read_title(title: str, context: Mapping[str, str] | None = None) -> list[Tit
             usable = [r for r in choice.readings if not r.needs_cue] or list(choice.readings)
             options.append([(choice, reading, "every") for reading in usable])
     if not options:
-        return [TitleReading(search_form(title), tuple(fixed), "abbreviation", True)]
+        return [TitleReading(search_form(title), tuple(fixed), "abbreviation" if fixed else "", True)]
     out = []
+    if any(len(option) > 1 for option in options):
+        # Undecided: the title as written is searched too (O*NET writes some titles with the
+        # same abbreviation: "Radiation Therapist (RT)"), marked like any other reading.
+        literal = tuple(fixed) + tuple(f"{choice.term.upper()} as written" for choice, *_ in (o[0] for o in options))
+        out.append(TitleReading(search_form(title), literal, "abbreviation", False))
     for combination in itertools.islice(itertools.product(*options), MAX_READINGS):
         segments = [list(segment) for segment in parsed.segments]
         # Replace from the right so earlier positions stay valid.
