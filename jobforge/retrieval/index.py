@@ -54,7 +54,15 @@ from jobforge.onet.repository import require_active_release
 from jobforge.retrieval.candidates import Candidate
 from jobforge.retrieval.language import ENGLISH, Language, detect
 from jobforge.retrieval.normalize import SearchForm as SearchForm
-from jobforge.retrieval.normalize import _fold, _search_form, is_reworded, parse_title, search_form, stem
+from jobforge.retrieval.normalize import (
+    _fold,
+    _search_form,
+    is_reworded,
+    literal_form,
+    parse_title,
+    search_form,
+    stem,
+)
 from jobforge.retrieval.readings import TitleReading, read_title, rewording_of
 
 _HERE = Path(__file__).parent
@@ -307,9 +315,13 @@ class CandidateIndex:
         best: dict[tuple[int, str], tuple[int, str, SearchForm]] = {}
         reported: set[tuple[int, str]] = set()  # also a title incumbents reported (a real-world title)
         expanded = [(occ, field, text, text) for occ, field, text in raw]
-        expanded += [
-            (occ, field, text, part) for occ, field, text in raw if field != "title" for part in bracketed_forms(text)
-        ]
+        acronyms: set[str] = set()  # the short side of "Long Form (LF)": indexed as written
+        for occ, field, text in raw:
+            if field != "title":
+                for part in bracketed_forms(text):
+                    expanded.append((occ, field, text, part))
+                    if _ACRONYM.match(part):
+                        acronyms.add(part)
         expanded += [
             (occ, "title", text, variant)
             for occ, field, text in raw
@@ -318,7 +330,7 @@ class CandidateIndex:
         ]
         literal: dict[tuple[int, str], str] = {}  # strings retrieval rewords -> their literal bag
         for occ, field, text, search in expanded:
-            form = self._index_form(search, occ)
+            form = literal_form(search) if search in acronyms else self._index_form(search, occ)
             if not form.tokens:
                 continue
             key = (occ, form.bag)
@@ -656,11 +668,15 @@ class CandidateIndex:
         return word in self._vocab or stem(word) in self._vocab
 
     def is_near_english(self, word: str) -> bool:
-        """Whether a folded word is one or two letters from a title word (a typo of English)."""
-        if not 5 <= len(word) <= 30 or not word.isalpha():
-            return False
-        limit = 1 if len(word) < 8 else 2
-        return process.extractOne(word, self._fuzzy_vocab, scorer=Levenshtein.distance, score_cutoff=limit) is not None
+        """Whether a folded word is one or two letters from a title word (a typo of English), as
+        written or as retrieval folds it ("Gatroenterologist" -> "gatroenterology")."""
+        for form in dict.fromkeys((word, stem(word))):
+            if not 5 <= len(form) <= 30 or not form.isalpha():
+                continue
+            limit = 1 if len(form) < 8 else 2
+            if process.extractOne(form, self._fuzzy_vocab, scorer=Levenshtein.distance, score_cutoff=limit):
+                return True
+        return False
 
     def language_of(self, title: str) -> Language:
         """Whether ``title`` is English, else its language and dictionary translation (see

@@ -44,8 +44,10 @@ LEVEL_WORDS = frozenset(
 # Professor"), the noun itself elsewhere ("Tech Lead", "Physician Associate", "Kitchen Staff").
 RANK_WORDS = frozenset({"lead", "principal", "staff", "associate", "trainee", "intern", "apprentice", "graduate"})
 SENIORITY = LEVEL_WORDS | RANK_WORDS  # every word that can mark seniority (kept for callers of 0.1)
-# Nouns a trailing "lead" ranks ("Engineer Lead" is a lead engineer; "Team Lead" is a leader).
-_AGENT_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|eer|ect|nurse|cook|chef|clerk|aide|guard|pilot|scientist)$")
+# A trailing "lead" leads these ("Team Lead" is a team leader); after anything else it ranks the
+# work or the worker before it ("Test Lead", "Engineer Lead": a lead tester, a lead engineer).
+LEAD_OF = frozenset({"team", "crew", "shift", "group", "line", "section", "unit", "floor", "area", "cell", "squad"})
+LEAD_OF |= {"technical", "tech", "store", "department", "production", "warehouse", "kitchen", "project", "program"}
 # Schedule, contract and location noise: removed everywhere (key and search).
 NOISE_WORDS = frozenset(
     {
@@ -165,7 +167,7 @@ _PROTECTED = (
     re.compile(r"(?<![\w+#])[a-z](?:\+\+|#)(?![\w+#])"),
     re.compile(r"(?<![\w.])(?:asp)?\.net\b"),
     re.compile(r"\b[a-z][a-z0-9]*\.js\b"),
-    re.compile(r"(?<![\w/&])[a-z]{1,3}[/&][a-z]{1,3}(?![\w/&])"),
+    re.compile(r"(?<![\w/&])[a-z][/&][a-z](?![\w/&])"),  # "A/P", "R&D", "A/C"
     re.compile(r"\bk-12\b"),
 )
 _SIGNS = {"+": "ǂ", "#": "ǁ", ".": "ꞏ", "/": "ǀ", "&": "ǃ", "-": "ʔ"}
@@ -259,6 +261,12 @@ ABBREVIATIONS: dict[str, str] = {
     term: rows[0].reading for term, rows in READINGS.items() if len(rows) == 1 and " " not in term
 }
 _MAX_TERM_WORDS = max(len(term.split()) for term in READINGS)
+# Terms of the data written with signs ("OB/GYN", "FP&A"): one word, as "A/P" is.
+_SIGNED_TERMS = re.compile(
+    r"(?<![\w/&])(?:"
+    + "|".join(re.escape(term) for term in sorted(READINGS, key=len, reverse=True) if re.search(r"[/&]", term))
+    + r")(?![\w/&])"
+)
 PLACES = load_places()
 _STATES = PLACES["state"]
 # Two-letter codes that are also words or job abbreviations ("IN", "OR", "PA", "MD", "MA", "CT"):
@@ -275,7 +283,7 @@ _CITIES = PLACES["city"]
 
 
 def _protect(text: str) -> str:
-    for pattern in _PROTECTED:
+    for pattern in (*_PROTECTED, _SIGNED_TERMS):
         text = pattern.sub(lambda m: m.group(0).translate(_TO_LETTERS), text)
     return text
 
@@ -479,6 +487,13 @@ def _without_places(segments: list[list[str]]) -> list[list[str]]:
     return kept
 
 
+def literal_form(title: str) -> SearchForm:
+    """The search form with no abbreviation read: an acronym O*NET spells out beside it ("CMO" in
+    "Continuous Miner Operator (CMO)") is indexed as written, never as another meaning of it."""
+    parts = [_raw_words(part) for part in _SEGMENT_SPLIT.split(_clean(title or ""))]
+    return form_of(tuple(tuple(words) for words in parts if words), reword=False)
+
+
 def title_key(title: str) -> str:
     """De-duplication / precedent key: same key = same role. Keeps seniority words.
 
@@ -509,8 +524,12 @@ class SearchForm:
         return " ".join(sorted(set(self.tokens)))
 
 
-def _acts_as_rank(words: tuple[str, ...] | list[str], i: int) -> bool:
-    """Whether ``words[i]`` marks seniority here (and so is not searched for)."""
+def _acts_as_rank(words: tuple[str, ...] | list[str], i: int, alone: bool = False) -> bool:
+    """Whether ``words[i]`` marks seniority here (and so is not searched for).
+
+    ``alone``: the segment's rank words stand on their own beside another segment, as a level
+    label ("Staff, Software Engineering", "Developer - Associate").
+    """
     word = words[i]
     if word in LEVEL_WORDS or _ROMAN_OR_DIGIT.match(word):
         return True
@@ -522,20 +541,28 @@ def _acts_as_rank(words: tuple[str, ...] | list[str], i: int) -> bool:
         if following in STOPWORDS or following in LEVEL_WORDS or following in RANK_WORDS:
             continue
         return not (word == "staff" and following == "member")  # "Technical Staff Member"
-    if word == "lead":  # trailing: "Engineer Lead" ranks the engineer; "Team Lead" is the noun
-        before = [w for w in words[:i] if w not in STOPWORDS and w not in LEVEL_WORDS]
-        return bool(before) and bool(_AGENT_NOUN.search(before[-1]))
-    return False
+    before = [w for w in words[:i] if w not in STOPWORDS and w not in LEVEL_WORDS and w not in RANK_WORDS]
+    if not before:
+        return alone
+    return word == "lead" and before[-1] not in LEAD_OF
 
 
-def _head_of(segment: tuple[str, ...]) -> str | None:
+def _alone(segments: tuple[tuple[str, ...], ...]) -> list[bool]:
+    """Per segment: it holds only rank/level words and another segment holds more."""
+    only_rank = [all(w in RANK_WORDS or w in LEVEL_WORDS or w in STOPWORDS for w in seg) for seg in segments]
+    return [flag and not all(only_rank) for flag in only_rank]
+
+
+def _head_of(segment: tuple[str, ...], alone: bool = False) -> str | None:
     """Last content word before a qualifying tail ("director" in "director of nursing")."""
     end = len(segment)
     for i, word in enumerate(segment):
         if word in TAIL_WORDS and i > 0:
             end = i
             break
-    content = [w for i, w in enumerate(segment[:end]) if w not in STOPWORDS and not _acts_as_rank(segment, i)]
+    content = [
+        w for i, w in enumerate(segment[:end]) if w not in STOPWORDS and not _acts_as_rank(segment, i, alone)
+    ]
     return content[-1] if content else None
 
 
@@ -579,9 +606,10 @@ def is_reworded(title: str) -> bool:
 
 def form_of(segments: tuple[tuple[str, ...], ...], reword: bool = True) -> SearchForm:
     """The search form of already parsed segments (see :func:`parse_title`)."""
+    alone = _alone(segments)
     head: str | None = None
-    for segment in segments:
-        head = _head_of(segment)
+    for segment, by_itself in zip(segments, alone, strict=True):
+        head = _head_of(segment, by_itself)
         if head:
             break
     if reword and head in HEAD_AS_WORKER:
@@ -589,11 +617,11 @@ def form_of(segments: tuple[tuple[str, ...], ...], reword: bool = True) -> Searc
         segments = tuple(tuple(worker if w == head else w for w in seg) for seg in segments)
         head = worker
     tokens: list[str] = []
-    for segment in segments:
+    for segment, by_itself in zip(segments, alone, strict=True):
         for i, word in enumerate(segment):
             if word in STOPWORDS and not _keeps_all_other(segment, i):
                 continue
-            if word != head and _acts_as_rank(segment, i):
+            if word != head and _acts_as_rank(segment, i, by_itself):
                 continue
             if word.isdigit():
                 continue
