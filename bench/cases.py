@@ -47,7 +47,9 @@ CASES: dict[str, tuple[str, dict[str, Expect], int]] = {
         {
             "Member of Technical Staff": Expect(("15-1252",)),
             "Senior Member of Technical Staff": Expect(("15-1252",)),
-            "Member of Technical Staff, Backend Platform": Expect(("15-1252",)),
+            # O*NET files every "Back End" title under Web Developers (15-1254): the README's floor,
+            # never HIGH on an unrelated code, is what is checked here.
+            "Member of Technical Staff, Backend Platform": Expect(("15-1252", "15-1254"), not_high=True),
         },
         3,
     ),
@@ -67,7 +69,7 @@ CASES: dict[str, tuple[str, dict[str, Expect], int]] = {
             t: Expect(("15-1212",))
             for t in ("SOC Analyst", "SecOps Analyst", "Sec Ops Analyst", "Security Operations Analyst")
         },
-        4,
+        2,  # "SecOps Analyst" and "Sec Ops Analyst" are the role "Security Operations Analyst" (3 rows)
     ),
     "C08_cpp_csharp_dedup.csv": (
         "Job Title",
@@ -113,17 +115,20 @@ def check(case: str, got: list[Got]) -> list[str]:
     lines = []
     if len(got) != roles:
         lines.append(f"WRONG {case}: {len(got)} roles, expected {roles}")
-    by_title = {item.title: item for item in got}
+    from jobforge.retrieval.normalize import title_key
+
+    by_key = {title_key(item.title): item for item in got}  # a title is found in the role it merged into
     for title, expect in expected.items():
-        item = by_title.get(title)
+        item = by_key.get(title_key(title))
         if item is None:
-            lines.append(f"WRONG {case}: no role titled {title!r} (roles: {sorted(by_title)})")
+            lines.append(f"WRONG {case}: no role for {title!r} (roles: {sorted(by_key)})")
             continue
         ok = item.code.startswith(expect.codes) if item.code else expect.no_code_ok
         ok = ok and not (expect.not_high and item.tier == "HIGH")
         ok = ok and (expect.rows is None or item.rows == expect.rows)
         verdict = "ok   " if ok else "WRONG"
-        lines.append(f"{verdict} {title!r} -> {item.code or '-'} {item.tier} rows={item.rows} | {item.rationale[:90]}")
+        shown = f"{title!r}" + (f" (role {item.title!r})" if item.title != title else "")
+        lines.append(f"{verdict} {shown} -> {item.code or '-'} {item.tier} rows={item.rows} | {item.rationale[:90]}")
     return lines
 
 

@@ -384,19 +384,7 @@ def _store(
     if attributes:
         _store_source_attributes(session, project_id, built.roles, user)
 
-    merged = built.merged
-    summary = UploadSummary(
-        rows=built.rows,
-        unique_roles=len(built.roles),
-        new_roles=len(new_rows),
-        merged_roles=len(updates),
-        blank_titles=built.blank_titles,
-        warnings=list(warnings),
-        merged_count=len(merged),
-        merged_titles=[item.to_dict() for item in merged[:MERGED_LISTED]],
-    )
-    if merged:
-        summary.warnings.append(merged_titles_note(merged))
+    summary = _summary(built, len(new_rows), len(updates), warnings)
     if built.blank_titles:
         summary.warnings.append(f"{built.blank_titles} row(s) have no title; they are counted but are not roles.")
     if _same_file_uploaded(session, project_id, upload):
@@ -414,6 +402,23 @@ def _store(
     )
     session.flush()
     return upload, summary
+
+
+def _summary(built: UniqueRoles, new_roles: int, merged_roles: int, warnings: list[str]) -> UploadSummary:
+    merged = built.merged
+    summary = UploadSummary(
+        rows=built.rows,
+        unique_roles=len(built.roles),
+        new_roles=new_roles,
+        merged_roles=merged_roles,
+        blank_titles=built.blank_titles,
+        warnings=list(warnings),
+        merged_count=len(merged),
+        merged_titles=[item.to_dict() for item in merged[:MERGED_LISTED]],
+    )
+    if merged:
+        summary.warnings.append(merged_titles_note(merged))
+    return summary
 
 
 def merged_titles_note(merged: list[MergedTitles], listed: int = 3) -> str:

@@ -153,7 +153,6 @@ def run_map(args: argparse.Namespace) -> int:
         built = build_roles(df, title_column, context, [])
     except IngestError as exc:
         raise CommandError(str(exc)) from exc
-    roles = built.roles
 
     # The URL explicitly: get_engine() without one caches the first store a process used.
     engine = get_engine(settings.resolved_database_url())
@@ -179,16 +178,14 @@ def run_map(args: argparse.Namespace) -> int:
             progress=_progress_bar(),
             batch_api=args.batch_api,
         )
-        table = mapped_table(session, project.id, roles)
+        table = mapped_table(session, project.id, built.roles)
     _write(table, args.out)
-    for note in summary.notes:
-        if note != choice.note:  # that one was printed before the run
-            print(note, file=sys.stderr)
-    if built.merged:
-        print(merged_titles_note(built.merged), file=sys.stderr)
+    notes = [note for note in summary.notes if note != choice.note]  # that one was printed before the run
+    for note in [*notes, merged_titles_note(built.merged)] if built.merged else notes:
+        print(note, file=sys.stderr)
     sources = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_source.items())) or "none"
     print(
-        f"Project '{project.name}': {len(roles)} unique roles from {len(df)} rows; mapped now {summary.mapped} "
+        f"Project '{project.name}': {len(built.roles)} unique roles from {len(df)} rows; mapped now {summary.mapped} "
         f"({sources}); {summary.skipped_confirmed} confirmed by analysts left unchanged.",
         file=sys.stderr,
     )
