@@ -137,3 +137,13 @@ def test_candidates_round_trip_with_their_new_fields_and_old_ones_still_load() -
     assert Candidate.from_dict(candidate.to_dict()) == candidate
     old = {"code": "1", "title": "t", "score": 1.0, "matched_on": "title", "matched_text": "x"}
     assert Candidate.from_dict(old).via == "" and Candidate.from_dict(old).shared_by == 0
+
+
+def test_signals_carry_how_rank_one_was_reached(index: CandidateIndex) -> None:
+    from jobforge.retrieval.calibration import signals_of
+
+    german = signals_of(index.candidates("Krankenschwester"))
+    assert (german.via, german.shared_by) == ("translation", 1)
+    assert german.features()["via_translation"] == 1.0 and german.features()["exact"] == 1.0
+    english = signals_of(index.candidates("Registered Nurse")).features()
+    assert english["via_translation"] == english["via_abbreviation"] == english["undecided_readings"] == 0.0
