@@ -490,6 +490,8 @@ class CandidateIndex:
         """The readings of ``title`` to search: its abbreviations read (see
         :mod:`jobforge.retrieval.readings`), or its translation when it is not English."""
         language = self.language_of(title)
+        if language.code == "?":  # no word of it is English (nor near one): whatever matches, rarely anything
+            return [r for r in read_title(title, context) if r.form.tokens]
         if not language.english:
             if not language.translation:
                 return []
@@ -681,7 +683,8 @@ class CandidateIndex:
     def language_of(self, title: str) -> Language:
         """Whether ``title`` is English, else its language and dictionary translation (see
         :mod:`jobforge.retrieval.language`)."""
-        if title.isascii() and all(self.is_english_word(w) for w in _fold(title).split() if w.isalpha()):
+        words = _fold(title).split()
+        if title.isascii() and words and all(w.isalpha() and self.is_english_word(w) for w in words):
             return ENGLISH  # the common case, without the dictionary look-ups
         found = self._languages.get(title)
         if found is None:

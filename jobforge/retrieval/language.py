@@ -29,7 +29,7 @@ from pathlib import Path
 
 from jobforge.retrieval.normalize import _GENDER_TAG, _INCLUSIVE_ENDING, DATA_DIR, _fold, parse_title
 
-LANGUAGE_NAMES = {"de": "German", "fr": "French", "es": "Spanish", "?": "not English"}
+LANGUAGE_NAMES = {"de": "German", "fr": "French", "es": "Spanish", "?": "language not recognised"}
 # Letters no English job title is written with (é/è/à also occur in English loanwords: "Café").
 FOREIGN_LETTERS = {"ä": "de", "ö": "de", "ü": "de", "ß": "de", "ñ": "es", "¿": "es", "ç": "fr", "œ": "fr"}
 ROMANCE = frozenset({"fr", "es"})  # noun first: "Técnico de laboratorio" = "laboratory technician"
@@ -126,34 +126,50 @@ def detect(
     words = [w for w in parse_title(title).words if w.isalpha() and len(w) >= 2]
     if not words:
         return ENGLISH
-    english = foreign = 0
+    english = foreign = 0.0  # words only English knows / only a foreign dictionary knows
+    shared = 0  # words both know ("agent", "chef", "director"): they decide nothing
     votes: Counter[str] = Counter()
     foreign_words: list[str] = []
     unknown: list[str] = []
     for folded in words:
         marked = marked_words.get(folded)
-        if marked is None and is_english_word(folded):
-            english += 1
-            continue
         languages = _languages_of(folded)
+        if marked is None and is_english_word(folded):
+            if languages:
+                shared += 1
+                votes.update(languages)
+            else:
+                english += 1
+            continue
         if languages or marked:
             function = all(dictionary()[c].get(folded, Entry("", "")).kind == "function" for c in languages)
-            foreign += 0 if function and languages and not marked else 1
+            # An article or preposition ("de", "la", "für") only tips a tie.
+            foreign += 0.5 if function and languages and not marked else 1
             votes.update(languages or [marked])
             foreign_words.append(folded)
         else:
             unknown.append(folded)
-    if not foreign and english:
+    if not foreign and (english or shared):
         return ENGLISH
     if unknown and is_near_english is not None and (foreign > english or not english):
         # A near spelling of an English word is a typo, or a cognate ("restaurante"): half a vote.
         english += 0.5 * sum(1 for word in unknown if is_near_english(word))
-    if foreign and foreign > english:
+    if foreign > english and any(f in _content_words(foreign_words) for f in foreign_words):
         code = votes.most_common(1)[0][0]
         return Language(code, translate(words, code), tuple(foreign_words))
-    if english == 0 and not foreign_words and any(len(w) >= 4 for w in words):
+    if english == 0 and shared == 0 and not foreign_words and any(len(w) >= 4 for w in words):
         return Language("?", None, tuple(words))
     return ENGLISH
+
+
+def _content_words(words: list[str]) -> set[str]:
+    """The words that are not only articles or prepositions in every dictionary that has them."""
+    out = set()
+    for word in words:
+        entries = [found for d in dictionary().values() if (found := d.get(word)) is not None]
+        if not entries or any(entry.kind != "function" for entry in entries):
+            out.add(word)
+    return out
 
 
 def translate(words: list[str], code: str) -> str | None:

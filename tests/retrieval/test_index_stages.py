@@ -77,6 +77,8 @@ def test_explain_says_what_matched(index: CandidateIndex) -> None:
         ("Ingénieur logiciel (H/F)", "15-1252.00", "software engineer"),
         ("Enfermera", "29-1141.00", "registered nurse"),
         ("Cocinero de restaurante", "35-2014.00", "restaurante cook"),  # a cognate passed on as it is
+        ("Agent de nettoyage", "", "cleaning agent"),  # "agent" is English and French: "nettoyage" decides
+        ("Enfermero/a", "29-1141.00", "registered nurse"),
         ("Wurstverkoster", "", None),  # marked German, no word the dictionary knows
     ],
 )
@@ -89,6 +91,8 @@ def test_a_title_in_another_language_goes_through_its_translation(
     candidates = index.candidates(title)
     if translation is None:
         assert candidates == []
+        return
+    if not code:
         return
     best = candidates[0]
     assert (best.code, best.via) == (code, "translation")
@@ -110,7 +114,7 @@ def test_a_german_word_never_becomes_an_english_exact_match(index: CandidateInde
 def test_an_unknown_language_proposes_nothing_and_says_why(index: CandidateIndex) -> None:
     assert index.language_of("Infermiere").code == "?"
     (result,) = OfflineSelector(index).select([RoleRequest(1, "Infermiere", title_key("Infermiere"))])
-    assert result.onet_code is None and result.reasoning == "Not English (not English): choose by hand."
+    assert result.onet_code is None and result.reasoning == "Not English (language not recognised): choose by hand."
 
 
 def test_offline_tier_of_an_exact_match_through_a_translation_is_not_high(index: CandidateIndex) -> None:
