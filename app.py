@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from jobforge.access import Permission, PermissionDenied
 from jobforge.db.engine import StoreError
+from jobforge.ui.access import can, sign_in
 from jobforge.ui.project import current_project_id, open_project
 from jobforge.ui.status import load_default_release_button, release_summary, show_providers
 from jobforge.ui.store import apply_secrets, session, store_engine, store_label
@@ -35,13 +37,16 @@ user = current_user()
 if not user:
     st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
     st.stop()
+role = sign_in(user)  # the first user of a new store becomes its admin
+if not can(Permission.USERS_MANAGE):
+    PAGES = [page for page in PAGES if page.title != "Admin"]  # admins only (releases, users, audit log)
 navigation = st.navigation(PAGES)
 
 with st.sidebar:
     from jobforge.projects import list_projects
 
     with session() as s:
-        projects = {p.id: p.name for p in list_projects(s)}
+        projects = {p.id: p.name for p in list_projects(s, user)}
         release = release_summary(s)
     if projects:
         ids = list(projects)
@@ -55,10 +60,14 @@ with st.sidebar:
         )
         if picked != chosen and picked is not None:
             open_project(picked)
-    else:
+    elif can(Permission.PROJECT_CREATE):
         st.caption("No project yet: create one on the Projects page.")
+    else:
+        st.caption("No project yet: an admin can add you to one.")
     st.divider()
-    st.caption(f"Signed in as **{user}**")
+    st.caption(f"Signed in as **{user}**" + (f" · {role}" if role else ""))
+    if role is None and not can(Permission.PROJECT_READ):
+        st.warning("You are not a user of this store yet: ask an admin to add you.", icon=":material/lock:")
     sign_out_control()
     with st.expander("Store and O*NET", expanded=release is None):
         st.caption(f"Store: `{store_label()}`")
@@ -69,4 +78,7 @@ with st.sidebar:
             load_default_release_button(user, key="sidebar_load_onet")
         show_providers(compact=True)
 
-navigation.run()
+try:
+    navigation.run()
+except PermissionDenied as exc:  # a service refused: say why instead of showing a traceback
+    st.warning(exc.message, icon=":material/lock:")

@@ -1,12 +1,15 @@
 """`python -m jobforge …`: the same services as the app, without a browser.
 
 Each area registers its own sub-commands (``register(subparsers)`` in its ``cli`` module), so
-this file stays small. Errors print one clear line and exit non-zero.
+this file stays small. Errors print one clear line and exit non-zero. Every command acts as a named
+user (``--user``, before or after the command; default JOBFORGE_USER, else the OS user) with the
+same permission checks as the app.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import logging
 import sys
@@ -22,6 +25,7 @@ COMMAND_MODULES = (
     "jobforge.imputation.cli",  # impute
     "jobforge.jobs.cli",  # worker
     "jobforge.export.cli",  # export | projects
+    "jobforge.access.cli",  # users …; projects members | add-member | remove-member (after export: extends `projects`)
 )
 
 
@@ -31,10 +35,29 @@ class CommandError(JobForgeError, RuntimeError):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m jobforge", description=__doc__.splitlines()[0])
+    parser.add_argument("--user", default=None, help="act as this user (default: JOBFORGE_USER, else the OS user)")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
+    _accept_user_everywhere(parser)
     return parser
+
+
+def _accept_user_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``--user`` follow any (sub-)command too: ``python -m jobforge onet load --user ada``."""
+    for action in parser._actions:  # argparse keeps sub-commands only here
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if not any("--user" in a.option_strings for a in sub._actions):
+                    sub.add_argument("--user", default=argparse.SUPPRESS, help="act as this user")
+                _accept_user_everywhere(sub)
+
+
+def acting_user(args: argparse.Namespace) -> str:
+    """Who a command acts as: ``--user``, else JOBFORGE_USER, else the OS user."""
+    from jobforge.config import get_settings
+
+    return " ".join((getattr(args, "user", None) or get_settings().user or getpass.getuser()).split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

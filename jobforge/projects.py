@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require, visible_project_ids
+from jobforge.access.membership import put_member
 from jobforge.db.models import Mapping, MappingStatus, Project, Role, Upload
 from jobforge.errors import JobForgeError
 from jobforge.review import audit
@@ -52,7 +54,12 @@ class ProjectStats:
 
 
 def create_project(session: Session, name: str, user: str, description: str = "") -> Project:
-    """A new project; :class:`ProjectError` when the name is empty or already used (any case)."""
+    """A new project with ``user`` as its first member.
+
+    :class:`ProjectError` when the name is empty or already used (any case); PermissionDenied when
+    ``user`` may not create projects (a viewer).
+    """
+    require(session, user, Permission.PROJECT_CREATE)
     clean = " ".join((name or "").split())
     if not clean:
         raise ProjectError("Give the project a name.")
@@ -65,6 +72,7 @@ def create_project(session: Session, name: str, user: str, description: str = ""
     session.add(project)
     try:
         session.flush()
+        put_member(session, project.id, user, user)
         audit.record(session, user, "create_project", "project", project.id, project.id, after={"name": clean})
         session.commit()
     except Exception:
@@ -73,9 +81,13 @@ def create_project(session: Session, name: str, user: str, description: str = ""
     return project
 
 
-def list_projects(session: Session) -> Sequence[Project]:
-    """All projects, newest first."""
-    return session.scalars(select(Project).order_by(Project.created_at.desc(), Project.id.desc())).all()
+def list_projects(session: Session, user: str | None = None) -> Sequence[Project]:
+    """The projects ``user`` may see (every project when ``user`` is None), newest first."""
+    query = select(Project).order_by(Project.created_at.desc(), Project.id.desc())
+    visible = visible_project_ids(session, user) if user is not None else None
+    if visible is not None:
+        query = query.where(Project.id.in_(visible))
+    return session.scalars(query).all()
 
 
 def role_titles(session: Session, project_id: int) -> list[tuple[int, str]]:
@@ -98,7 +110,8 @@ def find_project(session: Session, name: str) -> Project | None:
 
 
 def delete_project(session: Session, project_id: int, user: str) -> None:
-    """Delete a project with its uploads, roles, mappings and attributes (the audit log stays)."""
+    """Delete a project with its uploads, roles, mappings and attributes (the audit log stays); admins only."""
+    require(session, user, Permission.DELETE, project_id)
     project = get_project(session, project_id)
     stats = project_stats(session, project_id)
     try:

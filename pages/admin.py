@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from jobforge.access import Permission
 from jobforge.config import get_settings
 from jobforge.jobs.queue import list_jobs
 from jobforge.onet.loader import load_release
@@ -15,17 +16,20 @@ from jobforge.onet.releases import list_releases, recent_syncs
 from jobforge.onet.sync import OnetSyncService
 from jobforge.projects import list_projects
 from jobforge.review.queries import audit_actions, audit_events, audit_users, calibration
+from jobforge.ui.access import require_or_stop
 from jobforge.ui.errors import reported
 from jobforge.ui.status import availability_icon, load_default_release_button, provider_status
 from jobforge.ui.store import session, store_engine, store_label
 from jobforge.ui.user import current_user
+from jobforge.ui.users_admin import users_section
 
 user = current_user() or "unknown"
+require_or_stop(Permission.USERS_MANAGE)  # the whole page is for admins
 st.title("Admin")
 st.caption(f"Store: `{store_label()}`")
 
-releases_tab, providers_tab, audit_tab, calibration_tab, jobs_tab = st.tabs(
-    ["O*NET releases", "Providers", "Audit log", "Calibration", "Jobs"]
+releases_tab, providers_tab, audit_tab, calibration_tab, jobs_tab, users_tab = st.tabs(
+    ["O*NET releases", "Providers", "Audit log", "Calibration", "Jobs", "Users"]
 )
 
 # ---------------------------------------------------------------- O*NET
@@ -59,7 +63,7 @@ with releases_tab:
         if a2.button("Activate", key="admin_activate"):
             from jobforge.onet.releases import activate_release
 
-            activate_release(store_engine(), version_to_activate)
+            activate_release(store_engine(), version_to_activate, user=user)
             st.toast(f"O*NET {version_to_activate} is now active for new mappings.", icon=":material/check_circle:")
             st.rerun()
     c1, c2 = st.columns(2)
@@ -74,7 +78,7 @@ with releases_tab:
         if st.button("Sync version", key="admin_sync", disabled=not version.strip()):
             # A failure is logged by the service; the previous release stays active.
             with reported("Sync failed"), st.spinner(f"Syncing O*NET {version}…"):
-                result = OnetSyncService(store_engine()).sync(version.strip())
+                result = OnetSyncService(store_engine()).sync(version.strip(), user=user)
                 st.success(f"O*NET {result.version} loaded: {result.occupation_count:,} occupations.")
     with c2, st.container(border=True):
         st.markdown("**Load from a file**")
@@ -84,7 +88,7 @@ with releases_tab:
                 path = Path(tmp) / Path(release_file.name).name
                 path.write_bytes(release_file.getvalue())
                 with reported("Loading failed"), st.spinner("Loading…"):
-                    result = load_release(store_engine(), path, source_label=release_file.name)
+                    result = load_release(store_engine(), path, source_label=release_file.name, user=user)
                     st.success(f"O*NET {result.version} loaded: {result.occupation_count:,} occupations.")
     st.markdown("**Sync log**")
     if log:
@@ -222,3 +226,7 @@ with jobs_tab:
             hide_index=True,
             width="stretch",
         )
+
+# ---------------------------------------------------------------- users
+with users_tab:
+    users_section(user)

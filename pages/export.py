@@ -57,7 +57,7 @@ st.caption(
 choice = (project_id, rows, fmt)
 if st.button("Prepare the file", type="primary", key="export_prepare"):
     with st.spinner("Writing the file…"), session() as s:
-        content = export_roles(s, project_id, fmt=fmt, rows=rows)
+        content = export_roles(s, project_id, fmt=fmt, rows=rows, user=user)
     st.session_state[READY] = (choice, content)
 
 ready = st.session_state.get(READY)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from jobforge.access import Permission
 from jobforge.projects import create_project, list_projects, project_stats
+from jobforge.ui.access import can
 from jobforge.ui.charts import tier_mix_chart
+from jobforge.ui.errors import reported
 from jobforge.ui.project import current_project_id, open_project
 from jobforge.ui.status import load_default_release_button, release_summary, show_providers
 from jobforge.ui.store import session, store_label
@@ -18,7 +21,7 @@ st.title("Projects")
 st.caption("A project holds one organisation's roles: upload spreadsheets into it, review the mappings, export.")
 
 with session() as s:
-    projects = list_projects(s)
+    projects = list_projects(s, user)
     stats = {p.id: project_stats(s, p.id) for p in projects}
     release = release_summary(s)
 
@@ -26,27 +29,33 @@ if release is None:
     st.warning("No O*NET release is loaded yet. Load one before mapping roles.")
     load_default_release_button(user, key="home_load_onet")
 
-with (
-    st.expander("New project", icon=":material/add:", expanded=not projects),
-    st.form("new_project", clear_on_submit=True),
-):
-    name = st.text_input("Project name", placeholder="e.g. Acme 2026 job architecture")
-    if st.form_submit_button("Create project", type="primary"):
-        clean = (name or "").strip()
-        if not clean:
-            st.error("Give the project a name.")
-        elif clean.lower() in {p.name.lower() for p in projects}:
-            st.error(f"A project called “{md(clean)}” already exists: open it below.")
-        else:
-            with session() as s:
-                project = create_project(s, clean, user)
-                new_id = project.id
-            open_project(new_id)
-            st.toast(f"Project “{md(clean)}” created.", icon=":material/check_circle:")
-            st.switch_page("pages/upload.py")
+may_create = can(Permission.PROJECT_CREATE)
+if may_create:  # analysts and admins
+    with (
+        st.expander("New project", icon=":material/add:", expanded=not projects),
+        st.form("new_project", clear_on_submit=True),
+    ):
+        name = st.text_input("Project name", placeholder="e.g. Acme 2026 job architecture")
+        if st.form_submit_button("Create project", type="primary"):
+            clean = (name or "").strip()
+            if not clean:
+                st.error("Give the project a name.")
+            elif clean.lower() in {p.name.lower() for p in projects}:
+                st.error(f"A project called “{md(clean)}” already exists: open it below.")
+            else:
+                # A name may be taken by a project this user does not see: the service says so.
+                with reported("Creating the project failed") as outcome, session() as s:
+                    new_id = create_project(s, clean, user).id
+                if outcome.ok:
+                    open_project(new_id)
+                    st.toast(f"Project “{md(clean)}” created.", icon=":material/check_circle:")
+                    st.switch_page("pages/upload.py")
 
 if not projects:
-    st.info("Create your first project above, then upload a spreadsheet of job roles.")
+    if may_create:
+        st.info("Create your first project above, then upload a spreadsheet of job roles.")
+    else:
+        st.info("You are not a member of any project yet: an admin can add you to one.", icon=":material/lock:")
     st.stop()
 
 rows = []

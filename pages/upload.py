@@ -7,12 +7,14 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from jobforge.access import Permission
 from jobforge.config import get_settings
 from jobforge.ingest.columns import detect_columns
 from jobforge.ingest.reader import IngestError, check_size, list_sheets, read_table, table_warnings
 from jobforge.ingest.roles import CONTEXT_FIELDS
 from jobforge.ingest.uploads import build_roles, create_upload
 from jobforge.projects import list_projects, project_stats
+from jobforge.ui.access import require_or_stop
 from jobforge.ui.jobs import active_job_id, show_job
 from jobforge.ui.mapping import map_controls
 from jobforge.ui.project import require_project
@@ -36,6 +38,7 @@ user = current_user() or "unknown"
 with session() as s:
     projects = {p.id: p.name for p in list_projects(s)}
 project_id = require_project(projects)
+require_or_stop(Permission.PROJECT_WRITE, project_id)  # viewers read projects on the other pages
 
 st.title("Upload roles")
 st.caption(f"Project: **{projects[project_id]}** · CSV or XLSX, one row per employee or position.")

@@ -4,7 +4,7 @@ Services that change or reveal a project's data call :func:`require` before acti
 the CLI call the same services, so a check holds everywhere. ``require`` raises
 :class:`PermissionDenied` (a ``JobForgeError``) with a message for the user.
 
-Permissions (what each role gets is decided in :mod:`jobforge.access` itself):
+Permissions (what each role gets is in :data:`jobforge.access.permissions.GRANTS`):
 
 - ``RELEASE_MANAGE`` load, sync or activate an O*NET release (admin)
 - ``CODEBOOK_IMPORT`` import a codebook (analyst, admin); ``CODEBOOK_MANAGE`` disable/delete (admin)
@@ -15,39 +15,22 @@ Permissions (what each role gets is decided in :mod:`jobforge.access` itself):
 - ``PROJECT_WRITE`` upload, map, review, impute, override in a project (analyst member, admin)
 - ``PROJECT_READ`` see and export a project (any member, admin)
 
-This module is the contract other areas code against; the access engineer fills in the checks.
-Until then every check passes and every project is visible.
+The first user of a store is its admin; while it has only that one user every check passes (a
+single-user store needs no set-up). Modules: :mod:`.users` (who), :mod:`.membership` (which
+projects), :mod:`.checks` (the rules), :mod:`.manage` (admins changing users and members).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from jobforge.access.checks import access_is_open, allowed, require, visible_project_ids
+from jobforge.access.permissions import Permission, PermissionDenied, UserRole
 
-from sqlalchemy.orm import Session
-
-from jobforge.errors import JobForgeError
-
-
-class Permission(StrEnum):
-    RELEASE_MANAGE = "release.manage"
-    CODEBOOK_IMPORT = "codebook.import"
-    CODEBOOK_MANAGE = "codebook.manage"
-    DELETE = "delete"
-    USERS_MANAGE = "users.manage"
-    SECOND_OPINION_SAMPLE = "second_opinion.sample"
-    PROJECT_CREATE = "project.create"
-    PROJECT_WRITE = "project.write"
-    PROJECT_READ = "project.read"
-
-
-class PermissionDenied(JobForgeError, PermissionError):
-    """The user may not do this; the message names the permission and who can grant it."""
-
-
-def require(session: Session, user: str, permission: Permission, project_id: int | None = None) -> None:
-    """Raise PermissionDenied unless ``user`` holds ``permission`` (in ``project_id`` when given)."""
-
-
-def visible_project_ids(session: Session, user: str) -> set[int] | None:
-    """Ids of the projects ``user`` may see; None means every project (an admin, or no access set-up)."""
-    return None
+__all__ = [
+    "Permission",
+    "PermissionDenied",
+    "UserRole",
+    "access_is_open",
+    "allowed",
+    "require",
+    "visible_project_ids",
+]

@@ -371,6 +371,39 @@ class RoleAttribute(Base):
     role: Mapped[Role] = relationship(back_populates="attributes")
 
 
+class AppUser(Base):
+    """A person who works in the store, with their access role (admin / analyst / viewer).
+
+    Named ``app_user`` because ``user`` is a reserved word in Postgres. ``name_key`` is the name
+    with spacing and case folded, so "Ada  Lovelace" and "ada lovelace" are one user.
+    """
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | analyst | viewer
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ProjectMember(Base):
+    """A person who may work in (analyst) or read (viewer) a project; admins see every project.
+
+    Keyed by the user's ``name_key`` rather than a user id, so a project's creator is a member
+    even before an admin registers them (a store with one user needs no set-up).
+    """
+
+    __tablename__ = "project_member"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_by: Mapped[str | None] = mapped_column(String(200))
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_project_at", "project_id", "at"),)

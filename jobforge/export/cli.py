@@ -25,13 +25,13 @@ def register(subparsers: Any) -> None:
     )
     parser.set_defaults(handler=run_export)
 
-    projects = subparsers.add_parser("projects", help="list the projects of the store with their progress")
+    projects = subparsers.add_parser("projects", help="list the projects you can see with their progress")
     projects.set_defaults(handler=run_projects)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from jobforge.cli import CommandError
-    from jobforge.config import get_settings
+    from jobforge.access import visible_project_ids
+    from jobforge.cli import CommandError, acting_user
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.export.writers import ExportError, export_roles
     from jobforge.projects import find_project
@@ -39,12 +39,14 @@ def run_export(args: argparse.Namespace) -> int:
     fmt = args.out.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise CommandError(f"--out must end in .csv or .xlsx, not '{args.out.name}'.")
+    user = acting_user(args)
     with session_factory(get_engine())() as session:
         project = find_project(session, args.project)
-        if project is None:
+        visible = visible_project_ids(session, user)
+        if project is None or (visible is not None and project.id not in visible):
             raise CommandError(f"There is no project named '{args.project}'. See `python -m jobforge projects`.")
         try:
-            data = export_roles(session, project.id, fmt=fmt, rows=args.rows, user=get_settings().user)
+            data = export_roles(session, project.id, fmt=fmt, rows=args.rows, user=user)
         except ExportError as exc:
             raise CommandError(str(exc)) from exc
     args.out.write_bytes(data)
@@ -53,11 +55,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_projects(args: argparse.Namespace) -> int:
+    from jobforge.cli import acting_user
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.projects import list_projects, project_stats
 
     with session_factory(get_engine())() as session:
-        projects = list_projects(session)
+        projects = list_projects(session, acting_user(args))
         if not projects:
             print("No projects yet.")
         for project in projects:

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require
 from jobforge.db.models import Mapping, OnetRelease, Project, Role, RoleAttribute, Upload
 from jobforge.errors import JobForgeError
 from jobforge.ingest.reader import IngestError, read_table
@@ -242,7 +243,13 @@ def provenance(session: Session, project_id: int, user: str | None = None) -> Pr
 def export_roles(
     session: Session, project_id: int, fmt: str = "csv", rows: str = "roles", user: str | None = None
 ) -> bytes:
-    """The project's roles (``rows="roles"``) or original rows (``"original"``) as CSV or XLSX bytes."""
+    """The project's roles (``rows="roles"``) or original rows (``"original"``) as CSV or XLSX bytes.
+
+    ``user`` (who exports, written into the file) must be allowed to read the project
+    (PermissionDenied otherwise); the app and the CLI always pass it.
+    """
+    if user is not None:
+        require(session, user, Permission.PROJECT_READ, project_id)
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format '{fmt}': use csv or xlsx.")

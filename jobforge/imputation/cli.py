@@ -96,6 +96,8 @@ def format_summary(summary: Any) -> str:
 def run_impute(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from jobforge.access import Permission, require
+    from jobforge.cli import acting_user
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.imputation.service import ProviderUnavailable, impute_project
 
@@ -105,6 +107,8 @@ def run_impute(args: argparse.Namespace) -> int:
     engine = get_engine()
     with session_factory(engine)() as session:
         project_id = find_project_id(session, args.project)
+        require(session, acting_user(args), Permission.PROJECT_WRITE, project_id)
+        session.commit()  # the first user of a new store becomes its admin in require()
         bar = tqdm(total=0, unit="role", file=sys.stderr, desc="impute", disable=None)
 
         def progress(done: int, total: int, _message: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require
 from jobforge.db.models import Role, RoleAttribute, SourceType
 from jobforge.errors import JobForgeError
 from jobforge.imputation.attributes import is_empty_value, project_attribute_names, snapshot, write_value
@@ -40,6 +41,7 @@ def set_attribute(session: Session, role_id: int, name: str, value: str, user: s
     if is_empty_value(text):
         raise OverrideError("An override needs a value; use clear_override to go back to the computed value.")
     role, current = _cell(session, role_id, name)
+    require(session, user, Permission.PROJECT_WRITE, role.project_id)
     if current is None and name not in project_attribute_names(session, role.project_id):
         raise OverrideError(f"The project has no attribute {name!r}.")
     before = snapshot(current)
@@ -80,6 +82,7 @@ def clear_override(session: Session, role_id: int, name: str, user: str) -> Role
     recomputes the restored value if its evidence has changed meanwhile.
     """
     role, current = _cell(session, role_id, name)
+    require(session, user, Permission.PROJECT_WRITE, role.project_id)
     if current is None or current.source_type != SourceType.ANALYST:
         return None
     before = snapshot(current)

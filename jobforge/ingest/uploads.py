@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require
 from jobforge.db.models import Project, Role, RoleAttribute, SourceType, Upload
 from jobforge.ingest.reader import IngestError, read_table, table_warnings
 from jobforge.ingest.roles import CONTEXT_FIELDS, RoleInput
@@ -287,8 +288,10 @@ def create_upload(
     Roles merge into the project's existing roles by title key (row counts and headcount added,
     empty context filled). Non-empty attribute values become SOURCE attributes, never replacing
     an analyst's value or one from an earlier upload. Bad input raises :class:`IngestError` and
-    writes nothing. The returned upload carries ``.summary`` (:class:`UploadSummary`).
+    writes nothing; PermissionDenied when ``user`` may not write in the project. The returned
+    upload carries ``.summary`` (:class:`UploadSummary`).
     """
+    require(session, user, Permission.PROJECT_WRITE, project_id)
     if session.get(Project, project_id) is None:
         raise IngestError(f"Project {project_id} does not exist.")
     df = frame if frame is not None else read_table(data, filename, sheet)

@@ -57,7 +57,8 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_jobs(args: argparse.Namespace) -> int:
-    from jobforge.cli import CommandError
+    from jobforge.access import visible_project_ids
+    from jobforge.cli import CommandError, acting_user
     from jobforge.config import get_settings
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.jobs import queue
@@ -69,11 +70,15 @@ def run_jobs(args: argparse.Namespace) -> int:
             job = queue.get_job(session, args.cancel)
             if job is None:
                 raise CommandError(f"No job with id {args.cancel}.")
-            if not queue.cancel(session, args.cancel, settings.user or "cli"):
+            if not queue.cancel(session, args.cancel, acting_user(args)):
                 raise CommandError(f"Job {args.cancel} is already {job.status}.")
             print(f"Job {args.cancel} cancelled.")
             return 0
-        jobs = queue.list_jobs(session, active_only=args.active)[: max(1, args.limit)]
+        jobs = queue.list_jobs(session, active_only=args.active)
+        visible = visible_project_ids(session, acting_user(args))
+        if visible is not None:  # only the jobs of projects this user can see
+            jobs = [job for job in jobs if job.project_id in visible]
+        jobs = jobs[: max(1, args.limit)]
         if not jobs:
             print("No jobs.")
             return 0

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require
 from jobforge.config import get_settings
 from jobforge.db.models import Job, JobStatus, utcnow
 from jobforge.review import audit
@@ -39,8 +40,9 @@ def enqueue(
 
     A project's queued or running job of the same kind is returned instead of queueing a second
     one (a double click, two analysts): two runs over the same roles would only race each other.
-    ``allow_parallel`` turns that off.
+    ``allow_parallel`` turns that off. PermissionDenied when ``user`` may not write in the project.
     """
+    require(session, user or "", Permission.PROJECT_WRITE, project_id)
     if project_id is not None and not allow_parallel:
         active = session.scalar(
             select(Job)
@@ -237,6 +239,8 @@ def release(session: Session, job_id: int, worker_id: str) -> bool:
 
 def cancel(session: Session, job_id: int, user: str | None = None) -> bool:
     """Cancel a queued or running job (a running one stops after its current batch)."""
+    project_id = session.scalar(select(Job.project_id).where(Job.id == job_id))
+    require(session, user or "", Permission.PROJECT_WRITE, project_id)
     outcome = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(ACTIVE))

@@ -8,7 +8,6 @@ is written as CSV to stdout, or to ``--out`` (CSV or XLSX).
 from __future__ import annotations
 
 import argparse
-import getpass
 import io
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from jobforge.cli import CommandError
+from jobforge.cli import CommandError, acting_user
 
 # Short names accepted by --context for the role context fields.
 CONTEXT_ALIASES = {
@@ -156,7 +155,7 @@ def run_map(args: argparse.Namespace) -> int:
 
     # The URL explicitly: get_engine() without one caches the first store a process used.
     engine = get_engine(settings.resolved_database_url())
-    user = settings.user or getpass.getuser()
+    user = acting_user(args)
     with session_factory(engine)() as session:
         try:
             require_active_release(session)

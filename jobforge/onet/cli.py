@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from jobforge.cli import CommandError
+from jobforge.cli import CommandError, acting_user
 from jobforge.config import get_settings
 from jobforge.db.engine import describe_url, get_engine
 from jobforge.onet.loader import OnetLoadError, SyncResult, load_release
@@ -97,10 +97,14 @@ def _load(args: argparse.Namespace) -> int:
     activate = not args.no_activate
     with _user_errors():
         if args.path:
-            result = load_release(engine, args.path, version=args.version, activate=activate, progress=_say)
+            result = load_release(
+                engine, args.path, version=args.version, activate=activate, progress=_say, user=acting_user(args)
+            )
         else:
             result = _with_bar(
-                lambda bar: load_default_release(engine, progress=_say, download_progress=bar, activate=activate)
+                lambda bar: load_default_release(
+                    engine, progress=_say, download_progress=bar, activate=activate, user=acting_user(args)
+                )
             )
     _print_result(result, activate)
     return 0
@@ -112,7 +116,9 @@ def _sync(args: argparse.Namespace) -> int:
     activate = not args.no_activate
     service = OnetSyncService(engine)
     with _user_errors():
-        result = _with_bar(lambda bar: service.sync(version, progress=bar, messages=_say, activate=activate))
+        result = _with_bar(
+            lambda bar: service.sync(version, progress=bar, messages=_say, activate=activate, user=acting_user(args))
+        )
     _print_result(result, activate)
     return 0
 
@@ -127,29 +133,42 @@ def _status(args: argparse.Namespace) -> int:
 
 def _activate(args: argparse.Namespace) -> int:
     with _user_errors():
-        release = activate_release(get_engine(), args.version)
+        release = activate_release(get_engine(), args.version, user=acting_user(args))
     print(f"O*NET {release.version} is now the active release ({release.occupation_count:,} occupations).")
     return 0
 
 
-def _setup(_args: argparse.Namespace) -> int:
+def _setup(args: argparse.Namespace) -> int:
     settings = get_settings()
     url = settings.resolved_database_url()
     engine = get_engine(url)  # creates and migrates the store
     print(f"Store ready (migrated): {describe_url(url)}")
+    user = _setup_user(engine, args)
     status = sync_status(engine, limit=0)
     if status.active is not None:
         print(f"O*NET {status.active.version} is active ({status.active.occupation_count:,} occupations); not loading.")
         return 0
     with _user_errors():
         if status.releases:  # loaded before but none active: reuse the newest rather than reload
-            release = activate_release(engine, status.releases[0].version)
+            release = activate_release(engine, status.releases[0].version, user=user)
             print(f"Activated O*NET {release.version} ({release.occupation_count:,} occupations), already loaded.")
             return 0
         print("No O*NET release in the store yet; loading the default one.")
-        result = _with_bar(lambda bar: load_default_release(engine, progress=_say, download_progress=bar))
+        result = _with_bar(lambda bar: load_default_release(engine, progress=_say, download_progress=bar, user=user))
     _print_result(result, activate=True)
     return 0
+
+
+def _setup_user(engine: Any, args: argparse.Namespace) -> str | None:
+    """Who `setup` loads O*NET as: nobody on a store without users (installing is not a person's
+    work, and the app's first user should become admin), unless ``--user`` names the first admin."""
+    from jobforge.access.users import user_count
+    from jobforge.db.engine import session_factory
+
+    if getattr(args, "user", None):
+        return acting_user(args)
+    with session_factory(engine)() as session:
+        return acting_user(args) if user_count(session) else None
 
 
 def _print_result(result: SyncResult, activate: bool) -> None:

@@ -33,6 +33,8 @@ from jobforge.db.models import (
 )
 from jobforge.errors import JobForgeError
 from jobforge.onet.reader import RATING_FILES, ReleaseError, ReleaseSource, TextTable
+from jobforge.onet.releases import SYSTEM_USER, authorize_release_change
+from jobforge.review import audit
 
 Progress = Callable[[str], None]
 CHUNK = 20_000
@@ -244,6 +246,7 @@ def load_release(
     progress: Progress | None = None,
     source_label: str | None = None,
     log_id: int | None = None,
+    user: str | None = None,
 ) -> SyncResult:
     """Load the release at ``path`` (zip or folder) into the store in one transaction.
 
@@ -251,7 +254,10 @@ def load_release(
     except a ``failed`` entry in the sync log, and an :class:`OnetLoadError` is raised
     (:class:`StoreError` when the store itself refused: locked, unreachable). ``log_id``
     continues a sync-log entry the caller opened (a sync logs its download in the same entry).
+    ``user`` must be an admin (PermissionDenied, checked before anything is read); the load is
+    audited under that name, or "system" when None (the set-up of a new store).
     """
+    authorize_release_change(engine, user)
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     label = source_label or str(Path(path).resolve())
@@ -272,6 +278,14 @@ def load_release(
             with session_factory(engine)() as session, session.begin():
                 counts = _write_release(session, tables, version, label, activate, say)
                 release_id = session.scalar(select(OnetRelease.id).where(OnetRelease.version == version))
+                audit.record(
+                    session,
+                    user or SYSTEM_USER,
+                    "load_onet_release",
+                    "onet",
+                    release_id,
+                    after={"version": version, "source": label, "activated": activate, "counts": counts},
+                )
                 # Logged in the same transaction: a committed release always has its success entry.
                 session.execute(
                     update(OnetSyncLog)

@@ -8,9 +8,14 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require
 from jobforge.db.engine import session_factory
 from jobforge.db.models import OnetRelease, OnetSyncLog
 from jobforge.errors import JobForgeError
+from jobforge.review import audit
+
+# Who is written in the audit log for a release change made without a user (the set-up of a new store).
+SYSTEM_USER = "system"
 
 
 class UnknownRelease(JobForgeError, LookupError):
@@ -93,15 +98,38 @@ def sync_status(engine: Engine, limit: int = 10) -> SyncStatus:
         return SyncStatus(active=active, releases=releases, recent=recent_syncs(session, limit))
 
 
-def activate_release(engine: Engine, version: str) -> ReleaseInfo:
-    """Make ``version`` the active release (the only one); raises UnknownRelease when absent."""
+def authorize_release_change(engine: Engine, user: str | None) -> None:
+    """PermissionDenied unless ``user`` may load, sync or activate releases (admins); None is the set-up."""
+    if user is None:
+        return
+    with session_factory(engine)() as session, session.begin():
+        require(session, user, Permission.RELEASE_MANAGE)
+
+
+def activate_release(engine: Engine, version: str, user: str | None = None) -> ReleaseInfo:
+    """Make ``version`` the active release (the only one), audited under ``user``.
+
+    Raises UnknownRelease when absent, PermissionDenied when ``user`` is not an admin (None: the
+    set-up of a new store, recorded as "system").
+    """
+    authorize_release_change(engine, user)
     with session_factory(engine)() as session, session.begin():
         release = session.scalar(select(OnetRelease).where(OnetRelease.version == version))
         if release is None:
             known = ", ".join(r.version for r in list_releases(session)) or "none"
             raise UnknownRelease(f"O*NET release {version} is not in the store (loaded: {known})")
+        previous = session.scalar(select(OnetRelease.version).where(OnetRelease.is_active.is_(True)))
         session.execute(update(OnetRelease).where(OnetRelease.id != release.id).values(is_active=False))
         release.is_active = True
+        audit.record(
+            session,
+            user or SYSTEM_USER,
+            "activate_onet_release",
+            "onet",
+            release.id,
+            before={"active": previous},
+            after={"active": release.version},
+        )
         session.flush()
         return _release_info(release)
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from jobforge.config import Settings, get_settings
 from jobforge.onet.loader import OnetLoadError, Progress, SyncResult, fail_sync_log, load_release, start_sync_log
-from jobforge.onet.releases import SyncStatus, sync_status
+from jobforge.onet.releases import SyncStatus, authorize_release_change, sync_status
 
 # bytes received so far, total bytes when the server said (Content-Length)
 DownloadProgress = Callable[[int, int | None], None]
@@ -62,9 +62,15 @@ class OnetSyncService:
         progress: DownloadProgress | None = None,
         messages: Progress | None = None,
         activate: bool = True,
+        user: str | None = None,
     ) -> SyncResult:
-        """Download release ``version`` from the official URL and load it (replacing that version)."""
+        """Download release ``version`` from the official URL and load it (replacing that version).
+
+        ``user`` must be an admin (PermissionDenied before anything is downloaded); the load is
+        audited under that name ("system" when None: the set-up of a new store).
+        """
         version = check_version(version)
+        authorize_release_change(self.engine, user)
         url = self.download_url(version)
         log_id = start_sync_log(self.engine, version, url)
         say = messages or (lambda _message: None)
@@ -78,7 +84,14 @@ class OnetSyncService:
             fail_sync_log(self.engine, log_id, "interrupted")
             raise
         return load_release(
-            self.engine, path, version=version, activate=activate, progress=messages, source_label=url, log_id=log_id
+            self.engine,
+            path,
+            version=version,
+            activate=activate,
+            progress=messages,
+            source_label=url,
+            log_id=log_id,
+            user=user,
         )
 
     def download(self, version: str, progress: DownloadProgress | None = None) -> Path:
@@ -172,12 +185,14 @@ def load_default_release(
     download_progress: DownloadProgress | None = None,
     settings: Settings | None = None,
     activate: bool = True,
+    user: str | None = None,
 ) -> SyncResult:
     """Load the release JobForge uses by default.
 
     In order: the configured source (``JOBFORGE_ONET_SOURCE``), the reference zip beside the
     project (``../shared/onet/db_{version}_text.zip``), a release downloaded earlier into the data
-    folder, else a download of ``JOBFORGE_ONET_VERSION`` from the official site.
+    folder, else a download of ``JOBFORGE_ONET_VERSION`` from the official site. ``user`` as for
+    :func:`load_release` (an admin; None is the set-up).
     """
     settings = settings or get_settings()
     source = settings.resolved_onet_source()
@@ -185,7 +200,7 @@ def load_default_release(
         cached = cached_download(settings, check_version(settings.onet_version))
         source = str(cached) if cached.exists() else None
     if source is not None:
-        return load_release(engine, source, activate=activate, progress=progress)
+        return load_release(engine, source, activate=activate, progress=progress, user=user)
     return OnetSyncService(engine, settings).sync(
-        settings.onet_version, progress=download_progress, messages=progress, activate=activate
+        settings.onet_version, progress=download_progress, messages=progress, activate=activate, user=user
     )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from jobforge.access import Permission, require
 from jobforge.db.models import AuditEvent, Mapping, MappingStatus, OnetOccupation, Role, utcnow
 from jobforge.errors import JobForgeError
 from jobforge.onet.repository import require_active_release
@@ -118,6 +119,7 @@ def confirm(session: Session, role_id: int, user: str) -> Mapping:
     """Accept the role's current code: status CONFIRMED, who and when recorded."""
     try:
         role, mapping = _mapping(session, role_id)
+        require(session, user, Permission.PROJECT_WRITE, role.project_id)
         if not mapping.onet_code:
             raise ReviewError(f"'{role.title}' has no proposed code to confirm: choose an occupation instead.")
         before = mapping_state(mapping)
@@ -156,6 +158,7 @@ def choose_code(session: Session, role_id: int, code: str, user: str) -> Mapping
     """
     try:
         role = _role(session, role_id)
+        require(session, user, Permission.PROJECT_WRITE, role.project_id)
         occupation = resolve_code(session, code)
         mapping = session.scalar(select(Mapping).where(Mapping.role_id == role_id))
         now = utcnow()
@@ -199,6 +202,7 @@ def mark_needs_info(session: Session, role_id: int, user: str, note: str | None 
     """Flag the role as needing more information before it can be decided."""
     try:
         role, mapping = _mapping(session, role_id)
+        require(session, user, Permission.PROJECT_WRITE, role.project_id)
         before = mapping_state(mapping)
         _keep_proposal(mapping)
         mapping.status = MappingStatus.NEEDS_INFO
@@ -217,6 +221,7 @@ def reopen(session: Session, role_id: int, user: str) -> Mapping:
     """Back to the machine's proposal, undecided (undo of a single decision)."""
     try:
         role, mapping = _mapping(session, role_id)
+        require(session, user, Permission.PROJECT_WRITE, role.project_id)
         before = mapping_state(mapping)
         if mapping.proposed_code is not None and mapping.onet_code != mapping.proposed_code:
             occupation = session.scalar(
@@ -249,6 +254,7 @@ def add_note(session: Session, role_id: int, user: str, note: str) -> Mapping:
         raise ReviewError("The note is empty.")
     try:
         role, mapping = _mapping(session, role_id)
+        require(session, user, Permission.PROJECT_WRITE, role.project_id)
         before = mapping_state(mapping)
         mapping.note = _append_note(mapping.note, user, note)
         _finish(session, role, mapping, "add_note", user, before)
@@ -265,6 +271,7 @@ def bulk_confirm(session: Session, project_id: int, role_ids: list[int], user: s
     audit event ("bulk_confirm") lists every role with its previous state; its id is the
     bulk action's id.
     """
+    require(session, user, Permission.PROJECT_WRITE, project_id)
     ids = sorted({int(role_id) for role_id in role_ids})
     try:
         rows = []
@@ -354,6 +361,7 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
         event = session.get(AuditEvent, bulk_action_id)
         if event is None or event.action != BULK_ACTION:
             raise ReviewError(f"There is no bulk confirmation with id {bulk_action_id}.")
+        require(session, user, Permission.PROJECT_WRITE, event.project_id)
         undone = session.scalar(
             select(AuditEvent.id).where(
                 AuditEvent.action == UNDO_BULK_ACTION,

@@ -27,7 +27,15 @@ def open_project(project_id: int | None) -> None:
 
 
 def require_project(projects: dict[int, str]) -> int:
-    """The open project id, or an empty state that says what to do, then stop."""
+    """The open project id, or an empty state that says what to do, then stop.
+
+    Only projects the signed-in user may see count (a non-member's link to a project opens nothing).
+    """
+    from jobforge.ui.access import visible_ids
+
+    visible = visible_ids()
+    if visible is not None:
+        projects = {pid: name for pid, name in projects.items() if pid in visible}
     project_id = current_project_id()
     if project_id in projects:
         return project_id

@@ -22,18 +22,25 @@ def release_summary(session: Session) -> str | None:
     return f"{release.version.replace('_', '.')}{suffix}"
 
 
-def load_default_release() -> str:
-    """Load the configured O*NET release (local zip, earlier download, else the official site)."""
-    result = load_release_from_settings(store_engine())
+def load_default_release(user: str) -> str:
+    """Load the configured O*NET release (local zip, earlier download, else the official site) as ``user``."""
+    result = load_release_from_settings(store_engine(), user=user)
     return f"O*NET {result.version.replace('_', '.')} loaded: {result.occupation_count:,} occupations."
 
 
 def load_default_release_button(user: str, *, key: str) -> None:
+    """The "Load O*NET" button for admins; others read who can load it."""
+    from jobforge.access import Permission
+    from jobforge.ui.access import can
+
+    if not can(Permission.RELEASE_MANAGE):
+        st.caption("An admin can load the O*NET release.")
+        return
     version = get_settings().onet_version.replace("_", ".")
     if st.button(f"Load O*NET {version}", key=key, type="primary", help="Takes about half a minute."):
         # A failure is logged by the loader, which keeps the old release.
         with reported("Loading O*NET failed") as outcome, st.spinner(f"Loading O*NET {version}…"):
-            message = load_default_release()
+            message = load_default_release(user)
         if not outcome.ok:
             return
         st.toast(message, icon=":material/check_circle:")

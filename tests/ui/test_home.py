@@ -38,7 +38,7 @@ def test_blank_project_name_is_refused(open_app):
     assert "Give the project a name" in texts(at)
 
 
-def test_local_user_is_asked_once_and_remembered(ui_engine, monkeypatch, tmp_path):
+def test_local_user_is_asked_per_browser_session_and_never_kept_on_the_server(ui_engine, monkeypatch, tmp_path):
     from jobforge.config import get_settings
 
     monkeypatch.delenv("JOBFORGE_USER")
@@ -53,9 +53,14 @@ def test_local_user_is_asked_once_and_remembered(ui_engine, monkeypatch, tmp_pat
     at.text_input[0].input("Grace")
     at.get("form_submit_button")[0].click().run()
     assert "Signed in as **Grace**" in texts(at)
-    assert (tmp_path / "user.txt").read_text() == "Grace"
-    again = AppTest.from_file(str(APP), default_timeout=60).run()
-    assert "Signed in as **Grace**" in texts(again)
+    assert not list(tmp_path.rglob("user.txt"))  # nothing on the server says who the next visitor is
+    # Another browser (a new session without Grace's cookie) is asked, not signed in as Grace.
+    other = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert "Who are you?" in texts(other) and "Grace" not in texts(other)
+    other.text_input[0].input("Alan")
+    other.get("form_submit_button")[0].click().run()
+    assert "Signed in as **Alan**" in texts(other)
+    # (Switching user in one browser without signing out the other: tests/browser/test_identity.py.)
 
 
 def test_oidc_sign_in_when_auth_is_configured(ui_engine):
