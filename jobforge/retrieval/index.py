@@ -467,7 +467,7 @@ class CandidateIndex:
             return []
         context_ids = self._context_ids(context)
         n_occ = len(self.codes)
-        total = np.full(n_occ, -np.inf)
+        total = np.zeros(0)
         source = np.zeros(n_occ, dtype=np.int32)  # which reading gave each occupation its score
         searched: list[tuple[TitleReading, StringScores, ExactMatches]] = []
         for r, reading in enumerate(readings):
@@ -475,11 +475,13 @@ class CandidateIndex:
             exact = self.exact_matches(reading.form, title if reading.via != "translation" else None)
             score = scores.score.copy()
             score[exact.occupations] += self.weights.exact_bonus
-            better = score > total
-            total[better] = score[better]
-            source[better] = r
+            if r == 0:
+                total = score
+            else:  # an occupation keeps the reading it scores best on
+                better = score > total
+                total[better] = score[better]
+                source[better] = r
             searched.append((reading, scores, exact))
-        total[~np.isfinite(total)] = 0.0
         if not total.any():
             return []
         tail = self.related_tail(total)
@@ -624,11 +626,12 @@ class CandidateIndex:
         for r, (_reading, scores, _exact) in enumerate(searched):
             mine = [occ for occ in top if source[occ] == r]
             best_string.update(self._best_strings(mine, scores.string_ids, scores.weighted_sim))
+        exact_of = [dict(zip(e.occupations.tolist(), e.string_ids.tolist(), strict=True)) for _, _, e in searched]
         results: list[Candidate] = []
         shown = float("inf")
         for rank, occ in enumerate(top, start=1):
-            reading, _scores, exact = searched[int(source[occ])]
-            exact_ids = dict(zip(exact.occupations.tolist(), exact.string_ids.tolist(), strict=True))
+            reading = searched[int(source[occ])][0]
+            exact_ids = exact_of[int(source[occ])]
             shown = min(shown, float(score[occ] if rank <= self.weights.related_from else tail.boosted[occ]))
             string_id = exact_ids.get(occ, best_string.get(occ))
             if string_id is not None:

@@ -553,16 +553,15 @@ def _alone(segments: tuple[tuple[str, ...], ...]) -> list[bool]:
     return [flag and not all(only_rank) for flag in only_rank]
 
 
-def _head_of(segment: tuple[str, ...], alone: bool = False) -> str | None:
-    """Last content word before a qualifying tail ("director" in "director of nursing")."""
+def _head_of(segment: tuple[str, ...], ranks: list[bool]) -> str | None:
+    """Last content word before a qualifying tail ("director" in "director of nursing");
+    ``ranks[i]``: whether ``segment[i]`` acts as a rank word (see :func:`_acts_as_rank`)."""
     end = len(segment)
     for i, word in enumerate(segment):
         if word in TAIL_WORDS and i > 0:
             end = i
             break
-    content = [
-        w for i, w in enumerate(segment[:end]) if w not in STOPWORDS and not _acts_as_rank(segment, i, alone)
-    ]
+    content = [w for i, w in enumerate(segment[:end]) if w not in STOPWORDS and not ranks[i]]
     return content[-1] if content else None
 
 
@@ -607,9 +606,13 @@ def is_reworded(title: str) -> bool:
 def form_of(segments: tuple[tuple[str, ...], ...], reword: bool = True) -> SearchForm:
     """The search form of already parsed segments (see :func:`parse_title`)."""
     alone = _alone(segments)
+    ranks = [
+        [_acts_as_rank(seg, i, by_itself) for i in range(len(seg))]
+        for seg, by_itself in zip(segments, alone, strict=True)
+    ]
     head: str | None = None
-    for segment, by_itself in zip(segments, alone, strict=True):
-        head = _head_of(segment, by_itself)
+    for segment, segment_ranks in zip(segments, ranks, strict=True):
+        head = _head_of(segment, segment_ranks)
         if head:
             break
     if reword and head in HEAD_AS_WORKER:
@@ -617,11 +620,11 @@ def form_of(segments: tuple[tuple[str, ...], ...], reword: bool = True) -> Searc
         segments = tuple(tuple(worker if w == head else w for w in seg) for seg in segments)
         head = worker
     tokens: list[str] = []
-    for segment, by_itself in zip(segments, alone, strict=True):
+    for segment, segment_ranks in zip(segments, ranks, strict=True):
         for i, word in enumerate(segment):
             if word in STOPWORDS and not _keeps_all_other(segment, i):
                 continue
-            if word != head and _acts_as_rank(segment, i, by_itself):
+            if word != head and segment_ranks[i]:
                 continue
             if word.isdigit():
                 continue
