@@ -21,8 +21,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 setup: $(VENV)/.installed
 	$(PY) -m jobforge setup
 
+# Streamlit refuses a larger upload before buffering it only if its cap is JobForge's limit.
 run: setup
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false \
+		--server.maxUploadSize $$($(PY) -c 'from jobforge.config import get_settings; print(get_settings().max_upload_mb)')
 
 worker: setup
 	$(PY) -m jobforge worker
@@ -43,6 +45,7 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/upload_review.py
 	$(PY) bench/review_page.py
 	$(PY) bench/imputation.py
+	$(PY) bench/hostile_uploads.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

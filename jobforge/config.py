@@ -70,8 +70,14 @@ class Settings(BaseSettings):
     openai_price_in: float = 0.25
     openai_price_out: float = 2.0
 
-    # Uploads
-    max_upload_mb: int = 200
+    # Uploads (jobforge.ingest.limits): checked before a file is parsed
+    max_upload_mb: int = 200  # also Streamlit's server.maxUploadSize (make run, the browser tests)
+    upload_max_uncompressed_mb: int = 1024  # a workbook's parts once unzipped
+    upload_max_cells: int = 10_000_000  # a sheet's range (rows x columns) and its cells
+    upload_max_cell_chars: int = 32_767  # Excel's own cell limit; longer cells are refused with their row
+    upload_max_roles: int = 100_000  # unique roles one upload may add
+    upload_parse_memory_mb: int = 4096  # address-space limit of the process that parses an upload
+    upload_parse_timeout: float = 600.0  # seconds before that process is stopped
 
     # Who
     user: str | None = None  # local user name; asked once in the app when unset

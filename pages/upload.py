@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from jobforge.access import Permission
-from jobforge.config import get_settings
-from jobforge.ingest.columns import detect_columns
-from jobforge.ingest.reader import IngestError, check_size, list_sheets, read_table, table_warnings
+from jobforge.ingest.reader import IngestError
 from jobforge.ingest.roles import CONTEXT_FIELDS
 from jobforge.ingest.uploads import build_roles, create_upload
 from jobforge.projects import list_projects, project_stats
@@ -20,6 +17,7 @@ from jobforge.ui.mapping import map_controls
 from jobforge.ui.project import require_project
 from jobforge.ui.store import session
 from jobforge.ui.text import md
+from jobforge.ui.upload_source import read_source, upload_limit_mb
 from jobforge.ui.user import current_user
 
 NONE = "—"
@@ -44,19 +42,12 @@ st.title("Upload roles")
 st.caption(f"Project: **{projects[project_id]}** · CSV or XLSX, one row per employee or position.")
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading the file…")
-def _read(data: bytes, filename: str, sheet: str | None) -> pd.DataFrame:
-    return read_table(data, filename, sheet=sheet)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _sheets(data: bytes, filename: str) -> list[str]:
-    return list_sheets(data, filename)
-
-
-max_mb = get_settings().max_upload_mb
+max_mb = upload_limit_mb()
 uploaded = st.file_uploader(
-    "Spreadsheet", help=f"CSV (any common encoding) or XLSX, up to {max_mb} MB.", key="upload_file"
+    "Spreadsheet",
+    help=f"CSV (any common encoding) or XLSX, up to {max_mb} MB.",
+    key="upload_file",
+    max_upload_size=max_mb,
 )
 if uploaded is None:
     st.info(
@@ -69,35 +60,33 @@ if uploaded is None:
     st.stop()
 
 data = uploaded.getvalue()
-try:
-    check_size(data, uploaded.name)  # before anything parses a huge file
-    sheet = None
-    if uploaded.name.lower().endswith((".xlsx", ".xlsm")):
-        sheets = _sheets(data, uploaded.name)
-        if len(sheets) > 1:
-            sheet = st.selectbox("Sheet", sheets, key="upload_sheet")
-        elif sheets:
-            sheet = sheets[0]
-    frame = _read(data, uploaded.name, sheet)
-except IngestError as exc:
-    st.error(str(exc))
+opened = read_source(data, uploaded.name, uploaded.file_id)
+if opened is None:
     st.stop()
+frame, sheet = opened.frame, opened.sheet
 
-for warning in table_warnings(frame):
+for warning in opened.warnings:
     st.warning(warning)
 st.subheader("Preview")
 st.dataframe(frame.head(50), hide_index=True, width="stretch", height=250)
-st.caption(f"{len(frame):,} rows · {len(frame.columns)} columns" + (f" · sheet “{sheet}”" if sheet else ""))
+st.caption(
+    f"{len(frame):,} rows · {len(frame.columns)} columns"
+    + (f" · sheet “{md(sheet)}”" if sheet else "")
+    + f" · header on row {opened.header_row}"
+)
+if opened.title_problem:
+    st.stop()  # nothing on this sheet names a job: no roles to add
 
 st.subheader("Columns")
-guess = detect_columns(frame)
+guess = opened.guess  # detected again for every sheet and header row: the keys below carry both
 columns = [str(c) for c in frame.columns]
+choice = f"{uploaded.file_id}_{sheet}_{opened.header_row}"
 title_column = st.selectbox(
     "Job title column",
     columns,
     index=columns.index(guess.title) if guess.title in columns else 0,
     help="Detected from the column names and values; change it if it is wrong.",
-    key=f"title_col_{uploaded.file_id}",
+    key=f"title_col_{choice}",
 )
 st.caption("Context columns help the mapping (and are kept with each role):")
 context_columns: dict[str, str] = {}
@@ -109,7 +98,7 @@ for i, field in enumerate(CONTEXT_FIELDS):
         CONTEXT_LABELS.get(field, field),
         options,
         index=options.index(guessed) if guessed in options else 0,
-        key=f"ctx_{field}_{uploaded.file_id}",
+        key=f"ctx_{field}_{choice}",
     )
     if picked != NONE:
         context_columns[field] = picked
@@ -120,7 +109,7 @@ attribute_columns = st.multiselect(
     attribute_options,
     default=[c for c in guess.attributes if c in attribute_options],
     help="Values you want completed for every role (education, experience, skills…). Empty cells get filled later.",
-    key=f"attrs_{uploaded.file_id}",
+    key=f"attrs_{choice}",
 )
 duplicates = [c for c in set(context_columns.values()) if list(context_columns.values()).count(c) > 1]
 if duplicates:
@@ -137,11 +126,14 @@ roles = built.roles
 m = st.columns(3)
 m[0].metric("Rows", f"{len(frame):,}")
 m[1].metric(
-    "Unique roles", f"{len(roles):,}", help="Titles that differ only in case, spacing or punctuation are one role."
+    "Unique roles",
+    f"{len(roles):,}",
+    help="Titles that differ only in case, spacing, punctuation, a place, a store number, a shift or a gender tag "
+    "are one role.",
 )
 m[2].metric("Attribute columns", len(attribute_columns))
-if built.blank_titles:
-    st.caption(f"{built.blank_titles:,} rows have no title in “{title_column}” and are left out.")
+for note in built.notes(title_column):
+    st.caption(md(note))
 merged = built.merged
 if merged:
     with st.expander(f"{len(merged):,} roles merge titles written differently", icon=":material/merge:"):
@@ -154,14 +146,27 @@ if merged:
             st.caption(f"…and {len(merged) - MERGED_SHOWN:,} more.")
 
 digest = hashlib.sha256(data).hexdigest()[:16]
-done_key = f"uploaded_{project_id}_{digest}_{title_column}"
+done_key = f"uploaded_{project_id}_{digest}_{sheet}_{title_column}"
 if st.session_state.get(done_key):
     st.success(st.session_state[done_key], icon=":material/check_circle:")
-elif st.button(f"Add {len(roles):,} roles to the project", type="primary", key="add_roles"):
+elif st.button(
+    f"Add {len(roles):,} roles to the project" + (f" from sheet “{sheet}”" if sheet else ""),
+    type="primary",
+    key="add_roles",
+):
     try:
         with session() as s, st.spinner("Storing the roles…"):
             upload = create_upload(
-                s, project_id, uploaded.name, data, sheet, title_column, context_columns, attribute_columns, user
+                s,
+                project_id,
+                uploaded.name,
+                data,
+                sheet,
+                title_column,
+                context_columns,
+                attribute_columns,
+                user,
+                frame=frame,  # the table previewed above: the same sheet and header row
             )
             summary = upload.summary
     except IngestError as exc:

@@ -250,6 +250,7 @@ class Upload(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(500))
     sheet: Mapped[str | None] = mapped_column(String(200))
+    header_row: Mapped[int | None] = mapped_column(Integer)  # 1-based row the header was read from
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     title_column: Mapped[str] = mapped_column(String(500))

@@ -200,7 +200,7 @@ def original_frame(session: Session, project_id: int) -> pd.DataFrame:
         if upload.content is None:
             continue
         try:
-            table = read_table(upload.content, upload.filename, upload.sheet)
+            table = read_table(upload.content, upload.filename, upload.sheet, upload.header_row)
         except IngestError as exc:  # pragma: no cover - the file was readable when uploaded
             raise ExportError(f"The stored file '{upload.filename}' cannot be re-read: {exc}") from exc
         titles = table[upload.title_column].fillna("").astype(str).str.strip()

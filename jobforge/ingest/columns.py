@@ -35,6 +35,16 @@ TITLE_NAMES = (
     "job position",
     "role name",
     "job description title",
+    # German, French, Spanish headers for the same column
+    "stellenbezeichnung",
+    "berufsbezeichnung",
+    "jobtitel",
+    "intitule du poste",
+    "titre du poste",
+    "poste",
+    "puesto",
+    "cargo",
+    "nombre del puesto",
 )
 TITLE_WORDS = ("title", "position", "role", "designation", "job name", "job profile", "occupation")
 
@@ -124,6 +134,16 @@ class ColumnGuess:
     title: str | None
     context: dict[str, str] = field(default_factory=dict)  # context field -> column
     attributes: list[str] = field(default_factory=list)
+    title_found_by: str | None = None  # "header" (its name) | "content" (its values) | None
+
+    @property
+    def title_reason(self) -> str | None:
+        """Why the title column was chosen, for the analyst ("its column 'X' is named …")."""
+        if self.title is None:
+            return None
+        if self.title_found_by == "header":
+            return f"its column '{self.title}' is named like a job-title column"
+        return f"its column '{self.title}' holds short, varied text like job titles"
 
 
 def normalise_header(header: str) -> str:
@@ -170,20 +190,30 @@ def _title_rank(normalised: str) -> int | None:
     return None
 
 
+MAX_TITLE_WORDS = 8  # a median above this is prose (a cover note, a description), not titles
+
+
 def _title_by_content(df: pd.DataFrame, columns: list[str]) -> str | None:
-    """The column whose values look most like job titles: short, varied, mostly letters."""
+    """The column whose values look most like job titles: short, varied, mostly letters, not sentences.
+
+    At least two values are needed: one line of text is a note, not a list of roles.
+    """
     sample = df.head(2000)
     best, best_score = None, 0.0
     for column in columns:
         values = sample[column].astype(str).str.strip()
         values = values[values != ""]
-        if values.empty:
+        if len(values) < 2:
             continue
         lengths = values.str.len()
         alpha_share = values.str.contains(r"[A-Za-z\u00C0-\u024F\u0400-\u04FF\u4E00-\u9FFF]", regex=True).mean()
         numeric_share = values.str.fullmatch(r"[\d\s.,:/-]+").mean()
         distinct = values.nunique() / len(values)
+        words = values.str.split().str.len()
+        sentences = values.str.contains(r"[.!?:]$", regex=True).mean()
         if alpha_share < 0.8 or numeric_share > 0.2 or not 3 <= lengths.median() <= 80:
+            continue
+        if words.median() > MAX_TITLE_WORDS or sentences >= 0.5:
             continue
         # Titles repeat across employees but far less than families or levels do.
         score = alpha_share * (0.3 + min(distinct, 0.7)) * (1.0 if lengths.median() <= 60 else 0.5)
@@ -209,6 +239,7 @@ def detect_columns(df: pd.DataFrame) -> ColumnGuess:
         if (rank := _title_rank(normalised[column])) is not None
     ]
     title = min(ranked)[2] if ranked else None
+    found_by = "header" if title is not None else None
 
     context: dict[str, str] = {}
     attributes: list[str] = []
@@ -232,4 +263,5 @@ def detect_columns(df: pd.DataFrame) -> ColumnGuess:
             and not (_words(normalised[column]) & set(IGNORE_WORDS))
         ]
         title = _title_by_content(df, unassigned)
-    return ColumnGuess(title=title, context=context, attributes=attributes)
+        found_by = "content" if title is not None else None
+    return ColumnGuess(title=title, context=context, attributes=attributes, title_found_by=found_by)

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, require
 from jobforge.db.models import Project, Role, RoleAttribute, SourceType, Upload
-from jobforge.ingest.reader import IngestError, read_table, table_warnings
+from jobforge.ingest.limits import UploadLimits
+from jobforge.ingest.placeholders import is_placeholder
+from jobforge.ingest.reader import IngestError, header_row_of, read_table, table_warnings
 from jobforge.ingest.roles import CONTEXT_FIELDS, RoleInput
 from jobforge.retrieval.normalize import title_key
 from jobforge.review import audit
@@ -27,6 +29,7 @@ from jobforge.review import audit
 ROLE_TEXT_FIELDS = ("job_family", "job_function", "department", "level", "description", "unit_group")
 INSERT_CHUNK = 2000
 TITLE_KEY_LENGTH = 500  # Role.title_key is String(500)
+MAX_TITLE_CHARS = 500  # longer "titles" are pasted descriptions: cut to this and flagged
 
 
 @dataclass
@@ -54,7 +57,28 @@ class UniqueRoles:
 
     roles: list[RoleInput]
     rows: int  # data rows read
-    blank_titles: int  # rows without a title: counted, not roles
+    blank_titles: int  # rows without a title (placeholders included): counted, not roles
+    placeholders: dict[str, int] = field(default_factory=dict)  # placeholder title as written -> rows
+    cut_titles: int = 0  # titles over MAX_TITLE_CHARS, cut to that length
+
+    def notes(self, title_column: str) -> list[str]:
+        """What the analyst should know about the title column: blanks, placeholders, cut titles."""
+        notes: list[str] = []
+        if self.blank_titles:
+            placed = sum(self.placeholders.values())
+            shown = ", ".join(f"'{title}'" for title in list(self.placeholders)[:5])
+            more = " …" if len(self.placeholders) > 5 else ""
+            notes.append(
+                f"{self.blank_titles:,} row(s) have no title in '{title_column}'"
+                + (f" ({placed:,} of them a placeholder: {shown}{more})" if placed else "")
+                + "; they are counted but are not roles."
+            )
+        if self.cut_titles:
+            notes.append(
+                f"{self.cut_titles:,} title(s) were longer than {MAX_TITLE_CHARS} characters (pasted descriptions?) "
+                f"and were cut to {MAX_TITLE_CHARS}; check the title column."
+            )
+        return notes
 
     @property
     def merged(self) -> list[MergedTitles]:
@@ -71,6 +95,7 @@ class UploadSummary:
     merged_roles: int  # roles that already existed in the project and got these rows added
     blank_titles: int
     warnings: list[str] = field(default_factory=list)
+    placeholder_titles: int = 0  # of blank_titles, rows whose title was a placeholder ("TBD", "Vacant")
     merged_count: int = 0  # roles that merged differently written titles
     # The first MERGED_LISTED of them (MergedTitles.to_dict), most rows first.
     merged_titles: list[dict[str, Any]] = field(default_factory=list)
@@ -167,10 +192,18 @@ def build_roles(
     if not rows:
         raise IngestError("The file has a header but no data rows.")
     all_titles = _cells(df[title_column])
-    has_title = all_titles != ""
+    placeholder_of = {title: is_placeholder(title) for title in set(all_titles.tolist())}
+    is_blank = np.array([title == "" or placeholder_of[title] for title in all_titles.tolist()], dtype=bool)
+    has_title = ~is_blank
     if not has_title.any():
-        raise IngestError(f"The title column '{title_column}' has no values. Choose the column that holds job titles.")
+        raise IngestError(
+            f"The title column '{title_column}' has no values (or only placeholders such as 'TBD'). "
+            "Choose the column that holds job titles."
+        )
+    placeholders = pd.Series(all_titles[is_blank & (all_titles != "")], dtype=object).value_counts().to_dict()
     titles = all_titles[has_title]
+    # Too long: the role's title is cut (its key still comes from the whole title, as exports compute it).
+    too_long = np.fromiter((len(title) > MAX_TITLE_CHARS for title in titles.tolist()), bool, len(titles))
     # title_key runs once per distinct spelling (case and spacing folded first: the key ignores
     # them), not once per row.
     folded_of = {title: _fold(title) for title in set(titles.tolist())}
@@ -178,6 +211,7 @@ def build_roles(
     keys = np.array([key_of[folded_of[title]] for title in titles.tolist()], dtype=object)
     key_codes, key_names = pd.factorize(keys)
     key_names = np.asarray(key_names, dtype=object)
+    _check_role_count(len(key_names), title_column)
 
     by_key = pd.Series(titles, dtype=object).groupby(pd.Series(keys, dtype=object), sort=False)
     first_title = by_key.first()
@@ -202,6 +236,7 @@ def build_roles(
 
     roles = []
     for key, title in zip(first_title.index.tolist(), first_title.tolist(), strict=True):
+        title = title if len(title) <= MAX_TITLE_CHARS else title[:MAX_TITLE_CHARS].rstrip() + "…"
         role_context = {name: values[key] for name, values in context_values.items() if values.get(key)}
         role_attributes = {name: values[key] for name, values in attribute_values.items() if key in values}
         variants = spellings[key]
@@ -215,12 +250,25 @@ def build_roles(
                 spellings=variants,
             )
         )
-    return UniqueRoles(roles=roles, rows=rows, blank_titles=int((~has_title).sum()))
+    return UniqueRoles(
+        roles=roles,
+        rows=rows,
+        blank_titles=int(is_blank.sum()),
+        placeholders={str(title): int(count) for title, count in placeholders.items()},
+        cut_titles=int(too_long.sum()),
+    )
 
 
-def _spellings_by_key(
-    distinct: list[str], folded_of: dict[str, str], key_of: dict[str, str]
-) -> dict[str, list[str]]:
+def _check_role_count(count: int, title_column: str) -> None:
+    limit = UploadLimits.from_settings().max_roles
+    if count > limit:
+        raise IngestError(
+            f"The title column '{title_column}' has {count:,} distinct titles, over the limit of {limit:,} roles per "
+            "upload (setting JOBFORGE_UPLOAD_MAX_ROLES). Check that it really holds job titles, or split the file."
+        )
+
+
+def _spellings_by_key(distinct: list[str], folded_of: dict[str, str], key_of: dict[str, str]) -> dict[str, list[str]]:
     """key -> the first spelling of each case/space-folded form merged into it, first seen first."""
     out: dict[str, list[str]] = {}
     seen: set[str] = set()
@@ -282,8 +330,10 @@ def create_upload(
 ) -> Upload:
     """Store an upload, its bytes and its unique roles in one transaction, and commit.
 
-    ``frame`` is ``read_table(data, filename, sheet)`` when the caller already has it (the upload
-    page reads the file for its preview), so a large file is not parsed twice.
+    ``frame`` is ``read_table(data, filename, sheet)`` (or the frame of
+    :func:`~jobforge.ingest.sandbox.open_bounded`) when the caller already has it: the upload page
+    imports exactly the frame it previewed, and a large file is not parsed twice. Its header row
+    is stored with the upload, so exports re-read the file the same way.
 
     Roles merge into the project's existing roles by title key (row counts and headcount added,
     empty context filled). Non-empty attribute values become SOURCE attributes, never replacing
@@ -311,6 +361,7 @@ def create_upload(
             user,
             built,
             table_warnings(df),
+            header_row_of(df),
         )
         session.commit()
     except Exception:
@@ -332,11 +383,13 @@ def _store(
     user: str,
     built: UniqueRoles,
     warnings: list[str],
+    header_row: int | None = None,
 ) -> tuple[Upload, UploadSummary]:
     upload = Upload(
         project_id=project_id,
-        filename=filename[:500],
+        filename=filename.replace("\x00", "")[:500],  # Postgres refuses NUL in text
         sheet=sheet,
+        header_row=header_row,
         content=data,
         row_count=built.rows,
         title_column=title_column,
@@ -387,9 +440,7 @@ def _store(
     if attributes:
         _store_source_attributes(session, project_id, built.roles, user)
 
-    summary = _summary(built, len(new_rows), len(updates), warnings)
-    if built.blank_titles:
-        summary.warnings.append(f"{built.blank_titles} row(s) have no title; they are counted but are not roles.")
+    summary = _summary(built, len(new_rows), len(updates), warnings, title_column)
     if _same_file_uploaded(session, project_id, upload):
         summary.warnings.append(
             f"'{filename}' was already uploaded to this project: its rows were added again to the roles' row counts."
@@ -407,7 +458,9 @@ def _store(
     return upload, summary
 
 
-def _summary(built: UniqueRoles, new_roles: int, merged_roles: int, warnings: list[str]) -> UploadSummary:
+def _summary(
+    built: UniqueRoles, new_roles: int, merged_roles: int, warnings: list[str], title_column: str
+) -> UploadSummary:
     merged = built.merged
     summary = UploadSummary(
         rows=built.rows,
@@ -415,7 +468,8 @@ def _summary(built: UniqueRoles, new_roles: int, merged_roles: int, warnings: li
         new_roles=new_roles,
         merged_roles=merged_roles,
         blank_titles=built.blank_titles,
-        warnings=list(warnings),
+        warnings=[*warnings, *built.notes(title_column)],
+        placeholder_titles=sum(built.placeholders.values()),
         merged_count=len(merged),
         merged_titles=[item.to_dict() for item in merged[:MERGED_LISTED]],
     )

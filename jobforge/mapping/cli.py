@@ -60,7 +60,25 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("file", type=Path, help="the CSV or XLSX file")
     parser.add_argument("--column", help="the job-title column (default: detected from the headers)")
-    parser.add_argument("--sheet", help="the XLSX sheet (default: the first)")
+    parser.add_argument(
+        "--sheet",
+        help="the XLSX sheet (default: the first visible sheet with a title-like column, as the Upload page opens)",
+    )
+    parser.add_argument(
+        "--header-row",
+        type=int,
+        metavar="N",
+        help="the row that names the columns, as the spreadsheet numbers it (default: found automatically, "
+        "skipping report titles, notes and blank rows above it)",
+    )
+    parser.add_argument(
+        "--attribute",
+        action="append",
+        default=None,
+        metavar="COLUMN",
+        help="an attribute column whose values are kept with each role (education, experience, …); repeatable. "
+        "Default: the attribute columns detected, as on the Upload page",
+    )
     parser.add_argument(
         "--context",
         action="append",
@@ -111,9 +129,8 @@ def parse_context(items: list[str]) -> dict[str, str]:
 def run_map(args: argparse.Namespace) -> int:
     from jobforge.config import get_settings
     from jobforge.db.engine import get_engine, session_factory
-    from jobforge.ingest.columns import detect_columns
-    from jobforge.ingest.reader import IngestError, read_table
-    from jobforge.ingest.uploads import build_roles, create_upload, merged_titles_note
+    from jobforge.ingest.reader import IngestError
+    from jobforge.ingest.uploads import build_roles, create_upload
     from jobforge.mapping.factory import ProviderUnavailable, resolve_provider
     from jobforge.mapping.service import map_roles
     from jobforge.onet.repository import NoActiveRelease, require_active_release
@@ -137,19 +154,12 @@ def run_map(args: argparse.Namespace) -> int:
     if choice.note:
         print(choice.note, file=sys.stderr)
 
+    if args.header_row is not None and args.header_row < 1:
+        raise CommandError("--header-row must be 1 or more (the first row is 1).")
+    opened, title_column, context, attributes = _columns(args, data)
+    df = opened.frame
     try:
-        df = read_table(data, args.file.name, args.sheet)
-    except IngestError as exc:
-        raise CommandError(str(exc)) from exc
-    guess = detect_columns(df)
-    title_column = args.column or guess.title
-    if not title_column:
-        raise CommandError(f"No job-title column found; name it with --column. Columns: {', '.join(df.columns)}.")
-    if title_column not in df.columns:
-        raise CommandError(f"The column '{title_column}' is not in the file. Columns: {', '.join(df.columns)}.")
-    context = parse_context(args.context) if args.context else dict(guess.context)
-    try:
-        built = build_roles(df, title_column, context, [])
+        built = build_roles(df, title_column, context, attributes)
     except IngestError as exc:
         raise CommandError(str(exc)) from exc
 
@@ -163,11 +173,22 @@ def run_map(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
         project = _project(session, args.project or args.file.stem, user)
         try:
-            create_upload(
-                session, project.id, args.file.name, data, args.sheet, title_column, context, [], user, frame=df
+            upload = create_upload(
+                session,
+                project.id,
+                args.file.name,
+                data,
+                opened.sheet,
+                title_column,
+                context,
+                attributes,
+                user,
+                frame=df,
             )
         except IngestError as exc:
             raise CommandError(str(exc)) from exc
+        for warning in upload.summary.warnings:  # the same warnings the Upload page shows
+            print(f"warning: {warning}", file=sys.stderr)
         summary = map_roles(
             session,
             project.id,
@@ -179,16 +200,49 @@ def run_map(args: argparse.Namespace) -> int:
         )
         table = mapped_table(session, project.id, built.roles)
     _write(table, args.out)
-    notes = [note for note in summary.notes if note != choice.note]  # that one was printed before the run
-    for note in [*notes, merged_titles_note(built.merged)] if built.merged else notes:
-        print(note, file=sys.stderr)
+    _report(summary, choice.note, f"Project '{project.name}': {len(built.roles)} unique roles from {len(df)} rows")
+    return 0
+
+
+def _report(summary: Any, printed_note: str | None, head: str) -> None:
+    for note in summary.notes:
+        if note != printed_note:  # that one was printed before the run
+            print(note, file=sys.stderr)
     sources = ", ".join(f"{name} {count}" for name, count in sorted(summary.by_source.items())) or "none"
     print(
-        f"Project '{project.name}': {len(built.roles)} unique roles from {len(df)} rows; mapped now {summary.mapped} "
-        f"({sources}); {summary.skipped_confirmed} confirmed by analysts left unchanged.",
+        f"{head}; mapped now {summary.mapped} ({sources}); {summary.skipped_confirmed} confirmed by analysts left "
+        "unchanged.",
         file=sys.stderr,
     )
-    return 0
+
+
+def _columns(args: argparse.Namespace, data: bytes) -> tuple[Any, str, dict[str, str], list[str]]:
+    """The file read as Upload reads it (sheet, header row), and its title, context and attribute columns."""
+    from jobforge.ingest.reader import IngestError
+    from jobforge.ingest.sandbox import open_bounded
+
+    try:
+        opened = open_bounded(data, args.file.name, args.sheet, args.header_row)
+    except IngestError as exc:
+        raise CommandError(str(exc)) from exc
+    df, guess = opened.frame, opened.guess
+    if opened.sheet_note:
+        print(opened.sheet_note, file=sys.stderr)
+    header = opened.header_note.replace("as you chose", "as chosen with --header-row")
+    print(f"{header} Columns: {', '.join(map(str, df.columns))}.", file=sys.stderr)
+    if opened.title_problem and not args.column:
+        raise CommandError(f"{opened.title_problem} (--sheet, --header-row, or --column to name it.)")
+    title_column = args.column or guess.title
+    listed = ", ".join(map(str, df.columns))
+    if title_column not in df.columns:
+        raise CommandError(f"The column '{title_column}' is not in the file. Columns: {listed}.")
+    context = parse_context(args.context) if args.context else dict(guess.context)
+    attributes = list(args.attribute) if args.attribute is not None else list(guess.attributes)
+    missing = [column for column in attributes if column not in df.columns]
+    if missing:
+        raise CommandError(f"--attribute {missing[0]!r} is not a column of the file. Columns: {listed}.")
+    attributes = [column for column in attributes if column != title_column and column not in context.values()]
+    return opened, title_column, context, attributes
 
 
 def _project(session: Any, name: str, user: str) -> Any:

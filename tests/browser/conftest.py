@@ -26,6 +26,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("JOBFORGE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+UPLOAD_LIMIT_MB = 5  # small, so the journey can show a file over it refused by Streamlit itself
 
 
 @dataclass
@@ -94,6 +95,7 @@ def live_app(
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JOBFORGE_", "ANTHROPIC_", "OPENAI_"))}
     env.update(
+        JOBFORGE_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB),  # the uploader's stated limit is Streamlit's real one
         JOBFORGE_DATABASE_URL=url,
         JOBFORGE_DATA_DIR=str(tmp_path / "data"),
         JOBFORGE_PROVIDER="offline",
@@ -108,7 +110,7 @@ def live_app(
             subprocess.Popen(
                 [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
                  "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                 "--client.showErrorDetails", "full"],
+                 "--client.showErrorDetails", "full", "--server.maxUploadSize", str(UPLOAD_LIMIT_MB)],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
         )  # fmt: skip

@@ -170,16 +170,18 @@ def test_failure_while_storing_rolls_back_everything(engine, monkeypatch):
         assert session.scalar(select(func.count()).select_from(Role)) == 0
 
 
-def test_very_long_titles_are_stored(engine):
-    long_title = "Senior " + "Accounting " * 70
+def test_very_long_titles_are_cut_to_500_characters_and_flagged(engine):
+    long_title = "Senior " + "Accounting " * 70  # 777 characters: a pasted description
     data = f"Job Title\n{long_title}\n{long_title.upper()}\nCook\n".encode()
     with session_factory(engine)() as session:
         project = create_project(session, "Acme", "ann")
         upload = create_upload(session, project.id, "roles.csv", data, None, "Job Title", {}, [], "ann")
         assert upload.summary.unique_roles == 2
+        assert any("2 title(s) were longer than 500 characters" in w for w in upload.summary.warnings)
     with session_factory(engine)() as session:
-        titles = {role.title.strip(): role.row_count for role in session.scalars(select(Role))}
-        assert titles == {long_title.strip(): 2, "Cook": 1}
+        titles = {role.title: role.row_count for role in session.scalars(select(Role))}
+        cut = long_title[:500].rstrip() + "…"
+        assert titles == {cut: 2, "Cook": 1}
 
 
 def test_title_key_ignores_case_and_spacing_as_unique_roles_assumes():

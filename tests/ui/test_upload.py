@@ -76,21 +76,161 @@ def test_changing_the_title_column(open_app, ui_engine, project_id):
         assert "Ward 3" in set(s.scalars(select(Role.title)))
 
 
-def test_xlsx_sheet_picker(open_app, ui_engine, project_id):
-    data = xlsx_bytes(
-        {
-            "Notes": [["Read me"], ["This sheet has no roles"]],
-            "Roles": [["Position", "Family"], ["Line Cook", "Kitchen"], ["Truck Driver", "Fleet"]],
-        }
-    )
-    at = _upload(
-        open_app, project_id, "roles.xlsx", data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    at.selectbox(key="upload_sheet").set_value("Roles").run()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COVER_NOTE = [
+    ["This workbook lists every employee as of 30 September."],
+    ["The roster is on the next sheet; ask HR (Jane Doe) before sharing it."],
+]
+ROSTER = [
+    ["Employee ID", "Job Title", "Job Family", "Education"],
+    ["E1", "Line Cook", "Kitchen", "High school diploma"],
+    ["E2", "Truck Driver", "Fleet", ""],
+    ["E3", "Line Cook", "Kitchen", ""],
+]
+
+
+def _key(at, prefix: str) -> str:
+    return next(k for k in at.session_state if k.startswith(prefix) and not k.endswith("_chosen"))
+
+
+def test_a_workbook_opens_on_the_sheet_with_titles_and_says_why(open_app, ui_engine, project_id):
+    data = xlsx_bytes({"Notes": COVER_NOTE, "Roster": ROSTER})
+    at = _upload(open_app, project_id, "roles.xlsx", data, XLSX)
+    assert at.selectbox(key=_key(at, "upload_sheet_")).value == "Roster"
+    note = next(i.value for i in at.info if "Opened on sheet" in i.value)
+    assert "'Roster'" in note and "'Job Title' is named like a job-title column" in note and "'Notes'" in note
+    assert list(at.dataframe[0].value["Job Title"]) == ["Line Cook", "Truck Driver", "Line Cook"]
     assert "Unique roles 2" in texts(at)
+    add = at.button(key="add_roles")
+    assert add.label == "Add 2 roles to the project from sheet “Roster”"
+    add.click().run()
+    with session_factory(ui_engine)() as s:
+        assert s.scalar(select(Upload.sheet)) == "Roster"
+        assert set(s.scalars(select(Role.title))) == {"Line Cook", "Truck Driver"}
+
+
+def test_a_sheet_without_a_title_like_column_is_refused(open_app, ui_engine, project_id):
+    data = xlsx_bytes({"Notes": COVER_NOTE, "Roster": ROSTER})
+    at = _upload(open_app, project_id, "roles.xlsx", data, XLSX)
+    at.selectbox(key=_key(at, "upload_sheet_")).set_value("Notes").run()
+    assert at.selectbox(key=_key(at, "upload_sheet_")).value == "Notes"
+    assert any("Sheet 'Notes' has no title-like column" in e.value and "Roster" in e.value for e in at.error)
+    assert all(b.key != "add_roles" for b in at.button)  # nothing to add from a note
+    assert _count(ui_engine, Role) == 0
+
+
+def test_removing_and_adding_the_file_again_shows_previews_and_imports_one_sheet(open_app, ui_engine, project_id):
+    """The reported bug: after remove + re-add the box said Notes, the preview Roster, and Notes was imported."""
+    data = xlsx_bytes({"Notes": COVER_NOTE, "Roster": ROSTER})
+    at = _upload(open_app, project_id, "roles.xlsx", data, XLSX)
+    at.selectbox(key=_key(at, "upload_sheet_")).set_value("Notes").run()
+    at.file_uploader[0].set_value(None).run()
+    assert not at.dataframe
+    at.file_uploader[0].set_value(("roles.xlsx", data, XLSX)).run()
+    boxes = [b for b in at.selectbox if b.key and b.key.startswith("upload_sheet_")]
+    assert [b.value for b in boxes] == ["Roster"]  # one box, for the new file, on the sheet read
+    assert list(at.dataframe[0].value.columns) == ROSTER[0]
     at.button(key="add_roles").click().run()
     with session_factory(ui_engine)() as s:
-        assert s.scalar(select(Upload.sheet)) == "Roles"
+        assert s.scalar(select(Upload.sheet)) == "Roster"
+        assert set(s.scalars(select(Role.title))) == {"Line Cook", "Truck Driver"}
+
+
+def test_changing_the_sheet_detects_its_columns_again(open_app, ui_engine, project_id):
+    corporate = [
+        ["Position", "Family", "Department", "Years of Experience"],
+        ["Staff Accountant", "Finance", "Accounting", "3"],
+        ["Payroll Clerk", "Finance", "Payroll", "1"],
+    ]
+    data = xlsx_bytes({"Clinical": ROSTER, "Corporate": corporate})
+    at = _upload(open_app, project_id, "roles.xlsx", data, XLSX)
+    assert at.selectbox(key=_key(at, "title_col_")).value == "Job Title"
+    at.selectbox(key=_key(at, "upload_sheet_")).set_value("Corporate").run()
+    assert at.selectbox(key=_key(at, "title_col_")).value == "Position"
+    assert at.selectbox(key=_key(at, "ctx_job_family_")).value == "Family"
+    assert at.selectbox(key=_key(at, "ctx_department_")).value == "Department"
+    assert at.multiselect(key=_key(at, "attrs_")).value == ["Years of Experience"]
+    at.button(key="add_roles").click().run()
+    with session_factory(ui_engine)() as s:
+        accountant = s.scalar(select(Role).where(Role.title == "Staff Accountant"))
+        assert accountant.job_family == "Finance" and accountant.department == "Accounting"
+        assert s.scalar(select(RoleAttribute.value).where(RoleAttribute.role_id == accountant.id)) == "3"
+
+
+REPORT = [
+    ["Acme Corp - Headcount by Job Title", None, None],
+    ["As of 30 Sep 2026 - Confidential", None, None],
+    [None, None, None],
+    ["Employee ID", "Job Title", "Department"],
+    ["E1", "Registered Nurse", "Nursing"],
+    ["E2", "Staff Accountant", "Finance"],
+    ["E3", "Forklift Operator", "Warehouse"],
+]
+
+
+def test_the_header_row_below_report_titles_is_found_shown_and_changeable(open_app, ui_engine, project_id):
+    data = xlsx_bytes({"Headcount": REPORT}, merge="A1:C1")
+    at = _upload(open_app, project_id, "report.xlsx", data, XLSX)
+    header = at.number_input(key=_key(at, "upload_header_"))
+    assert header.value == 4
+    assert "Header: row 4 (found automatically; 2 row(s) of titles or notes above it skipped)." in texts(at)
+    assert any("merged cells above the header (A1:C1)" in w.value for w in at.warning)
+    assert list(at.dataframe[0].value.columns) == ["Employee ID", "Job Title", "Department"]
+    header.set_value(1).run()  # the analyst's choice is read, and said to be theirs
+    assert "Header: row 1 (as you chose)." in texts(at)
+    assert at.dataframe[0].value.columns[0] == "Acme Corp - Headcount by Job Title"
+    at.number_input(key=_key(at, "upload_header_")).set_value(4).run()
+    assert at.selectbox(key=_key(at, "title_col_")).value == "Job Title"
+    at.button(key="add_roles").click().run()
+    with session_factory(ui_engine)() as s:
+        assert set(s.scalars(select(Role.title))) == {"Registered Nurse", "Staff Accountant", "Forklift Operator"}
+        assert s.scalar(select(Upload.header_row)) == 4
+
+
+def test_a_header_row_typed_on_the_sheet_jobforge_chose_stays_on_that_sheet(open_app, ui_engine, project_id):
+    data = xlsx_bytes({"Notes": COVER_NOTE, "Headcount": REPORT})
+    at = _upload(open_app, project_id, "report.xlsx", data, XLSX)
+    assert at.selectbox(key=_key(at, "upload_sheet_")).value == "Headcount"
+    at.number_input(key=_key(at, "upload_header_")).set_value(5).run()
+    assert at.selectbox(key=_key(at, "upload_sheet_")).value == "Headcount"
+    assert "Header: row 5 (as you chose" in texts(at)
+    assert list(at.dataframe[0].value.columns) == ["E1", "Registered Nurse", "Nursing"]
+
+
+def test_m2_report_with_title_rows_is_read_from_row_4_and_mapped(open_app, ui_engine, project_id):
+    from tests.conftest import SHARED
+
+    case = SHARED / "cases" / "M2_xlsx_report_title_rows.xlsx"
+    if not case.exists():
+        pytest.skip("the shared cases are not beside the checkout")
+    at = _upload(open_app, project_id, case.name, case.read_bytes(), XLSX)
+    assert at.number_input(key=_key(at, "upload_header_")).value == 4
+    at.button(key="add_roles").click().run()
+    at.button(key="map_start").click().run()
+    assert run_jobs(ui_engine) == 1
+    with session_factory(ui_engine)() as s:
+        mapped = set(s.scalars(select(Role.title).join(Mapping, Mapping.role_id == Role.id)))
+    assert mapped == {"Registered Nurse", "Staff Accountant", "Forklift Operator"}
+
+
+def test_placeholder_titles_are_counted_with_the_blank_ones(open_app, ui_engine, project_id):
+    data = b"Job Title,Family\nLine Cook,Kitchen\nTBD,Kitchen\nVacant,Fleet\nOpen Req #1234,Fleet\n,Fleet\nn/a,x\n"
+    at = _upload(open_app, project_id, "roles.csv", data)
+    assert "Unique roles 1" in texts(at)
+    shown = texts(at).replace("\\", "")  # captions escape Markdown
+    assert "5 row(s) have no title in 'Job Title' (4 of them a placeholder: " in shown and "'TBD'" in shown
+    at.button(key="add_roles").click().run()
+    with session_factory(ui_engine)() as s:
+        assert list(s.scalars(select(Role.title))) == ["Line Cook"]
+
+
+def test_the_uploaders_stated_limit_is_the_setting(open_app, ui_engine, project_id, monkeypatch):
+    from jobforge.config import get_settings
+
+    monkeypatch.setenv("JOBFORGE_MAX_UPLOAD_MB", "7")
+    get_settings.cache_clear()
+    at = open_app("upload", project_id)
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == 7
 
 
 @pytest.mark.parametrize(
