@@ -30,7 +30,8 @@ from jobforge.db.migrate import upgrade  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("JOBFORGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = ROOT.parent / "shared"
+# The reference data beside the checkout (a worktree elsewhere points at it with JOBFORGE_SHARED_DIR).
+SHARED = Path(os.environ.get("JOBFORGE_SHARED_DIR") or ROOT.parent / "shared")
 SHARED_ONET_ZIP = SHARED / "onet" / "db_30_1_text.zip"
 
 
