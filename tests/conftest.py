@@ -46,6 +46,22 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    _close_cached_engines()
+
+
+def _close_cached_engines() -> None:
+    """Close the pools the app and the CLI cached for this test's store (AppTest runs in-process).
+
+    Without this every Postgres-backed UI test leaves its pool open and a long run exhausts the
+    server's connections.
+    """
+    from jobforge.db.engine import dispose_engines
+
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_resource.clear()
+    dispose_engines()
 
 
 def _postgres_schema_url() -> Iterator[str]:
