@@ -6,6 +6,7 @@ is vectorised with pandas (group-bys over the whole frame) so 200,000 rows take 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -30,6 +31,25 @@ ROLE_TEXT_FIELDS = ("job_family", "job_function", "department", "level", "descri
 INSERT_CHUNK = 2000
 TITLE_KEY_LENGTH = 500  # Role.title_key is String(500)
 MAX_TITLE_CHARS = 500  # longer "titles" are pasted descriptions: cut to this and flagged
+
+
+@dataclass
+class MergedTitles:
+    """Several spellings that became one role: "Store Manager - Dallas TX" + 4 others -> "Store Manager"."""
+
+    title: str  # the role's title (the spelling shown for it)
+    others: list[str]  # the other spellings merged into it, first seen first
+    rows: int
+
+    def describe(self) -> str:
+        named = f"“{self.others[0]}”" + (f" + {len(self.others) - 1} others" if len(self.others) > 1 else "")
+        return f"{named} → “{self.title}” ({self.rows:,} rows)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "others": list(self.others), "rows": self.rows}
+
+
+MERGED_LISTED = 20  # merged roles listed in an upload's summary and audit event (all are counted)
 
 
 @dataclass
@@ -61,6 +81,12 @@ class UniqueRoles:
             )
         return notes
 
+    @property
+    def merged(self) -> list[MergedTitles]:
+        """Roles that merge titles written differently (beyond case and spacing), most rows first."""
+        found = [MergedTitles(r.title, r.merged_spellings, r.row_count) for r in self.roles if r.merged_spellings]
+        return sorted(found, key=lambda merged: -merged.rows)
+
 
 @dataclass
 class UploadSummary:
@@ -71,6 +97,9 @@ class UploadSummary:
     blank_titles: int
     warnings: list[str] = field(default_factory=list)
     placeholder_titles: int = 0  # of blank_titles, rows whose title was a placeholder ("TBD", "Vacant")
+    merged_count: int = 0  # roles that merged differently written titles
+    # The first MERGED_LISTED of them (MergedTitles.to_dict), most rows first.
+    merged_titles: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -188,6 +217,7 @@ def build_roles(
     by_key = pd.Series(titles, dtype=object).groupby(pd.Series(keys, dtype=object), sort=False)
     first_title = by_key.first()
     row_counts = by_key.size().to_dict()
+    spellings = _spellings_by_key(pd.unique(titles).tolist(), folded_of, key_of)
 
     # Per field: key -> value, as plain dicts (a pandas lookup per role would dominate the time).
     context_values: dict[str, dict[str, str]] = {}
@@ -211,14 +241,16 @@ def build_roles(
         role_context = {name: values[key] for name, values in context_values.items() if values.get(key)}
         role_attributes = {name: values[key] for name, values in attribute_values.items() if key in values}
         role_counts = {name: counts[key] for name, counts in attribute_counts.items() if key in counts}
+        variants = spellings[key]
         roles.append(
             RoleInput(
-                title=title,
+                title=_shown_title(variants, key, title),
                 title_key=key,
                 row_count=int(row_counts[key]),
                 context=role_context,
                 attributes=role_attributes,
                 attribute_counts=role_counts,
+                spellings=variants,
             )
         )
     return UniqueRoles(
@@ -237,6 +269,31 @@ def _check_role_count(count: int, title_column: str) -> None:
             f"The title column '{title_column}' has {count:,} distinct titles, over the limit of {limit:,} roles per "
             "upload (setting JOBFORGE_UPLOAD_MAX_ROLES). Check that it really holds job titles, or split the file."
         )
+
+
+def _spellings_by_key(distinct: list[str], folded_of: dict[str, str], key_of: dict[str, str]) -> dict[str, list[str]]:
+    """key -> the first spelling of each case/space-folded form merged into it, first seen first."""
+    out: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for title in distinct:
+        folded = folded_of[title]
+        if folded not in seen:
+            seen.add(folded)
+            out.setdefault(key_of[folded], []).append(title)
+    return out
+
+
+_WORDS_ONLY = re.compile(r"[^\w+#]+")
+
+
+def _shown_title(spellings: list[str], key: str, first: str) -> str:
+    """The spelling a merged role is shown by: one written as its key ("Store Manager" for "Store
+    Manager - Dallas TX" + "Store Mgr 127" + "Store Manager"), else the first seen."""
+    if len(spellings) > 1:
+        for spelling in spellings:
+            if " ".join(_WORDS_ONLY.sub(" ", spelling.casefold()).split()) == key:
+                return spelling
+    return first
 
 
 def unique_roles(
@@ -387,16 +444,7 @@ def _store(
     if attributes:
         _store_source_attributes(session, project_id, upload.id, built.roles, user)
 
-    summary = UploadSummary(
-        rows=built.rows,
-        unique_roles=len(built.roles),
-        new_roles=len(new_rows),
-        merged_roles=len(updates),
-        blank_titles=built.blank_titles,
-        warnings=list(warnings),
-    )
-    summary.placeholder_titles = sum(built.placeholders.values())
-    summary.warnings.extend(built.notes(title_column))
+    summary = _summary(built, len(new_rows), len(updates), warnings, title_column)
     if _same_file_uploaded(session, project_id, upload):
         summary.warnings.append(
             f"'{filename}' was already uploaded to this project: its rows were added again to the roles' row counts."
@@ -412,6 +460,34 @@ def _store(
     )
     session.flush()
     return upload, summary
+
+
+def _summary(
+    built: UniqueRoles, new_roles: int, merged_roles: int, warnings: list[str], title_column: str
+) -> UploadSummary:
+    merged = built.merged
+    summary = UploadSummary(
+        rows=built.rows,
+        unique_roles=len(built.roles),
+        new_roles=new_roles,
+        merged_roles=merged_roles,
+        blank_titles=built.blank_titles,
+        warnings=[*warnings, *built.notes(title_column)],
+        placeholder_titles=sum(built.placeholders.values()),
+        merged_count=len(merged),
+        merged_titles=[item.to_dict() for item in merged[:MERGED_LISTED]],
+    )
+    if merged:
+        summary.warnings.append(merged_titles_note(merged))
+    return summary
+
+
+def merged_titles_note(merged: list[MergedTitles], listed: int = 3) -> str:
+    """One line saying which differently written titles became one role each."""
+    shown = "; ".join(item.describe() for item in merged[:listed])
+    more = f"; and {len(merged) - listed} more" if len(merged) > listed else ""
+    why = "places, store numbers, shifts, tags"
+    return f"{len(merged)} role(s) merge titles written differently ({why}): {shown}{more}."
 
 
 def _same_file_uploaded(session: Session, project_id: int, upload: Upload) -> bool:

@@ -44,6 +44,7 @@ OUTPUT_COLUMNS = [
     "status",
     "rationale",
     "alternatives",
+    "merged_titles",  # other spellings of the title that became this role ("Store Mgr 127; Store Manager - Dallas TX")
 ]
 ALTERNATIVES = 5
 # Cells starting with these are formulas to Excel and friends: written with a leading quote.
@@ -129,7 +130,7 @@ def run_map(args: argparse.Namespace) -> int:
     from jobforge.config import get_settings
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.ingest.reader import IngestError
-    from jobforge.ingest.uploads import create_upload, unique_roles
+    from jobforge.ingest.uploads import build_roles, create_upload
     from jobforge.mapping.factory import ProviderUnavailable, resolve_provider
     from jobforge.mapping.service import map_roles
     from jobforge.onet.repository import NoActiveRelease, require_active_release
@@ -158,7 +159,7 @@ def run_map(args: argparse.Namespace) -> int:
     opened, title_column, context, attributes = _columns(args, data)
     df = opened.frame
     try:
-        roles = unique_roles(df, title_column, context, attributes)
+        built = build_roles(df, title_column, context, attributes)
     except IngestError as exc:
         raise CommandError(str(exc)) from exc
 
@@ -197,9 +198,9 @@ def run_map(args: argparse.Namespace) -> int:
             progress=_progress_bar(),
             batch_api=args.batch_api,
         )
-        table = mapped_table(session, project.id, roles)
+        table = mapped_table(session, project.id, built.roles)
     _write(table, args.out)
-    _report(summary, choice.note, f"Project '{project.name}': {len(roles)} unique roles from {len(df)} rows")
+    _report(summary, choice.note, f"Project '{project.name}': {len(built.roles)} unique roles from {len(df)} rows")
     return 0
 
 
@@ -307,6 +308,7 @@ def mapped_table(session: Any, project_id: int, roles: list[Any]) -> pd.DataFram
                 "status": mapping.status if mapping else None,
                 "rationale": mapping.rationale if mapping else None,
                 "alternatives": alternatives(mapping) if mapping else "",
+                "merged_titles": "; ".join(role.merged_spellings),
             }
         )
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
@@ -326,7 +328,7 @@ def _neutralise(value: Any) -> Any:
 
 def _write(table: pd.DataFrame, out: Path | None) -> None:
     safe = table.copy()
-    for column in ("title", "onet_title", "rationale", "alternatives"):
+    for column in ("title", "onet_title", "rationale", "alternatives", "merged_titles"):
         safe[column] = safe[column].map(_neutralise)
     if out is None:
         buffer = io.StringIO()
