@@ -17,7 +17,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, require
-from jobforge.db.models import Project, Role, RoleAttribute, SourceType, Upload
+from jobforge.db.models import Project, Role, Upload
+from jobforge.imputation.row_values import count_cells, refresh_source_values, store_counts
 from jobforge.ingest.limits import UploadLimits
 from jobforge.ingest.placeholders import is_placeholder
 from jobforge.ingest.reader import IngestError, header_row_of, read_table, table_warnings
@@ -230,15 +231,16 @@ def build_roles(
             context_values[field_name] = {key: _number_text(value) for key, value in summed.items()}
         else:
             context_values[field_name] = _most_common(key_codes, key_names, cells)
-    attribute_values = {
-        column: _most_common(key_codes, key_names, _cells(df[column])[has_title]) for column in attributes
-    }
+    attribute_cells = {column: _cells(df[column])[has_title] for column in attributes}
+    attribute_values = {column: _most_common(key_codes, key_names, cells) for column, cells in attribute_cells.items()}
+    attribute_counts = {column: count_cells(key_codes, key_names, cells) for column, cells in attribute_cells.items()}
 
     roles = []
     for key, title in zip(first_title.index.tolist(), first_title.tolist(), strict=True):
         title = title if len(title) <= MAX_TITLE_CHARS else title[:MAX_TITLE_CHARS].rstrip() + "…"
         role_context = {name: values[key] for name, values in context_values.items() if values.get(key)}
         role_attributes = {name: values[key] for name, values in attribute_values.items() if key in values}
+        role_counts = {name: counts[key] for name, counts in attribute_counts.items() if key in counts}
         variants = spellings[key]
         roles.append(
             RoleInput(
@@ -247,6 +249,7 @@ def build_roles(
                 row_count=int(row_counts[key]),
                 context=role_context,
                 attributes=role_attributes,
+                attribute_counts=role_counts,
                 spellings=variants,
             )
         )
@@ -336,10 +339,11 @@ def create_upload(
     is stored with the upload, so exports re-read the file the same way.
 
     Roles merge into the project's existing roles by title key (row counts and headcount added,
-    empty context filled). Non-empty attribute values become SOURCE attributes, never replacing
-    an analyst's value or one from an earlier upload. Bad input raises :class:`IngestError` and
-    writes nothing; PermissionDenied when ``user`` may not write in the project. The returned
-    upload carries ``.summary`` (:class:`UploadSummary`).
+    empty context filled). What the rows hold in each attribute column is counted per role (and
+    kept per upload); a role's SOURCE value is then its rows' most common value over all its
+    uploads, never replacing an analyst's value (see :mod:`jobforge.imputation.row_values`).
+    Bad input raises :class:`IngestError` and writes nothing; PermissionDenied when ``user`` may
+    not write in the project. The returned upload carries ``.summary`` (:class:`UploadSummary`).
     """
     require(session, user, Permission.PROJECT_WRITE, project_id)
     if session.get(Project, project_id) is None:
@@ -438,7 +442,7 @@ def _store(
         session.execute(update(Role), updates)
 
     if attributes:
-        _store_source_attributes(session, project_id, built.roles, user)
+        _store_source_attributes(session, project_id, upload.id, built.roles, user)
 
     summary = _summary(built, len(new_rows), len(updates), warnings, title_column)
     if _same_file_uploaded(session, project_id, upload):
@@ -498,50 +502,18 @@ def _same_file_uploaded(session: Session, project_id: int, upload: Upload) -> bo
     return any(content == upload.content for content in earlier)
 
 
-def _store_source_attributes(session: Session, project_id: int, roles: list[RoleInput], user: str) -> None:
+def _store_source_attributes(
+    session: Session, project_id: int, upload_id: int, roles: list[RoleInput], user: str
+) -> None:
+    """Count what the rows hold per role and attribute column, then refresh the roles' SOURCE values.
+
+    A value present in the rows becomes (part of) the role's SOURCE value, summed with the role's
+    earlier uploads; an analyst's value stays (see :mod:`jobforge.imputation.row_values`).
+    """
     role_ids = dict(session.execute(select(Role.title_key, Role.id).where(Role.project_id == project_id)).all())
-    wanted = {(role_ids[role.title_key], name): value for role in roles for name, value in role.attributes.items()}
-    if not wanted:
-        return
-    # Values already there: an analyst's or an earlier upload's value stays; inherited or
-    # imputed values give way to what the organisation's own file says.
-    present = session.execute(
-        select(RoleAttribute.id, RoleAttribute.role_id, RoleAttribute.name, RoleAttribute.source_type)
-        .join(Role, Role.id == RoleAttribute.role_id)
-        .where(Role.project_id == project_id)
-    ).all()
-    replace: list[dict[str, Any]] = []
-    for attribute_id, role_id, name, source_type in present:
-        value = wanted.pop((role_id, name), None)
-        if value is None or source_type in (SourceType.ANALYST, SourceType.SOURCE):
-            continue
-        replace.append(
-            {
-                "id": attribute_id,
-                "value": value,
-                "source_type": SourceType.SOURCE,
-                "confidence": 1.0,
-                "rationale": "Value in the uploaded file",
-                "model_used": None,
-                "donor": None,
-                "details": {},
-                "updated_by": user,
-            }
-        )
-    if replace:
-        session.execute(update(RoleAttribute), replace)
-    new_rows = [
-        {
-            "role_id": role_id,
-            "name": name,
-            "value": value,
-            "source_type": SourceType.SOURCE,
-            "confidence": 1.0,
-            "rationale": "Value in the uploaded file",
-            "details": {},
-            "updated_by": user,
-        }
-        for (role_id, name), value in wanted.items()
-    ]
-    for start in range(0, len(new_rows), INSERT_CHUNK):
-        session.execute(insert(RoleAttribute), new_rows[start : start + INSERT_CHUNK])
+    counts: dict[str, dict[str, list[tuple[str | None, int]]]] = {}
+    for role in roles:
+        for name, pairs in role.attribute_counts.items():
+            counts.setdefault(name, {})[role.title_key] = pairs
+    store_counts(session, upload_id, role_ids, counts)
+    refresh_source_values(session, [role_ids[role.title_key] for role in roles], user)
