@@ -156,6 +156,11 @@ def run_map(args: argparse.Namespace) -> int:
 
     if args.header_row is not None and args.header_row < 1:
         raise CommandError("--header-row must be 1 or more (the first row is 1).")
+    # The URL explicitly: get_engine() without one caches the first store a process used.
+    engine = get_engine(settings.resolved_database_url())
+    user = acting_user(args)
+    with session_factory(engine)() as session:  # refused before the file is read, not after
+        _check_may_map(session, args.project or args.file.stem, user)
     opened, title_column, context, attributes = _columns(args, data)
     df = opened.frame
     try:
@@ -163,9 +168,6 @@ def run_map(args: argparse.Namespace) -> int:
     except IngestError as exc:
         raise CommandError(str(exc)) from exc
 
-    # The URL explicitly: get_engine() without one caches the first store a process used.
-    engine = get_engine(settings.resolved_database_url())
-    user = acting_user(args)
     with session_factory(engine)() as session:
         try:
             require_active_release(session)
@@ -245,13 +247,29 @@ def _columns(args: argparse.Namespace, data: bytes) -> tuple[Any, str, dict[str,
     return opened, title_column, context, attributes
 
 
-def _project(session: Any, name: str, user: str) -> Any:
+def _existing_project(session: Any, name: str) -> Any:
     from sqlalchemy import func, select
 
     from jobforge.db.models import Project
+
+    return session.scalar(select(Project).where(func.lower(Project.name) == " ".join(name.split()).lower()))
+
+
+def _check_may_map(session: Any, name: str, user: str) -> None:
+    """Raise PermissionDenied unless ``user`` may map into the project ``name`` (or create it)."""
+    from jobforge.access import Permission, require
+
+    existing = _existing_project(session, name)
+    if existing is None:
+        require(session, user, Permission.PROJECT_CREATE)
+    else:
+        require(session, user, Permission.PROJECT_WRITE, existing.id)
+
+
+def _project(session: Any, name: str, user: str) -> Any:
     from jobforge.projects import create_project
 
-    existing = session.scalar(select(Project).where(func.lower(Project.name) == " ".join(name.split()).lower()))
+    existing = _existing_project(session, name)
     return existing if existing is not None else create_project(session, name, user)
 
 
