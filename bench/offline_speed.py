@@ -70,7 +70,7 @@ def main() -> None:
         index = CandidateIndex.build(session, warm.release_id)
         build_seconds, build_cpu = time.perf_counter() - started, time.process_time() - cpu
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "index.pkl"
+        path = Path(folder) / "index.npz"
         index.save(path)
         started, cpu = time.perf_counter(), time.process_time()
         loaded = CandidateIndex.load(path)

@@ -1,15 +1,28 @@
-"""Attributes: every role's values with where they came from; override any value; run the completion job."""
+"""Attributes: the role × attribute table (source, confidence, agreement, O*NET check), edited in place."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from jobforge.db.models import SourceType
-from jobforge.imputation.attributes import attributes_by_role, project_attribute_names, source_counts
-from jobforge.projects import list_projects, project_stats, role_titles
-from jobforge.ui.badges import PROVENANCE_HELP, provenance_badge
+from jobforge.imputation.attributes import role_provenance, source_counts
+from jobforge.imputation.edits import bulk_set, save_cells
+from jobforge.imputation.grid import attribute_grid
+from jobforge.imputation.row_values import count_project_uploads, uncounted_uploads
+from jobforge.projects import list_projects, project_stats
+from jobforge.ui.attribute_table import (
+    CONFLICT_MARK,
+    EMPTY,
+    SELECT,
+    Filters,
+    column_config,
+    editor_key,
+    grid_frame,
+    pending_edits,
+)
+from jobforge.ui.badges import PROVENANCE_HELP
 from jobforge.ui.charts import provenance_chart
+from jobforge.ui.errors import reported
 from jobforge.ui.jobs import active_job_id, show_job
 from jobforge.ui.project import require_project
 from jobforge.ui.status import provider_status
@@ -17,8 +30,11 @@ from jobforge.ui.store import session
 from jobforge.ui.text import md
 from jobforge.ui.user import current_user
 
-ROLE_KEY = "attr_role"
 FLASH = "attr_flash"
+SHOWN = "attr_shown"  # the table rendered last run: (project id, editor key, view, versions, names)
+SELECTED = "attr_selected"  # role ids ticked for a bulk set, by project
+GENERATION = "attr_generation"
+SOURCES = ["ANALYST", "SOURCE", "HIERARCHY", "ONET", "LLM", EMPTY]
 
 user = current_user() or "unknown"
 with session() as s:
@@ -27,25 +43,51 @@ project_id = require_project(projects)
 
 st.title("Attributes")
 st.caption(
-    "Empty values are completed in precedence order: ANALYST › SOURCE › HIERARCHY › ONET › LLM. "
-    "Every value shows where it came from; imputed values are proposals, not facts."
+    "A value in a spreadsheet row is that row's own (SOURCE) and is exported as it was; a role shows its rows' "
+    "most common value and how many rows agree. Empty cells are completed in precedence order: "
+    "ANALYST › SOURCE › HIERARCHY › ONET › LLM; imputed values are proposals, not facts."
 )
-if FLASH in st.session_state:
-    st.toast(st.session_state.pop(FLASH), icon=":material/check_circle:")
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    (st.error if flash[0] == "error" else st.toast)(flash[1])
+
+# ---------------------------------------------------------------- edits made in the table last run
+# They are applied against the table the analyst saw (its versions), before the store is read again.
+shown = st.session_state.get(SHOWN)
+selected: set[int] = st.session_state.setdefault(SELECTED, {}).setdefault(project_id, set())
+if shown and shown[0] == project_id:
+    _, last_key, last_view, last_versions, last_names = shown
+    edits, ticks = pending_edits(last_view, st.session_state.get(last_key), last_names, last_versions)
+    for role_id, ticked in ticks.items():
+        (selected.add if ticked else selected.discard)(role_id)
+    if edits:
+        keep_message = lambda message: st.session_state.__setitem__(FLASH, ("error", message))  # noqa: E731
+        with reported("Not saved", show=keep_message) as outcome, session() as s:
+            result = save_cells(s, project_id, edits, user)
+        if outcome.ok:
+            done = result.saved + result.cleared
+            st.session_state[FLASH] = ("ok", f"Saved {done} value{'s' if done != 1 else ''}")
+        st.session_state.pop(last_key, None)
+        st.session_state.pop(SHOWN, None)
+        st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1  # a fresh editor, no replay
+        st.rerun()
 
 with session() as s:
+    uncounted = uncounted_uploads(s, project_id)
+if uncounted:  # uploads stored before rows were counted: count them once, from their files
+    with session() as s:
+        count_project_uploads(s, project_id, user)
+with session() as s:
     stats = project_stats(s, project_id)
-    roles = role_titles(s, project_id)
-    names = project_attribute_names(s, project_id)
+    grid = attribute_grid(s, project_id)
     filled = source_counts(s, project_id)
-if not roles:
+if not grid.rows:
     st.info("No roles yet: upload a spreadsheet with attribute columns first.")
     st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
     st.stop()
 
 # ---------------------------------------------------------------- completion job
-with st.container(border=True):
-    st.markdown("**Complete missing values**")
+with st.expander("Complete missing values", expanded=not filled, icon=":material/auto_fix_high:"):
     running = active_job_id(project_id, "impute")
     if running:
         show_job(running, label="Completing attributes", state_key="impute_job")
@@ -73,72 +115,118 @@ with st.container(border=True):
                 job = enqueue(s, "impute", project_id, {"provider": provider}, user)
                 st.session_state[f"impute_job_{project_id}"] = job.id
             st.rerun()
-        if stats.mapped < stats.roles:
-            st.caption(
-                f"{stats.roles - stats.mapped:,} roles have no O*NET proposal yet: they can only inherit "
-                "from your own job architecture."
+        st.caption(
+            "Fills only roles none of whose rows has a value; a row's own value is never replaced. "
+            + (
+                f"{stats.roles - stats.mapped:,} roles have no O*NET proposal yet: they can only inherit."
+                if stats.mapped < stats.roles
+                else ""
             )
+        )
 
-if not names:
+if not grid.names:
     st.info("This project has no attribute columns. Choose attribute columns when uploading a spreadsheet.")
     st.stop()
 
-# ---------------------------------------------------------------- overview
-counts = pd.DataFrame(filled, columns=["Attribute", "Source", "Roles"])
-counts["Source"] = counts["Source"].fillna("SOURCE")
-per_name = counts.groupby("Attribute")["Roles"].sum()
-empty = [{"Attribute": n, "Source": "EMPTY", "Roles": len(roles) - int(per_name.get(n, 0))} for n in names]
-counts = pd.concat([counts, pd.DataFrame(empty)], ignore_index=True)
-with st.expander("Where the values come from", expanded=True):
-    provenance_chart(counts[counts["Attribute"].isin(names)])
+requirements = [f"**{md(n)}**" for n in grid.names if grid.kinds[n].is_requirement]
+personal = [f"**{md(n)}** ({md(grid.kinds[n].reason)})" for n in grid.names if not grid.kinds[n].is_requirement]
+st.caption(
+    ("Role requirements: " + ", ".join(requirements) + ". " if requirements else "")
+    + ("Vary by person: " + ", ".join(personal) + " — a role's value is only its rows' most common one; "
+       "the per-row export keeps each person's own." if personal else "")
+)  # fmt: skip
+
+# ---------------------------------------------------------------- filters
+f1, f2, f3, f4 = st.columns([2, 3, 2.5, 1.6], vertical_alignment="bottom")
+search = f1.text_input("Search titles", key="attr_search", placeholder="e.g. nurse")
+names = f2.multiselect("Attributes shown", grid.names, default=grid.names, key="attr_names") or grid.names
+sources = f3.multiselect("Source", SOURCES, key="attr_sources", help="Roles with a shown attribute from these sources.")
+conflicts_only = f4.toggle("Conflicts only", key="attr_conflicts", help="Values that contradict O*NET's profile.")
+
+frame = grid_frame(grid, names, selected)
+view = Filters(search, tuple(sources), conflicts_only).apply(frame, names)
+versions = {(row.role_id, name): row.cells[name].version for row in grid.rows for name in names}
+conflicts = sum(view[f"{n} · O*NET"].str.startswith(CONFLICT_MARK).sum() for n in names)
+st.caption(
+    f"{len(view):,} of {len(frame):,} roles · {conflicts:,} value(s) contradict O*NET · "
+    f"{len(selected):,} selected. Edit a value in place to override it (saved at once); empty an analyst's "
+    "value to undo it."
+)
+key = f"{editor_key(view)}_{st.session_state.get(GENERATION, 0)}"
+st.session_state[SHOWN] = (project_id, key, view, versions, names)
+st.data_editor(
+    view,
+    key=key,
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * max(len(view), 1), 460),
+    column_config=column_config(grid, names),
+    disabled=[column for column in view.columns if column != SELECT and column not in names],
+)
+
+# ---------------------------------------------------------------- bulk set
+with st.form("attr_bulk", border=True):
+    st.markdown("**Set a value for many roles**")
+    b1, b2, b3 = st.columns([2, 3, 2], vertical_alignment="bottom")
+    bulk_name = b1.selectbox("Attribute", names, key="attr_bulk_name")
+    vocabulary_hint = " · ".join(grid.vocabularies[bulk_name].options()) if bulk_name in grid.vocabularies else ""
+    bulk_value = b2.text_input("Value", key="attr_bulk_value", help=vocabulary_hint or None)
+    chosen_shown = [role_id for role_id in view.index if role_id in selected]
+    scope = b3.radio(
+        "Apply to",
+        ["selected", "shown"],
+        format_func=lambda s: f"{len(chosen_shown):,} selected" if s == "selected" else f"all {len(view):,} shown",
+        key="attr_bulk_scope",
+        horizontal=True,
+    )
+    apply = st.form_submit_button("Set value", type="primary")
+if apply:
+    targets = chosen_shown if scope == "selected" else list(view.index)
+    if not targets:
+        st.error("Tick the roles to set in the Pick column first (or apply to all shown).")
+    else:
+        with reported("Not saved") as outcome, session() as s:
+            result = bulk_set(
+                s, project_id, bulk_name, bulk_value, {r: versions[(r, bulk_name)] for r in targets}, user
+            )
+        if outcome.ok:
+            st.session_state[FLASH] = (
+                "ok",
+                f"{md(bulk_name)} set to “{md(bulk_value.strip())}” for {result.saved:,} roles",
+            )
+            st.session_state.pop(SHOWN, None)
+            st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1  # a fresh editor: no old ticks
+            selected.clear()
+            st.rerun()
+
+with st.expander("Where the values come from"):
+    counts = pd.DataFrame(filled, columns=["Attribute", "Source", "Roles"])
+    counts["Source"] = counts["Source"].fillna("SOURCE")
+    per_name = counts.groupby("Attribute")["Roles"].sum()
+    empty = [{"Attribute": n, "Source": EMPTY, "Roles": len(grid.rows) - int(per_name.get(n, 0))} for n in grid.names]
+    counts = pd.concat([counts, pd.DataFrame(empty)], ignore_index=True)
+    provenance_chart(counts[counts["Attribute"].isin(grid.names)])
     st.caption(" · ".join(f"**{k}**: {v}" for k, v in PROVENANCE_HELP.items()))
 
-# ---------------------------------------------------------------- one role
-titles = {rid: title for rid, title in roles}
-ids = list(titles)
-if st.session_state.get(ROLE_KEY) not in titles:
-    st.session_state[ROLE_KEY] = ids[0]
-role_id = st.selectbox("Role", ids, format_func=titles.get, key=ROLE_KEY, help="Type to search.")
-
-with session() as s:
-    stored = attributes_by_role(s, [role_id])[role_id]
-values = [(name, stored.get(name)) for name in names]
-
-header = st.columns([2, 3, 1.2, 1, 3])
-for col, label in zip(header, ["Attribute", "Value", "Source", "Confidence", "Why"], strict=True):
-    col.caption(label)
-for name, a in values:
-    row = st.columns([2, 3, 1.2, 1, 3], vertical_alignment="center")
-    row[0].markdown(f"**{md(name)}**")
-    has = a is not None and a.value not in (None, "")
-    row[1].text(a.value if has else "—")
-    with row[2]:
-        provenance_badge(a.source_type if has else None)
-    row[3].text(f"{a.confidence:.0%}" if has and a.confidence is not None else "")
-    why = ""
-    if has:
-        why = a.rationale or ""
-        if a.donor:
-            why = f"{why} (from {a.donor})".strip()
-        if a.model_used:
-            why = f"{why} · {a.model_used}"
-        if a.source_type == SourceType.ANALYST and a.updated_by:
-            why = f"set by {a.updated_by}"
-    row[4].caption(md(why) if why else ("" if has else "empty: run the completion above, or override"))
-
-st.markdown("**Override a value**")
-with st.form(f"override_{role_id}", clear_on_submit=True):
-    c1, c2 = st.columns([1, 2])
-    name = c1.selectbox("Attribute", names, key=f"override_name_{role_id}")
-    value = c2.text_input("New value", key=f"override_value_{role_id}")
-    submitted = st.form_submit_button("Save override", type="primary")
-if submitted:
-    if not value.strip():
-        st.error("Type the value to use (an override cannot be empty).")
-    else:
-        from jobforge.imputation.overrides import set_attribute
-
+with st.expander("Why a role has its values"):
+    explained = st.selectbox(
+        "Role", list(view.index), format_func=lambda r: frame.at[r, "Title"], key="attr_explain", index=None
+    )
+    if explained is not None:
         with session() as s:
-            set_attribute(s, role_id, name, value.strip(), user)
-        st.session_state[FLASH] = f"{md(name)} of “{md(titles[role_id])}” set to “{md(value.strip())}”"
-        st.rerun()
+            for item in role_provenance(s, explained):
+                if item["name"] not in names:
+                    continue
+                why = " · ".join(
+                    str(part)
+                    for part in (
+                        item["rationale"],
+                        item["donor"] and f"from {item['donor']}",
+                        item["model_used"],
+                        item["note"],
+                    )
+                    if part
+                )
+                st.markdown(f"**{md(item['name'])}**: {md(item['value'] or '—')} ({item['source_type'] or 'empty'})")
+                if why:
+                    st.caption(md(why))

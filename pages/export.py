@@ -26,8 +26,10 @@ with session() as s:
 
 st.title("Export")
 st.caption(
-    "Codes stay text (Excel will not turn 11-1011 into a date) and cells starting with = + - @ are neutralised, "
-    "so the file is safe to open in a spreadsheet."
+    "XLSX keeps every cell as the file had it: text as text (codes too, so Excel will not turn 11-1011 into a "
+    "date), numbers as numbers, dates as dates. CSV has no cell types, so there text starting with = + - @ gets a "
+    "leading ' and is shown, never run. In every-original-row exports a row's own attribute value is kept; only "
+    "its empty cells take the role's value."
 )
 if stats.roles == 0:
     st.info("Nothing to export yet: upload a spreadsheet and map its roles first.")

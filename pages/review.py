@@ -342,6 +342,8 @@ def _panel(role_id: int) -> None:
             matched = cand.get("matched_text")
             if matched:
                 st.caption(f"Matched on {md(cand.get('matched_on', 'title'))}: “{md(matched)}”")
+            if cand.get("reading"):  # the abbreviation reading or translation it was found through
+                st.caption(f"Read as: {md(cand['reading'])}")
             if cand.get("description"):
                 st.write(cand["description"])
             for task in tasks.get(cand["code"], []):

@@ -21,6 +21,7 @@ from jobforge.ui.upload_source import read_source, upload_limit_mb
 from jobforge.ui.user import current_user
 
 NONE = "—"
+MERGED_SHOWN = 50  # merged roles listed on the page
 CONTEXT_LABELS = {
     "job_family": "Job family",
     "job_function": "Job function",
@@ -125,11 +126,24 @@ roles = built.roles
 m = st.columns(3)
 m[0].metric("Rows", f"{len(frame):,}")
 m[1].metric(
-    "Unique roles", f"{len(roles):,}", help="Titles that differ only in case, spacing or punctuation are one role."
+    "Unique roles",
+    f"{len(roles):,}",
+    help="Titles that differ only in case, spacing, punctuation, a place, a store number, a shift or a gender tag "
+    "are one role.",
 )
 m[2].metric("Attribute columns", len(attribute_columns))
 for note in built.notes(title_column):
     st.caption(md(note))
+merged = built.merged
+if merged:
+    with st.expander(f"{len(merged):,} roles merge titles written differently", icon=":material/merge:"):
+        st.caption(
+            "Places, store numbers, shifts, gender tags and requisition numbers do not make another role; "
+            "each original title is kept with the role."
+        )
+        st.markdown("\n".join(f"- {md(item.describe())}" for item in merged[:MERGED_SHOWN]))
+        if len(merged) > MERGED_SHOWN:
+            st.caption(f"…and {len(merged) - MERGED_SHOWN:,} more.")
 
 digest = hashlib.sha256(data).hexdigest()[:16]
 done_key = f"uploaded_{project_id}_{digest}_{sheet}_{title_column}"

@@ -30,7 +30,8 @@ from jobforge.db.migrate import upgrade  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("JOBFORGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = ROOT.parent / "shared"
+# The reference data beside the checkout (a worktree elsewhere points at it with JOBFORGE_SHARED_DIR).
+SHARED = Path(os.environ.get("JOBFORGE_SHARED_DIR") or ROOT.parent / "shared")
 SHARED_ONET_ZIP = SHARED / "onet" / "db_30_1_text.zip"
 
 
@@ -45,6 +46,22 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    _close_cached_engines()
+
+
+def _close_cached_engines() -> None:
+    """Close the pools the app and the CLI cached for this test's store (AppTest runs in-process).
+
+    Without this every Postgres-backed UI test leaves its pool open and a long run exhausts the
+    server's connections.
+    """
+    from jobforge.db.engine import dispose_engines
+
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_resource.clear()
+    dispose_engines()
 
 
 def _postgres_schema_url() -> Iterator[str]:

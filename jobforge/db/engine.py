@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +91,34 @@ def check_connection(engine: Engine) -> None:
 
 
 def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for ``url`` (default: the configured store), migrated to head."""
+    """The process-wide engine for ``url`` (default: the configured store), migrated to head.
+
+    Cached by the resolved URL, so a changed setting (tests, the CLI) gets its own store.
+    """
     from jobforge.config import get_settings
 
-    return _migrated_engine(url or get_settings().resolved_database_url())
+    resolved = url or get_settings().resolved_database_url()
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(resolved)
+        if engine is None:
+            engine = _ENGINES[resolved] = _migrated_engine(resolved)
+    return engine
 
 
-@lru_cache(maxsize=8)
+def dispose_engines() -> None:
+    """Close the pools of every engine ``get_engine`` made and forget them (tests, shutdown)."""
+    with _ENGINES_LOCK:
+        engines = list(_ENGINES.values())
+        _ENGINES.clear()
+    for engine in engines:
+        engine.dispose()
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 def _migrated_engine(url: str) -> Engine:
-    # Cached by the resolved URL, so a changed setting (tests, the CLI) gets its own store.
     from jobforge.db.migrate import upgrade
 
     engine = make_engine(url)
@@ -107,11 +126,9 @@ def _migrated_engine(url: str) -> Engine:
     try:
         upgrade(engine)
     except OperationalError as exc:
+        engine.dispose()
         raise StoreError(store_error_message(engine, exc)) from exc
     return engine
-
-
-get_engine.cache_clear = _migrated_engine.cache_clear  # type: ignore[attr-defined]  # as when it was cached itself
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

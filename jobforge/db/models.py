@@ -372,6 +372,26 @@ class RoleAttribute(Base):
     role: Mapped[Role] = relationship(back_populates="attributes")
 
 
+class RowValueCount(Base):
+    """How many rows of one upload hold one value of an attribute column, for one role.
+
+    ``value`` is the cell's text as read (None counts the rows whose cell is empty). A role's
+    SOURCE value and its agreement ("3 · 54 of 199 rows") are derived from these counts over all
+    of its uploads, so deleting an upload (its counts go with it) leaves the right figures; the
+    rows themselves are re-read from ``Upload.content`` for the per-row export.
+    """
+
+    __tablename__ = "row_value_count"
+    __table_args__ = (Index("ix_row_value_count_role_name", "role_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("upload.id", ondelete="CASCADE"), index=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+
+
 class AppUser(Base):
     """A person who works in the store, with their access role (admin / analyst / viewer).
 

@@ -13,7 +13,8 @@ def register(subparsers: Any) -> None:
         "export",
         help="export a project's roles (or original rows) with their mappings as CSV or XLSX",
         description="Write a project's roles with code, O*NET title, tier, score, status, who confirmed and when, "
-        "and attributes with their sources, as CSV or XLSX (codes kept as text, formulas neutralised).",
+        "and attributes with their sources, as CSV or XLSX (XLSX keeps text, numbers and dates as such; CSV "
+        "neutralises formula-like text).",
     )
     parser.add_argument("project", help="the project's name (see `python -m jobforge projects`)")
     parser.add_argument("--out", type=Path, required=True, help="the .csv or .xlsx file to write")

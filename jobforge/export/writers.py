@@ -1,9 +1,12 @@
 """CSV and XLSX exports of a project: one row per role, or every original row with its mapping.
 
-- SOC codes stay text: XLSX cells are written as strings (with a text format on code columns),
-  so Excel never turns 11-1011 into a date.
-- Formula injection: a text cell that begins with = + - @ or a tab/CR is prefixed with ' so
-  spreadsheet programs show it instead of evaluating it.
+- XLSX cells keep their type: text is written as a string cell exactly as it is (a string cell is
+  never evaluated, so no apostrophe is added), numbers as numbers, dates as dates; SOC codes stay
+  text (with a text format on code columns), so Excel never turns 11-1011 into a date.
+- CSV has no cell types, so there a text cell that begins with = + - @ or a tab/CR is prefixed
+  with ' (formula injection): spreadsheet programs show it instead of evaluating it.
+- Attributes: the per-row export gives each row its own value (SOURCE, as the file has it) and
+  fills only a row's empty cell from its role (see :func:`original_frame`).
 - Provenance: the O*NET release and the export time are in every file (CSV: columns; XLSX: an
   "About" sheet that also credits the O*NET Resource Center under CC BY 4.0).
 """
@@ -13,17 +16,21 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, require
-from jobforge.db.models import Mapping, OnetRelease, Project, Role, RoleAttribute, Upload
+from jobforge.db.models import Mapping, OnetRelease, Project, Role, RoleAttribute, SourceType, Upload
 from jobforge.errors import JobForgeError
-from jobforge.ingest.reader import IngestError, read_table
+from jobforge.export.typed import cell_text, dates_in, numbers_in, upload_rows
+from jobforge.imputation.attributes import project_attribute_names
+from jobforge.imputation.row_values import project_summaries
+from jobforge.ingest.reader import IngestError
 from jobforge.ingest.uploads import role_key
 from jobforge.onet.repository import active_release
 
@@ -109,8 +116,11 @@ def _tuples(session: Session, query: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in session.connection().execute(query)]
 
 
-def _attribute_frame(session: Session, project_id: int) -> tuple[pd.DataFrame, list[str]]:
-    """role_id -> per attribute: value, [source], [confidence] columns; and the attribute names."""
+def _attribute_frame(session: Session, project_id: int, agreement: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """role_id -> per attribute: value, [source], [confidence], [agreement] columns; and the attribute names.
+
+    ``[agreement]`` says how many of the role's rows hold its SOURCE value ("54 of 199 rows").
+    """
     rows = _tuples(
         session,
         select(
@@ -126,23 +136,43 @@ def _attribute_frame(session: Session, project_id: int) -> tuple[pd.DataFrame, l
     if not rows:
         return pd.DataFrame(index=pd.Index([], name="role_id")), []
     long = pd.DataFrame(rows, columns=["role_id", "name", "value", "source", "confidence"])
-    # Attribute order: as the uploads listed them, then the rest alphabetically.
-    listed: list[str] = []
-    for columns in session.scalars(select(Upload.attribute_columns).where(Upload.project_id == project_id)):
-        listed += [name for name in columns or [] if name not in listed]
-    names = [name for name in listed if name in set(long["name"])]
-    names += sorted(set(long["name"]) - set(names))
-    wide = long.pivot(index="role_id", columns="name", values=["value", "source", "confidence"])
+    empty = long["value"].isna() | (long["value"].astype(str).str.strip() == "")
+    long.loc[empty, ["value", "source", "confidence"]] = None  # an empty cell has no provenance
+    summaries = project_summaries(session, project_id) if agreement else {}
+    long["agreement"] = [
+        summaries[(role_id, name)].agreement_text()
+        if source == SourceType.SOURCE and (role_id, name) in summaries
+        else None
+        for role_id, name, source in zip(long["role_id"], long["name"], long["source"], strict=True)
+    ]
+    names = _attribute_order(session, project_id, set(long["name"]))
+    wide = long.pivot(index="role_id", columns="name", values=["value", "source", "confidence", "agreement"])
     columns: dict[str, pd.Series] = {}
     for name in names:
         columns[name] = wide[("value", name)]
         columns[f"{name} [source]"] = wide[("source", name)]
-        columns[f"{name} [confidence]"] = wide[("confidence", name)]
+        columns[f"{name} [confidence]"] = pd.to_numeric(wide[("confidence", name)])
+        if agreement:
+            columns[f"{name} [agreement]"] = wide[("agreement", name)]
     return pd.DataFrame(columns), names
 
 
-def roles_frame(session: Session, project_id: int) -> pd.DataFrame:
-    """One row per role with its context, mapping and attributes (unneutralised)."""
+def _attribute_order(session: Session, project_id: int, present: set[str]) -> list[str]:
+    """Attribute names as the uploads listed them, then the rest alphabetically."""
+    listed: list[str] = []
+    for columns in session.scalars(
+        select(Upload.attribute_columns).where(Upload.project_id == project_id).order_by(Upload.id)
+    ):
+        listed += [name for name in columns or [] if name not in listed]
+    names = [name for name in listed if name in present]
+    return names + sorted(present - set(names))
+
+
+def roles_frame(session: Session, project_id: int, agreement: bool = True) -> pd.DataFrame:
+    """One row per role with its context, mapping and attributes (unneutralised).
+
+    ``agreement`` adds "<attribute> [agreement]" columns (how many of the role's rows hold its value).
+    """
     rows = _tuples(
         session,
         select(
@@ -170,7 +200,7 @@ def roles_frame(session: Session, project_id: int) -> pd.DataFrame:
                 position + offset, str(column) if str(column) not in frame else f"{column} (context)", extra[column]
             )
     frame["confirmed_at"] = frame["confirmed_at"].map(_timestamp)
-    attributes, _names = _attribute_frame(session, project_id)
+    attributes, _names = _attribute_frame(session, project_id, agreement)
     if len(attributes.columns):
         frame = frame.join(attributes, on="role_id")
     return frame
@@ -185,66 +215,130 @@ def _timestamp(value: Any) -> str | None:
     return str(value)
 
 
-def original_frame(session: Session, project_id: int) -> pd.DataFrame:
-    """Every original row of the project's uploads (re-read from the stored files), mapping joined."""
+def original_frame(session: Session, project_id: int, typed: bool = False) -> pd.DataFrame:
+    """Every original row of the project's uploads (re-read from the stored files), mapping joined.
+
+    Each row's attribute columns say what JobForge holds for that row: the row's own value as the
+    file has it (SOURCE), else its role's value (an analyst's, inherited, O*NET or imputed; a role
+    value that summarises other rows of the role is HIERARCHY here, with their agreement as
+    confidence). ``typed`` gives the file's cells typed (numbers, dates) for XLSX; otherwise text.
+    """
     uploads = session.scalars(select(Upload).where(Upload.project_id == project_id).order_by(Upload.id)).all()
     if not uploads:
         raise ExportError("The project has no uploads to export rows from.")
-    roles = roles_frame(session, project_id)
+    roles = roles_frame(session, project_id, agreement=False)
+    names = _attribute_order(session, project_id, set(project_attribute_names(session, project_id)))
+    for name in names:  # every attribute gets its JobForge columns, even when no role has a value yet
+        if f"{name} [source]" not in roles.columns:
+            roles[name], roles[f"{name} [source]"], roles[f"{name} [confidence]"] = None, None, np.nan
     keys = dict(session.execute(select(Role.id, Role.title_key).where(Role.project_id == project_id)).all())
     roles.insert(0, "_key", roles["role_id"].map(keys))
-    joined_columns = [column for column in roles.columns if column not in ("title", "row_count", *ROLE_CONTEXT)]
-    joined_columns = [column for column in joined_columns if column != "headcount"]
-    parts = []
-    for upload in uploads:
-        if upload.content is None:
-            continue
-        try:
-            table = read_table(upload.content, upload.filename, upload.sheet, upload.header_row)
-        except IngestError as exc:  # pragma: no cover - the file was readable when uploaded
-            raise ExportError(f"The stored file '{upload.filename}' cannot be re-read: {exc}") from exc
-        titles = table[upload.title_column].fillna("").astype(str).str.strip()
-        key_of = {title: role_key(title) if title else None for title in titles.unique()}
-        table.insert(0, "source_file", upload.filename)
-        table["_key"] = titles.map(key_of)
-        parts.append(table)
+    dropped = ("title", "row_count", "headcount", *ROLE_CONTEXT)
+    joined_columns = [c for c in roles.columns if c not in dropped]
+    parts = [_upload_part(upload, names, typed) for upload in uploads if upload.content is not None]
     if not parts:
         raise ExportError("The project's uploads were stored without their files; export one row per role instead.")
     rows = pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else parts[0]
+    own = {name: rows.pop(_OWN + name) for name in names}
     mapping = roles[joined_columns].rename(
         columns={
             column: f"{column} (JobForge)" for column in joined_columns if column in rows.columns and column != "_key"
         }
     )
     merged = rows.merge(mapping, on="_key", how="left", sort=False).drop(columns=["_key"])
+    for name in names:
+        _row_level(merged, name, own[name], typed)
     if "role_id" in merged:
         merged["role_id"] = merged["role_id"].astype("Int64")
     return merged
 
 
-def export_frame(session: Session, project_id: int, rows: str = "roles") -> pd.DataFrame:
+_OWN = "\x00own:"  # prefix of the working columns holding each row's own attribute value
+
+
+def _upload_part(upload: Upload, names: list[str], typed: bool) -> pd.DataFrame:
+    """One upload's rows (text or typed), its role keys and each row's own attribute values."""
+    try:
+        text, cells = upload_rows(upload.content or b"", upload.filename, upload.sheet, typed, upload.header_row)
+    except IngestError as exc:  # pragma: no cover - the file was readable when uploaded
+        raise ExportError(f"The stored file '{upload.filename}' cannot be re-read: {exc}") from exc
+    table = (cells if typed else text).copy()
+    titles = text[upload.title_column].fillna("").astype(str).str.strip()
+    key_of = {title: role_key(title) if title else None for title in titles.unique()}
+    table.insert(0, "source_file", upload.filename)
+    table["_key"] = titles.map(key_of)
+    attribute_columns = set(upload.attribute_columns or [])
+    for name in names:
+        if name in attribute_columns and name in text.columns:
+            present = text[name].fillna("").astype(str).str.strip() != ""
+            table[_OWN + name] = table[name].where(present, None)
+        else:
+            table[_OWN + name] = None
+    return table
+
+
+def _row_level(frame: pd.DataFrame, name: str, own: pd.Series, typed: bool) -> None:
+    """Put the row's own value (SOURCE) in the attribute's JobForge columns, else its role's value."""
+    value_column = f"{name} (JobForge)" if f"{name} (JobForge)" in frame.columns else name
+    has_own = own.notna().to_numpy()
+    role_value = frame[value_column].astype(object)
+    if typed:
+        role_value = numbers_in(role_value)
+        if any(isinstance(value, date) for value in own.dropna().tolist()):
+            role_value = dates_in(role_value)  # a date column's role value is a date too
+    role_source = frame[f"{name} [source]"].astype(object)
+    frame[value_column] = np.where(has_own, own.astype(object).to_numpy(), role_value.to_numpy())
+    frame[value_column] = frame[value_column].astype(object).where(pd.notna(frame[value_column]), None)
+    # A role's SOURCE value summarises its other rows: for a row without a value it is inherited.
+    inherited = role_source.where(role_source != SourceType.SOURCE, SourceType.HIERARCHY)
+    frame[f"{name} [source]"] = np.where(has_own, SourceType.SOURCE, inherited.to_numpy())
+    frame[f"{name} [source]"] = frame[f"{name} [source]"].astype(object).where(frame[value_column].notna(), None)
+    confidence = pd.to_numeric(frame[f"{name} [confidence]"], errors="coerce")
+    frame[f"{name} [confidence]"] = confidence.where(~has_own, 1.0).where(frame[value_column].notna())
+
+
+def export_frame(session: Session, project_id: int, rows: str = "roles", typed: bool = False) -> pd.DataFrame:
+    """The export's table, before provenance columns: ``typed`` keeps the file's numbers and dates (XLSX)."""
     if rows not in ROW_MODES:
         raise ExportError(f"Unknown export rows '{rows}': use one of {', '.join(ROW_MODES)}.")
-    return roles_frame(session, project_id) if rows == "roles" else original_frame(session, project_id)
+    if rows == "original":
+        return original_frame(session, project_id, typed)
+    frame = roles_frame(session, project_id)
+    if typed:
+        names = _attribute_order(session, project_id, set(project_attribute_names(session, project_id)))
+        for name in names:
+            if name in frame.columns:
+                frame[name] = numbers_in(frame[name].astype(object).where(frame[name].notna(), None))
+    return frame
 
 
-def provenance(session: Session, project_id: int, user: str | None = None) -> Provenance:
+def provenance(session: Session, project_id: int, user: str | None = None, at: datetime | None = None) -> Provenance:
+    """Who exported what, when (``at``, default now) and from which O*NET release."""
     project = session.get(Project, project_id)
     if project is None:
         raise ExportError(f"Project {project_id} does not exist.")
+    when = (at or datetime.now(UTC)).astimezone(UTC)
     return Provenance(
         project=project.name,
-        exported_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        exported_at=when.strftime("%Y-%m-%d %H:%M:%S UTC"),
         onet_release=_release_versions(session, project_id),
         exported_by=user,
     )
 
 
 def export_roles(
-    session: Session, project_id: int, fmt: str = "csv", rows: str = "roles", user: str | None = None
+    session: Session,
+    project_id: int,
+    fmt: str = "csv",
+    rows: str = "roles",
+    user: str | None = None,
+    at: datetime | None = None,
 ) -> bytes:
     """The project's roles (``rows="roles"``) or original rows (``"original"``) as CSV or XLSX bytes.
 
+    CSV: UTF-8 with a BOM, every cell as the text an analyst saw, formula-like text neutralised.
+    XLSX: text stays text exactly (a string cell is never a formula), numbers numbers, dates dates.
+    ``at`` fixes the export time (default now), so the same store always gives the same bytes.
     ``user`` (who exports, written into the file) must be allowed to read the project
     (PermissionDenied otherwise); the app and the CLI always pass it.
     """
@@ -253,15 +347,27 @@ def export_roles(
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format '{fmt}': use csv or xlsx.")
-    about = provenance(session, project_id, user)
-    frame = export_frame(session, project_id, rows)
+    about = provenance(session, project_id, user, at)
+    frame = export_frame(session, project_id, rows, typed=fmt == "xlsx")
     frame["onet_release"] = about.onet_release
     frame["exported_at"] = about.exported_at
-    frame = neutralise_frame(frame)
     if fmt == "csv":
         # UTF-8 with a BOM so Excel opens accented titles correctly.
-        return frame.to_csv(index=False).encode("utf-8-sig")
+        return neutralise_frame(csv_text(frame)).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
     return _xlsx(frame, about, rows)
+
+
+def csv_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text: numbers without a spurious ".0", dates ISO, missing cells empty."""
+    out = pd.DataFrame(index=frame.index)
+    for index, column in enumerate(frame.columns):
+        series = frame.iloc[:, index]
+        if pd.api.types.infer_dtype(series, skipna=True) == "string":
+            out[column] = series.astype(object).where(series.notna(), "")
+        else:
+            out[column] = [cell_text(value) for value in series.astype(object).tolist()]
+    out.columns = list(frame.columns)
+    return out
 
 
 def export_filename(project_name: str, fmt: str, rows: str = "roles") -> str:
@@ -271,28 +377,35 @@ def export_filename(project_name: str, fmt: str, rows: str = "roles") -> str:
 
 
 def _column_values(series: pd.Series) -> list[Any]:
-    """A column as Python values for the writer: None for missing, plain str/int/float/bool."""
+    """A column as Python values for the writer: None for missing; str, int, float, bool, dates kept."""
     values = series.astype(object).where(series.notna(), None).tolist()
     return [value if value is None or type(value) in (str, int, float, bool) else _plain(value) for value in values]
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, date | time):
+        return value  # datetime is a date: written with a date format below
     if hasattr(value, "item"):
         return value.item()  # numpy scalars
     return str(value)
+
+
+DATE_FORMATS = {datetime: "yyyy-mm-dd hh:mm:ss", date: "yyyy-mm-dd", time: "hh:mm:ss"}
 
 
 def _xlsx(frame: pd.DataFrame, about: Provenance, rows: str) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    # Strings are always written as strings: never turned into formulas, numbers, dates or links.
+    # Strings are always written as strings: never turned into formulas, numbers, dates or links,
+    # so no text needs an apostrophe (that is for CSV, which has no cell types).
     workbook = xlsxwriter.Workbook(
         buffer,
         {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "constant_memory": True},
     )
     bold = workbook.add_format({"bold": True})
     text = workbook.add_format({"num_format": "@"})
+    date_formats = {kind: workbook.add_format({"num_format": pattern}) for kind, pattern in DATE_FORMATS.items()}
     sheet = workbook.add_worksheet("Roles" if rows == "roles" else "Rows")
     columns = [str(column) for column in frame.columns]
     text_columns = {index for index, name in enumerate(columns) if name.split(" (")[0] in CODE_COLUMNS}
@@ -303,8 +416,22 @@ def _xlsx(frame: pd.DataFrame, about: Provenance, rows: str) -> bytes:
     # Column-wise clean-up (missing -> None, numpy scalars -> Python), then one write_row per row:
     # the writer's per-cell overhead dominates an export of many rows.
     cleaned = [_column_values(frame.iloc[:, index]) for index in range(len(columns))]
+    dated = [index for index, values in enumerate(cleaned) if any(isinstance(v, date | time) for v in values)]
     for row_number, values in enumerate(zip(*cleaned, strict=True), start=1):
-        sheet.write_row(row_number, 0, values)
+        if not dated:
+            sheet.write_row(row_number, 0, values)
+            continue
+        plain = list(values)
+        for index in dated:
+            plain[index] = None
+        sheet.write_row(row_number, 0, plain)
+        for index in dated:
+            value = values[index]
+            if isinstance(value, date | time):
+                kind = datetime if isinstance(value, datetime) else type(value)
+                sheet.write_datetime(row_number, index, value, date_formats.get(kind, date_formats[date]))
+            elif value is not None:
+                sheet.write(row_number, index, value)
     sheet.freeze_panes(1, 0)
     if len(frame):
         sheet.autofilter(0, 0, len(frame), max(len(columns) - 1, 0))
@@ -329,10 +456,12 @@ def _about_sheet(workbook: Any, bold: Any, about: Provenance, rows: str, count: 
             "Columns",
             "tier: HIGH / MEDIUM / LOW confidence of the proposal; status: proposed, confirmed, "
             "overridden (analyst chose another code) or needs_info; '<attribute> [source]': where a "
-            "value came from (ANALYST, SOURCE, HIERARCHY, ONET, LLM).",
+            "value came from (ANALYST, SOURCE, HIERARCHY, ONET, LLM); '<attribute> [agreement]': how many "
+            "of the role's rows hold its SOURCE value. In the per-row export a row's own value is SOURCE and "
+            "is kept as the file has it; a row without one takes its role's value.",
         ),
         ("O*NET credit", ONET_CREDIT.format(version=about.onet_release.replace("_", "."))),
     ]
     for row, (label, value) in enumerate(lines):
         sheet.write_string(row, 0, label, bold)
-        sheet.write_string(row, 1, str(neutralise(value)), wrap)
+        sheet.write_string(row, 1, str(value), wrap)

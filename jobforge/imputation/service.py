@@ -39,6 +39,7 @@ from jobforge.imputation.llm_imputation import (
     LLMImputedAttribute,
 )
 from jobforge.imputation.profile import OnetProfile, OnetProfiles, profile_fields_for
+from jobforge.imputation.row_values import count_uploads, uncounted_uploads
 from jobforge.llm.base import LLMClient, LLMError, Usage
 from jobforge.llm.usage import UsageRecorder
 from jobforge.onet.repository import active_release
@@ -473,6 +474,10 @@ def impute_project(
     unknown = set(steps) - set(STEPS)
     if unknown:
         raise ValueError(f"Unknown imputation steps: {', '.join(sorted(unknown))}; expected {', '.join(STEPS)}")
+    uncounted = uncounted_uploads(session, project_id)
+    if uncounted:  # uploads stored before row values were kept: count them once, from their files
+        count_uploads(session, uncounted, PIPELINE_USER)
+        session.commit()
     summary = ImputationSummary(project_id=project_id, attributes=project_attribute_names(session, project_id))
     role_ids = project_role_ids(session, project_id)
     summary.roles = len(role_ids)

@@ -6,6 +6,7 @@ is vectorised with pandas (group-bys over the whole frame) so 200,000 rows take 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -16,7 +17,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, require
-from jobforge.db.models import Project, Role, RoleAttribute, SourceType, Upload
+from jobforge.db.models import Project, Role, Upload
+from jobforge.imputation.row_values import count_cells, refresh_source_values, store_counts
 from jobforge.ingest.limits import UploadLimits
 from jobforge.ingest.placeholders import is_placeholder
 from jobforge.ingest.reader import IngestError, header_row_of, read_table, table_warnings
@@ -29,6 +31,25 @@ ROLE_TEXT_FIELDS = ("job_family", "job_function", "department", "level", "descri
 INSERT_CHUNK = 2000
 TITLE_KEY_LENGTH = 500  # Role.title_key is String(500)
 MAX_TITLE_CHARS = 500  # longer "titles" are pasted descriptions: cut to this and flagged
+
+
+@dataclass
+class MergedTitles:
+    """Several spellings that became one role: "Store Manager - Dallas TX" + 4 others -> "Store Manager"."""
+
+    title: str  # the role's title (the spelling shown for it)
+    others: list[str]  # the other spellings merged into it, first seen first
+    rows: int
+
+    def describe(self) -> str:
+        named = f"“{self.others[0]}”" + (f" + {len(self.others) - 1} others" if len(self.others) > 1 else "")
+        return f"{named} → “{self.title}” ({self.rows:,} rows)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "others": list(self.others), "rows": self.rows}
+
+
+MERGED_LISTED = 20  # merged roles listed in an upload's summary and audit event (all are counted)
 
 
 @dataclass
@@ -60,6 +81,12 @@ class UniqueRoles:
             )
         return notes
 
+    @property
+    def merged(self) -> list[MergedTitles]:
+        """Roles that merge titles written differently (beyond case and spacing), most rows first."""
+        found = [MergedTitles(r.title, r.merged_spellings, r.row_count) for r in self.roles if r.merged_spellings]
+        return sorted(found, key=lambda merged: -merged.rows)
+
 
 @dataclass
 class UploadSummary:
@@ -70,6 +97,9 @@ class UploadSummary:
     blank_titles: int
     warnings: list[str] = field(default_factory=list)
     placeholder_titles: int = 0  # of blank_titles, rows whose title was a placeholder ("TBD", "Vacant")
+    merged_count: int = 0  # roles that merged differently written titles
+    # The first MERGED_LISTED of them (MergedTitles.to_dict), most rows first.
+    merged_titles: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -187,6 +217,7 @@ def build_roles(
     by_key = pd.Series(titles, dtype=object).groupby(pd.Series(keys, dtype=object), sort=False)
     first_title = by_key.first()
     row_counts = by_key.size().to_dict()
+    spellings = _spellings_by_key(pd.unique(titles).tolist(), folded_of, key_of)
 
     # Per field: key -> value, as plain dicts (a pandas lookup per role would dominate the time).
     context_values: dict[str, dict[str, str]] = {}
@@ -200,22 +231,26 @@ def build_roles(
             context_values[field_name] = {key: _number_text(value) for key, value in summed.items()}
         else:
             context_values[field_name] = _most_common(key_codes, key_names, cells)
-    attribute_values = {
-        column: _most_common(key_codes, key_names, _cells(df[column])[has_title]) for column in attributes
-    }
+    attribute_cells = {column: _cells(df[column])[has_title] for column in attributes}
+    attribute_values = {column: _most_common(key_codes, key_names, cells) for column, cells in attribute_cells.items()}
+    attribute_counts = {column: count_cells(key_codes, key_names, cells) for column, cells in attribute_cells.items()}
 
     roles = []
     for key, title in zip(first_title.index.tolist(), first_title.tolist(), strict=True):
         title = title if len(title) <= MAX_TITLE_CHARS else title[:MAX_TITLE_CHARS].rstrip() + "…"
         role_context = {name: values[key] for name, values in context_values.items() if values.get(key)}
         role_attributes = {name: values[key] for name, values in attribute_values.items() if key in values}
+        role_counts = {name: counts[key] for name, counts in attribute_counts.items() if key in counts}
+        variants = spellings[key]
         roles.append(
             RoleInput(
-                title=title,
+                title=_shown_title(variants, key, title),
                 title_key=key,
                 row_count=int(row_counts[key]),
                 context=role_context,
                 attributes=role_attributes,
+                attribute_counts=role_counts,
+                spellings=variants,
             )
         )
     return UniqueRoles(
@@ -234,6 +269,31 @@ def _check_role_count(count: int, title_column: str) -> None:
             f"The title column '{title_column}' has {count:,} distinct titles, over the limit of {limit:,} roles per "
             "upload (setting JOBFORGE_UPLOAD_MAX_ROLES). Check that it really holds job titles, or split the file."
         )
+
+
+def _spellings_by_key(distinct: list[str], folded_of: dict[str, str], key_of: dict[str, str]) -> dict[str, list[str]]:
+    """key -> the first spelling of each case/space-folded form merged into it, first seen first."""
+    out: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for title in distinct:
+        folded = folded_of[title]
+        if folded not in seen:
+            seen.add(folded)
+            out.setdefault(key_of[folded], []).append(title)
+    return out
+
+
+_WORDS_ONLY = re.compile(r"[^\w+#]+")
+
+
+def _shown_title(spellings: list[str], key: str, first: str) -> str:
+    """The spelling a merged role is shown by: one written as its key ("Store Manager" for "Store
+    Manager - Dallas TX" + "Store Mgr 127" + "Store Manager"), else the first seen."""
+    if len(spellings) > 1:
+        for spelling in spellings:
+            if " ".join(_WORDS_ONLY.sub(" ", spelling.casefold()).split()) == key:
+                return spelling
+    return first
 
 
 def unique_roles(
@@ -279,10 +339,11 @@ def create_upload(
     is stored with the upload, so exports re-read the file the same way.
 
     Roles merge into the project's existing roles by title key (row counts and headcount added,
-    empty context filled). Non-empty attribute values become SOURCE attributes, never replacing
-    an analyst's value or one from an earlier upload. Bad input raises :class:`IngestError` and
-    writes nothing; PermissionDenied when ``user`` may not write in the project. The returned
-    upload carries ``.summary`` (:class:`UploadSummary`).
+    empty context filled). What the rows hold in each attribute column is counted per role (and
+    kept per upload); a role's SOURCE value is then its rows' most common value over all its
+    uploads, never replacing an analyst's value (see :mod:`jobforge.imputation.row_values`).
+    Bad input raises :class:`IngestError` and writes nothing; PermissionDenied when ``user`` may
+    not write in the project. The returned upload carries ``.summary`` (:class:`UploadSummary`).
     """
     require(session, user, Permission.PROJECT_WRITE, project_id)
     if session.get(Project, project_id) is None:
@@ -381,18 +442,9 @@ def _store(
         session.execute(update(Role), updates)
 
     if attributes:
-        _store_source_attributes(session, project_id, built.roles, user)
+        _store_source_attributes(session, project_id, upload.id, built.roles, user)
 
-    summary = UploadSummary(
-        rows=built.rows,
-        unique_roles=len(built.roles),
-        new_roles=len(new_rows),
-        merged_roles=len(updates),
-        blank_titles=built.blank_titles,
-        warnings=list(warnings),
-    )
-    summary.placeholder_titles = sum(built.placeholders.values())
-    summary.warnings.extend(built.notes(title_column))
+    summary = _summary(built, len(new_rows), len(updates), warnings, title_column)
     if _same_file_uploaded(session, project_id, upload):
         summary.warnings.append(
             f"'{filename}' was already uploaded to this project: its rows were added again to the roles' row counts."
@@ -410,6 +462,34 @@ def _store(
     return upload, summary
 
 
+def _summary(
+    built: UniqueRoles, new_roles: int, merged_roles: int, warnings: list[str], title_column: str
+) -> UploadSummary:
+    merged = built.merged
+    summary = UploadSummary(
+        rows=built.rows,
+        unique_roles=len(built.roles),
+        new_roles=new_roles,
+        merged_roles=merged_roles,
+        blank_titles=built.blank_titles,
+        warnings=[*warnings, *built.notes(title_column)],
+        placeholder_titles=sum(built.placeholders.values()),
+        merged_count=len(merged),
+        merged_titles=[item.to_dict() for item in merged[:MERGED_LISTED]],
+    )
+    if merged:
+        summary.warnings.append(merged_titles_note(merged))
+    return summary
+
+
+def merged_titles_note(merged: list[MergedTitles], listed: int = 3) -> str:
+    """One line saying which differently written titles became one role each."""
+    shown = "; ".join(item.describe() for item in merged[:listed])
+    more = f"; and {len(merged) - listed} more" if len(merged) > listed else ""
+    why = "places, store numbers, shifts, tags"
+    return f"{len(merged)} role(s) merge titles written differently ({why}): {shown}{more}."
+
+
 def _same_file_uploaded(session: Session, project_id: int, upload: Upload) -> bool:
     earlier = session.scalars(
         select(Upload.content).where(
@@ -422,50 +502,18 @@ def _same_file_uploaded(session: Session, project_id: int, upload: Upload) -> bo
     return any(content == upload.content for content in earlier)
 
 
-def _store_source_attributes(session: Session, project_id: int, roles: list[RoleInput], user: str) -> None:
+def _store_source_attributes(
+    session: Session, project_id: int, upload_id: int, roles: list[RoleInput], user: str
+) -> None:
+    """Count what the rows hold per role and attribute column, then refresh the roles' SOURCE values.
+
+    A value present in the rows becomes (part of) the role's SOURCE value, summed with the role's
+    earlier uploads; an analyst's value stays (see :mod:`jobforge.imputation.row_values`).
+    """
     role_ids = dict(session.execute(select(Role.title_key, Role.id).where(Role.project_id == project_id)).all())
-    wanted = {(role_ids[role.title_key], name): value for role in roles for name, value in role.attributes.items()}
-    if not wanted:
-        return
-    # Values already there: an analyst's or an earlier upload's value stays; inherited or
-    # imputed values give way to what the organisation's own file says.
-    present = session.execute(
-        select(RoleAttribute.id, RoleAttribute.role_id, RoleAttribute.name, RoleAttribute.source_type)
-        .join(Role, Role.id == RoleAttribute.role_id)
-        .where(Role.project_id == project_id)
-    ).all()
-    replace: list[dict[str, Any]] = []
-    for attribute_id, role_id, name, source_type in present:
-        value = wanted.pop((role_id, name), None)
-        if value is None or source_type in (SourceType.ANALYST, SourceType.SOURCE):
-            continue
-        replace.append(
-            {
-                "id": attribute_id,
-                "value": value,
-                "source_type": SourceType.SOURCE,
-                "confidence": 1.0,
-                "rationale": "Value in the uploaded file",
-                "model_used": None,
-                "donor": None,
-                "details": {},
-                "updated_by": user,
-            }
-        )
-    if replace:
-        session.execute(update(RoleAttribute), replace)
-    new_rows = [
-        {
-            "role_id": role_id,
-            "name": name,
-            "value": value,
-            "source_type": SourceType.SOURCE,
-            "confidence": 1.0,
-            "rationale": "Value in the uploaded file",
-            "details": {},
-            "updated_by": user,
-        }
-        for (role_id, name), value in wanted.items()
-    ]
-    for start in range(0, len(new_rows), INSERT_CHUNK):
-        session.execute(insert(RoleAttribute), new_rows[start : start + INSERT_CHUNK])
+    counts: dict[str, dict[str, list[tuple[str | None, int]]]] = {}
+    for role in roles:
+        for name, pairs in role.attribute_counts.items():
+            counts.setdefault(name, {})[role.title_key] = pairs
+    store_counts(session, upload_id, role_ids, counts)
+    refresh_source_values(session, [role_ids[role.title_key] for role in roles], user)

@@ -51,6 +51,7 @@ from jobforge.mapping.prompts import (
 from jobforge.mapping.selectors import RoleRequest
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
 from jobforge.retrieval.candidates import Candidate
+from jobforge.retrieval.index import CandidateIndex
 from jobforge.retrieval.normalize import title_key as make_title_key
 
 _log = logging.getLogger(__name__)
@@ -300,16 +301,22 @@ class RoleMappingAgent:
     # -- internals ------------------------------------------------------------------------
     def _request_for(self, title: str, position: int) -> RoleRequest:
         candidates: list[Candidate] = []
+        language = ""
         source = self.onet_repository
         if source is not None and hasattr(source, "candidates"):
             candidates = source.candidates(title, k=self.candidates_per_role)
+            if isinstance(source, CandidateIndex):
+                found = source.language_of(title)
+                language = "" if found.english else found.code
         elif source is not None and hasattr(source, "search"):
             found = source.search(title, limit=self.candidates_per_role)
             candidates = [
                 Candidate(o.code, o.title, 1.0 / (rank + 1), "title", o.title, description=o.description, rank=rank + 1)
                 for rank, o in enumerate(found)
             ]
-        return RoleRequest(role_id=position, title=title, title_key=make_title_key(title), candidates=candidates)
+        return RoleRequest(
+            role_id=position, title=title, title_key=make_title_key(title), candidates=candidates, language=language
+        )
 
     def _key(self, role: RoleRequest) -> str:
         codes = [c.code for c in role.candidates[: self.candidates_per_role]]

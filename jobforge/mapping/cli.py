@@ -44,6 +44,7 @@ OUTPUT_COLUMNS = [
     "status",
     "rationale",
     "alternatives",
+    "merged_titles",  # other spellings of the title that became this role ("Store Mgr 127; Store Manager - Dallas TX")
 ]
 ALTERNATIVES = 5
 # Cells starting with these are formulas to Excel and friends: written with a leading quote.
@@ -129,7 +130,7 @@ def run_map(args: argparse.Namespace) -> int:
     from jobforge.config import get_settings
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.ingest.reader import IngestError
-    from jobforge.ingest.uploads import create_upload, unique_roles
+    from jobforge.ingest.uploads import build_roles, create_upload
     from jobforge.mapping.factory import ProviderUnavailable, resolve_provider
     from jobforge.mapping.service import map_roles
     from jobforge.onet.repository import NoActiveRelease, require_active_release
@@ -155,16 +156,18 @@ def run_map(args: argparse.Namespace) -> int:
 
     if args.header_row is not None and args.header_row < 1:
         raise CommandError("--header-row must be 1 or more (the first row is 1).")
-    opened, title_column, context, attributes = _columns(args, data)
-    df = opened.frame
-    try:
-        roles = unique_roles(df, title_column, context, attributes)
-    except IngestError as exc:
-        raise CommandError(str(exc)) from exc
-
     # The URL explicitly: get_engine() without one caches the first store a process used.
     engine = get_engine(settings.resolved_database_url())
     user = acting_user(args)
+    with session_factory(engine)() as session:  # refused before the file is read, not after
+        _check_may_map(session, args.project or args.file.stem, user)
+    opened, title_column, context, attributes = _columns(args, data)
+    df = opened.frame
+    try:
+        built = build_roles(df, title_column, context, attributes)
+    except IngestError as exc:
+        raise CommandError(str(exc)) from exc
+
     with session_factory(engine)() as session:
         try:
             require_active_release(session)
@@ -197,9 +200,9 @@ def run_map(args: argparse.Namespace) -> int:
             progress=_progress_bar(),
             batch_api=args.batch_api,
         )
-        table = mapped_table(session, project.id, roles)
+        table = mapped_table(session, project.id, built.roles)
     _write(table, args.out)
-    _report(summary, choice.note, f"Project '{project.name}': {len(roles)} unique roles from {len(df)} rows")
+    _report(summary, choice.note, f"Project '{project.name}': {len(built.roles)} unique roles from {len(df)} rows")
     return 0
 
 
@@ -244,13 +247,29 @@ def _columns(args: argparse.Namespace, data: bytes) -> tuple[Any, str, dict[str,
     return opened, title_column, context, attributes
 
 
-def _project(session: Any, name: str, user: str) -> Any:
+def _existing_project(session: Any, name: str) -> Any:
     from sqlalchemy import func, select
 
     from jobforge.db.models import Project
+
+    return session.scalar(select(Project).where(func.lower(Project.name) == " ".join(name.split()).lower()))
+
+
+def _check_may_map(session: Any, name: str, user: str) -> None:
+    """Raise PermissionDenied unless ``user`` may map into the project ``name`` (or create it)."""
+    from jobforge.access import Permission, require
+
+    existing = _existing_project(session, name)
+    if existing is None:
+        require(session, user, Permission.PROJECT_CREATE)
+    else:
+        require(session, user, Permission.PROJECT_WRITE, existing.id)
+
+
+def _project(session: Any, name: str, user: str) -> Any:
     from jobforge.projects import create_project
 
-    existing = session.scalar(select(Project).where(func.lower(Project.name) == " ".join(name.split()).lower()))
+    existing = _existing_project(session, name)
     return existing if existing is not None else create_project(session, name, user)
 
 
@@ -307,6 +326,7 @@ def mapped_table(session: Any, project_id: int, roles: list[Any]) -> pd.DataFram
                 "status": mapping.status if mapping else None,
                 "rationale": mapping.rationale if mapping else None,
                 "alternatives": alternatives(mapping) if mapping else "",
+                "merged_titles": "; ".join(role.merged_spellings),
             }
         )
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
@@ -326,7 +346,7 @@ def _neutralise(value: Any) -> Any:
 
 def _write(table: pd.DataFrame, out: Path | None) -> None:
     safe = table.copy()
-    for column in ("title", "onet_title", "rationale", "alternatives"):
+    for column in ("title", "onet_title", "rationale", "alternatives", "merged_titles"):
         safe[column] = safe[column].map(_neutralise)
     if out is None:
         buffer = io.StringIO()

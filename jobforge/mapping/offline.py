@@ -55,12 +55,18 @@ class OfflineSelector:
             )
         candidates = role.candidates or self.index.candidates(title, k=self.k, context=role.context or None)
         if not candidates:
+            language = self.index.language_of(title)
+            reason = (
+                "No O*NET occupation shares a word with this title; choose one by hand."
+                if language.english
+                else f"Not English ({language.name}): choose by hand."
+            )
             return RoleMappingResult(
                 source_role=title,
                 onet_code=None,
                 onet_title=None,
                 confidence=ConfidenceTier.LOW,
-                reasoning="No O*NET occupation shares a word with this title; choose one by hand.",
+                reasoning=reason,
                 source=MappingSource.OFFLINE,
                 role_id=role.role_id,
                 calibrated_score=0.0,
@@ -68,7 +74,7 @@ class OfflineSelector:
         best = candidates[0]
         signals = signals_of(candidates)
         probability = self.tier_model.probability(signals)
-        tier = self.tier_model.tier(probability)
+        tier = capped_tier(self.tier_model.tier(probability), best)
         return RoleMappingResult(
             source_role=title,
             onet_code=best.code,
@@ -82,15 +88,30 @@ class OfflineSelector:
         )
 
 
+VIA_LABELS = {"abbreviation": "an abbreviation reading", "translation": "a translation", "rewording": "a rewording"}
+
+
+def capped_tier(tier: ConfidenceTier, best: Candidate) -> ConfidenceTier:
+    """An exact match reached only through an abbreviation reading, a translation or a rewording,
+    or on a title several occupations share, is at most MEDIUM (issue 10, kind 6): such matches
+    are not HIGH by themselves until labelled titles show they hold (a later tier refit)."""
+    if tier is ConfidenceTier.HIGH and best.exact and (best.via or best.shared_by > 1):
+        return ConfidenceTier.MEDIUM
+    return tier
+
+
 def rationale(best: Candidate, candidates: list[Candidate], exact_count: int) -> str:
-    """One sentence on why ``best`` was proposed."""
+    """One sentence on why ``best`` was proposed (with the reading or translation it came through)."""
     field = FIELD_LABELS.get(best.matched_on, best.matched_on)
+    through = f" (read as {best.reading})" if best.reading else ""
     if best.exact:
-        text = f"Exact match on {field} '{best.matched_text}'"
+        text = f"Exact match on {field} '{best.matched_text}'{through}"
         if exact_count > 1:
             text += f", a title {exact_count} occupations share; ranked first on the other fields"
+        elif best.via:
+            text += f", reached through {VIA_LABELS.get(best.via, best.via)}"
         return text + "."
-    text = f"Closest match on {field} '{best.matched_text}'"
+    text = f"Closest match on {field} '{best.matched_text}'{through}"
     if len(candidates) > 1:
         runner_up = candidates[1]
         margin = best.score - runner_up.score

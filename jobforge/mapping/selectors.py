@@ -18,6 +18,14 @@ class RoleRequest:
     title_key: str
     context: dict[str, str] = field(default_factory=dict)  # job_family, job_function, department, level, description
     candidates: list[Candidate] = field(default_factory=list)
+    # "" for an English title; else the language it is written in ("de", "fr", "es", or "?" when
+    # not English but not known): an LLM selector reads (translates) it first. Offline, candidates
+    # come from the bundled dictionary's translation (``Candidate.via == "translation"``) or none.
+    language: str = ""
+
+    @property
+    def not_english(self) -> bool:
+        return bool(self.language)
 
 
 class Selector(Protocol):

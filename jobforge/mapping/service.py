@@ -332,7 +332,9 @@ def _propose(session: Session, roles: list[Role], index: Any, select_roles: Sele
     for role in roles:
         context = role_context(role)
         candidates = index.candidates(role.title, k=CANDIDATES_PER_ROLE, context=context)
-        requests.append(RoleRequest(role.id, role.title, role.title_key, context, candidates))
+        language = index.language_of(role.title)
+        code = "" if language.english else language.code
+        requests.append(RoleRequest(role.id, role.title, role.title_key, context, candidates, code))
     results: dict[int, RoleMappingResult] = {}
     precedents = find_precedents(session, [request.title_key for request in requests])
     to_select: list[RoleRequest] = []

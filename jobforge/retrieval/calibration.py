@@ -26,6 +26,25 @@ class Signals:
     base: float  # rank-1 score without the exact-match bonus
     margin: float  # rank-1 score minus rank-2 score (capped at 1)
     same_soc_runner_up: float  # rank 2 is a sibling of rank 1 in the same 6-digit SOC code
+    # How rank 1 was reached (issue 10, kind 6), for a tier model fitted on labelled titles:
+    via: str = ""  # "" as written | "abbreviation" | "translation" | "rewording"
+    shared_by: int = 0  # exact matches: occupations with a title string equal to the query
+    readings: int = 1  # distinct readings among the candidates (>1: nothing decided the abbreviation)
+
+    def features(self) -> dict[str, float]:
+        """Every signal as a named number (the fitted models use ``vector``; a refit may use these)."""
+        return {
+            "exact": float(self.exact),
+            "log_exact_count": math.log(max(self.exact_count, 1)),
+            "base": self.base,
+            "margin": min(self.margin, 1.0),
+            "same_soc_runner_up": self.same_soc_runner_up,
+            "via_abbreviation": float(self.via == "abbreviation"),
+            "via_translation": float(self.via == "translation"),
+            "via_rewording": float(self.via == "rewording"),
+            "log_shared_by": math.log(max(self.shared_by, 1)),
+            "undecided_readings": float(self.readings > 1),
+        }
 
     def vector(self) -> list[float]:
         """Features of the model for this kind of match (exact or not)."""
@@ -45,7 +64,8 @@ def signals_of(candidates: list[Candidate], exact_bonus: float = 1.0) -> Signals
     base = best.score - (exact_bonus if best.exact else 0.0)
     margin = best.score - second.score if second else 1.0
     same_soc = 1.0 if second is not None and second.code[:7] == best.code[:7] else 0.0
-    return Signals(best.exact, exact_count, base, max(margin, 0.0), same_soc)
+    readings = len({c.reading for c in candidates if c.via == "abbreviation"}) or 1
+    return Signals(best.exact, exact_count, base, max(margin, 0.0), same_soc, best.via, best.shared_by, readings)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,12 @@ class Candidate:
     exact: bool = False  # the normalised role title equals a normalised O*NET title/alt title
     description: str = ""
     rank: int = 0  # 1-based
+    # How the title reached this occupation when not as written: "abbreviation" (a term with
+    # several readings was read: ``reading`` says how), "translation" (the title is not English:
+    # ``reading`` shows the translation), "rewording" ("Head of X" read as "Director of X"); "".
+    via: str = ""
+    reading: str = ""  # "AP = accounts payable (from the context)", "Bäcker → baker (German)"
+    shared_by: int = 0  # exact matches only: how many occupations have a title string equal to the query
 
     def to_dict(self) -> dict[str, Any]:
         # Every field is a scalar: a plain copy is exact, and ~20x faster than dataclasses.asdict

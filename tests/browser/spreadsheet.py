@@ -2,7 +2,8 @@
 
 Titles come from the tiny release's occupation, alternate and reported titles, with seniority words,
 locations, requisition codes and shift notes added; each unique role appears on 1–4 rows (one per
-position); job families follow the occupation; an Education column has gaps.
+position); job families follow the occupation; an Education column has gaps; a person-level "Years
+Experience" column differs between the rows of a role and is written as people write it ("6.50", "0.5").
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SENIORITY = ["", "Senior ", "Junior ", "Lead ", "Principal ", "Trainee ", "Assis
 SUFFIXES = ["", " II", " III", " - London", " (Berlin)", " / Nights", " - Remote", " (Part-time)", " Grade 4"]
 DEPARTMENTS = ["North", "South", "Central", "Head Office", "Region 2"]
 EDUCATION = {level: text for level, text in EDUCATION_LEVELS}
+YEARS = ["1", "2", "3", "3", "6.50", "0.5", "12", ""]
 JUNK = ["Xylophone Tuning Specialist", "Chief Happiness Wizard", "Ninja Rockstar Guru", "Temp Cover - see notes"]
 # Spreadsheet text is data: this must show as text in the grid and the panel, never run.
 HOSTILE = '<img src=x onerror="window.__xss=1">Summer **Intern**'
@@ -49,6 +51,7 @@ def base_titles() -> list[tuple[str, str]]:
 def build_roles(count: int = 300, seed: int = 7) -> list[dict[str, str]]:
     """Rows of a spreadsheet whose titles normalise to exactly ``count`` unique roles."""
     rng = random.Random(seed)
+    years = random.Random(seed + 1)  # its own generator: the titles and families stay as they were
     chosen: dict[str, tuple[str, str]] = {}
     for junk in JUNK:
         chosen[title_key(junk)] = (junk, "")
@@ -75,6 +78,7 @@ def build_roles(count: int = 300, seed: int = 7) -> list[dict[str, str]]:
                     "Job Family": family,
                     "Department": rng.choice(DEPARTMENTS),
                     "Education": education if rng.random() > 0.4 else "",
+                    "Years Experience": years.choice(YEARS),
                 }
             )
     rng.shuffle(rows)

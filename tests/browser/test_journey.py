@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from jobforge.db.engine import session_factory
@@ -63,6 +64,7 @@ def mapping_when(app: LiveApp, title: str, ready: Callable[[Mapping], bool], tim
         time.sleep(0.2)
 
 
+@pytest.mark.timeout(900)  # the whole journey, on a shared 2-core box; each step waits only as long as it must
 def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page) -> None:
     page, app = browser_page, live_app
     page.goto(app.url)
@@ -175,34 +177,69 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
         changed = mapping_when(app, heading, lambda m: m.onet_code != current.onet_code)
         assert changed.onet_code == others[0] and changed.status == "overridden"
 
-    # Attributes: complete the empty cells (inheritance only, as a job), then override one value.
+    # Attributes: complete the empty cells (inheritance only, as a job), then override one value in place.
     go(page, "Attributes", "Attributes")
+    page.get_by_text("Complete missing values").click()
     page.get_by_text("None (inheritance only)").click()
     settle(page)
     page.get_by_role("button", name="Run inheritance + imputation").click()
     expect(page.get_by_text("Completing attributes finished")).to_be_visible(timeout=180_000)
     settle(page)
-    role_box = page.get_by_role("combobox", name="Role")
-    role_box.click()
-    page.keyboard.type(target.title)
-    page.keyboard.press("Enter")
+    expect(page.get_by_text("Vary by person: Years Experience").first).to_be_visible()
+    for width, height in ((1366, 768), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        shot(page, app, f"6-attributes-{width}x{height}")
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    search = page.get_by_label("Search titles")
+    search.fill(target.title)
+    search.press("Enter")
     settle(page)
-    expect(role_box).to_have_value(target.title)
-    page.get_by_label("New value").fill("Master's Degree")
-    page.get_by_role("button", name="Save override").click()
+    with session_factory(app.engine)() as s:
+        matching = sorted(
+            (title.casefold(), role_id)
+            for role_id, title in s.execute(select(Role.id, Role.title))
+            if target.title.casefold() in title.casefold()
+        )
+    position = [role_id for _, role_id in matching].index(target.role_id)
+    expect(page.get_by_text(f"{len(matching)} of 300 roles")).to_be_visible()  # the search reached the table
+    table = page.get_by_test_id("stDataFrame").first
+    editor = page.locator("textarea.gdg-input")
+    for _attempt in range(3):  # the canvas may still be drawing the filtered table: try again, briefly
+        box = table.bounding_box()
+        page.mouse.click(box["x"] + 60, box["y"] + 35 * (position + 1) + 17)  # the role's Title cell
+        for _ in range(4):  # Pick, Rows, O*NET code, Education
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(100)
+        page.keyboard.press("Enter")  # opens the cell's editor
+        try:
+            editor.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            settle(page)
+    editor.fill("Master's Degree")
+    editor.press("Enter")
     settle(page)
-    expect(page.get_by_text("ANALYST").first).to_be_visible()
-    shot(page, app, "6-attributes")
+    shot(page, app, "6-attributes-edited")  # (the "Saved" toast may be gone by now: the store says)
     deadline = time.monotonic() + 30
-    while True:  # the override's rerun may still be writing
+    while True:  # the edit's rerun may still be writing
         with session_factory(app.engine)() as s:
             value = s.scalar(
-                select(RoleAttribute).join(Role).where(Role.title == target.title, RoleAttribute.name == "Education")
+                select(RoleAttribute).where(
+                    RoleAttribute.role_id == int(target.role_id), RoleAttribute.name == "Education"
+                )
             )
         if (value is not None and value.source_type == "ANALYST") or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert value.value == "Master's Degree" and value.source_type == "ANALYST"
+    with session_factory(app.engine)() as s:
+        analysts = s.execute(
+            select(Role.title, RoleAttribute.name, RoleAttribute.value)
+            .join(Role)
+            .where(RoleAttribute.source_type == "ANALYST")
+        ).all()
+    assert value is not None and value.source_type == "ANALYST", f"edited {analysts} instead of {target.title}"
+    assert value.value == "Master's Degree" and value.updated_by == USER
 
     # Export CSV and check the downloaded file.
     go(page, "Export", "Export")
@@ -219,6 +256,32 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     assert target.code in row.values()
     assert "confirmed" in row.values() and USER in row.values()
     assert "Master's Degree" in row.values()
+
+    # Every original row: each person's own Years Experience survives exactly as written ("6.50" too).
+    page.get_by_text(re.compile(r"^Every original row")).click()
+    download_button = page.get_by_role("button", name=re.compile(r"^Download CSV"))
+    expect(download_button).to_have_count(0)  # the one-row-per-role file is gone: never download it again
+    settle(page)
+    page.get_by_role("button", name="Prepare the file").click()
+    expect(download_button).to_be_visible(timeout=60_000)
+    with page.expect_download() as info:
+        download_button.click()
+    exported = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_bytes().decode("utf-8-sig"))))
+    uploaded = {r["Employee ID"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8")))}
+    assert len(exported) == len(uploaded) == row_count
+    for out in exported:
+        own = uploaded[out["Employee ID"]]["Years Experience"]
+        assert out["Years Experience"] == own
+        if own:
+            assert (out["Years Experience (JobForge)"], out["Years Experience [source]"]) == (own, "SOURCE")
+        else:  # an empty cell takes its role's value, never labelled as the row's own
+            assert out["Years Experience [source]"] != "SOURCE"
+    by_role: dict[str, set[str]] = {}
+    for out in exported:
+        if out["Years Experience"]:
+            by_role.setdefault(out["role_id"], set()).add(out["Years Experience (JobForge)"])
+    assert any(len(values) > 1 for values in by_role.values())  # rows of one role keep their different values
+    assert any("6.50" in values for values in by_role.values())
 
     # Home shows the project's figures; Admin shows the audit trail.
     go(page, "Projects", "Projects")

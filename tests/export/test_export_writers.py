@@ -58,7 +58,9 @@ def test_roles_csv_has_mapping_decision_attributes_and_provenance(onet_engine):
     )
     assert (row["tier"], row["status"], row["source"], row["confirmed_by"]) == ("HIGH", "confirmed", "offline", "ann")
     assert row["confirmed_at"].endswith("UTC") and row["unit_group"] == "13-2011"
-    assert (row["Education"], row["Education [source]"], row["Education [confidence]"]) == ("Bachelor", "SOURCE", "1.0")
+    assert (row["Education"], row["Education [source]"], row["Education [confidence]"]) == ("Bachelor", "SOURCE", "1")
+    # One of the role's two rows has a value, and it agrees with itself.
+    assert row["Education [agreement]"] == "1 of 1 rows (1 of 2 have a value)"
     cook = table.set_index("title").loc["Line Cook"]
     assert (cook["onet_code"], cook["status"], cook["proposed_code"]) == ("53-3032.00", "overridden", "35-2014.00")
     assert set(table["onet_release"]) == {"29_9"} and table["exported_at"].str.endswith("UTC").all()
@@ -90,7 +92,8 @@ def test_roles_xlsx_keeps_codes_as_text_and_has_an_about_sheet(onet_engine):
     assert any(cell.value == "13-2011" and cell.data_type == "s" for cell in unit_groups)
     titles = [sheet.cell(row=r, column=header.index("title") + 1) for r in range(2, sheet.max_row + 1)]
     injected = [cell for cell in titles if "HYPERLINK" in cell.value]
-    assert injected[0].value == '\'=HYPERLINK("http://x")' and injected[0].data_type == "s"
+    # XLSX stores strings as strings: the text is kept exactly, no apostrophe, and never runs as a formula.
+    assert injected[0].value == '=HYPERLINK("http://x")' and injected[0].data_type == "s"
     row_counts = [sheet.cell(row=r, column=header.index("row_count") + 1).value for r in range(2, sheet.max_row + 1)]
     assert sorted(row_counts) == [1, 1, 1, 1, 1, 2]  # numbers stay numbers
     about = {row[0]: row[1] for row in workbook["About"].iter_rows(values_only=True)}

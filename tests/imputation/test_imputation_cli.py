@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from jobforge.cli import main
 from jobforge.config import get_settings
-from jobforge.db.engine import get_engine, session_factory
+from jobforge.db.engine import dispose_engines, session_factory
 from jobforge.db.models import Job, SourceType
 from jobforge.imputation.jobs import handle_impute_job
 
@@ -28,8 +28,7 @@ def store_env(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("JOBFORGE_DATABASE_URL", onet_engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     yield onet_engine
-    get_engine().dispose()
-    get_engine.cache_clear()
+    dispose_engines()
 
 
 def test_cli_imputes_a_project_and_prints_a_summary_by_source(

@@ -190,3 +190,19 @@ def test_map_with_an_llm_provider(
     assert table.set_index("title").loc["Line Cook", "code"] == "35-2014.00"
     # The formula-shaped title has no candidates, so no call: ceil(4 roles / 2 per call).
     assert len(fake_llm_env.model_calls()) == 2
+
+
+def test_map_says_which_titles_were_merged(store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Places, store numbers, shifts and gender tags make no new role; the output says what merged."""
+    source = tmp_path / "stores.csv"
+    titles = ["Line Cook - Store #12", "Line Cook - Dallas TX", "Line Cook (m/w/d)", "Line Cook", "C++ Developer", "C# Developer"]
+    pd.DataFrame({"Job Title": titles}).to_csv(source, index=False)
+
+    assert main(["map", str(source), "--column", "Job Title", "--provider", "offline"]) == 0
+    captured = capsys.readouterr()
+    table = pd.read_csv(io.StringIO(captured.out), dtype=str, keep_default_na=False).set_index("title")
+    assert sorted(table.index) == ["C# Developer", "C++ Developer", "Line Cook"]
+    assert table.loc["Line Cook", "count"] == "4"
+    assert table.loc["Line Cook", "merged_titles"] == "Line Cook - Store #12; Line Cook - Dallas TX; Line Cook (m/w/d)"
+    assert table.loc["C++ Developer", "merged_titles"] == ""
+    assert "“Line Cook - Store #12” + 2 others → “Line Cook” (4 rows)" in captured.err

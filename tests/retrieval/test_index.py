@@ -67,12 +67,36 @@ def test_index_is_cached_per_release_and_on_disk(onet_engine: Engine) -> None:
     with session_factory(onet_engine)() as session:
         first = get_candidate_index(session)
         assert get_candidate_index(session) is first
-        cached = list((get_settings().data_dir / "index_cache").glob("*.pkl"))
-        assert len(cached) == 1
+        cached = list((get_settings().data_dir / "index_cache").glob("*"))
+        assert [path.suffix for path in cached] == [".npz"]
         clear_index_cache()  # as in a new process: the index comes back from disk, same answers
         again = get_candidate_index(session)
         assert again is not first and again.release_id == first.release_id
-        assert [c.code for c in again.candidates("nurse")] == [c.code for c in first.candidates("nurse")]
+        for title in ("nurse", "Sr. Software Engineer II", "Head of Cooking", "AP Clerk"):
+            assert [c.to_dict() for c in again.candidates(title)] == [c.to_dict() for c in first.candidates(title)]
+
+
+def test_the_disk_cache_holds_no_pickle_and_older_caches_are_rebuilt(onet_engine: Engine) -> None:
+    """The cache is read with allow_pickle=False; a file written by older code (a pickle, another
+    format key) is not read but rebuilt and replaced."""
+    import numpy as np
+
+    from jobforge.config import get_settings
+    from jobforge.retrieval.index import CandidateIndex, clear_index_cache
+
+    with session_factory(onet_engine)() as session:
+        get_candidate_index(session)
+        (path,) = (get_settings().data_dir / "index_cache").glob("*.npz")
+        with np.load(path, allow_pickle=False) as data:  # raises if anything in it needs pickle
+            assert all(data[name].dtype != object for name in data.files)
+        path.write_bytes(b"\x80\x05 an old pickle")  # what older code left under this name
+        assert CandidateIndex.load(path) is None
+        old = path.with_name(path.name.replace(".npz", ".pkl"))
+        old.write_bytes(b"\x80\x05 an old pickle cache")
+        clear_index_cache()
+        rebuilt = get_candidate_index(session)
+        assert rebuilt.candidates("Registered Nurse")[0].code == "29-1141.00"
+        assert CandidateIndex.load(path) is not None and not old.exists()
 
 
 def test_reloading_a_release_in_the_same_process_serves_its_new_content(onet_engine: Engine, tmp_path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 from opinion_helpers import ADMIN, FIRST, SECOND, make_decided_project
@@ -15,14 +14,10 @@ from jobforge.review.second_opinion import blind_queue, record_blind_code
 
 
 @pytest.fixture
-def configured(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    from jobforge.db.engine import get_engine
-
-    url = onet_engine.url.render_as_string(hide_password=False)
-    monkeypatch.setenv("JOBFORGE_DATABASE_URL", url)
+def configured(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("JOBFORGE_DATABASE_URL", onet_engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
-    yield onet_engine
-    get_engine(url).dispose()  # the CLI's cached engine: give its connections back (a shared Postgres)
+    return onet_engine
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

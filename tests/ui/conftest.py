@@ -7,7 +7,7 @@ deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,19 +24,15 @@ def store_url(engine: Engine) -> str:
 
 
 @pytest.fixture
-def ui_engine(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def ui_engine(onet_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """The store the app under test uses (tiny release loaded), with a known local user."""
     from jobforge.config import get_settings
-    from jobforge.db.engine import get_engine
 
     monkeypatch.setenv("JOBFORGE_DATABASE_URL", store_url(onet_engine))
     monkeypatch.setenv("JOBFORGE_USER", USER)
     monkeypatch.setenv("JOBFORGE_APP_WORKER", "false")
     get_settings.cache_clear()
-    yield onet_engine
-    # The app's engine (cached per URL for the whole test session): give its connections back, so a
-    # long run does not exhaust a shared Postgres.
-    get_engine(store_url(onet_engine)).dispose()
+    return onet_engine
 
 
 @pytest.fixture

@@ -347,3 +347,30 @@ def test_mapping_through_the_providers_batch_api(open_app, ui_engine, project_id
     assert sources == {"llm": 11, "fallback": 1}
     assert fake_llm_env.requests  # the roles went through the fake provider, not the offline selector
     st.cache_data.clear()
+
+
+STORE_VARIANTS_CSV = (
+    "Job Title,Store\n"
+    "Store Manager - Store #123,123\n"
+    "Store Manager - Dallas TX,221\n"
+    "Store Manager - Austin TX,305\n"
+    "Store Mgr 127,127\n"
+    "Store Manager,400\n"
+    "C++ Developer,1\n"
+    "C# Developer,1\n"
+    "C Developer,1\n"
+)
+
+
+def test_upload_says_which_titles_were_merged_and_keeps_distinct_ones(open_app, ui_engine, project_id):
+    """Places and store numbers merge into one role (shown by its plain title); C++/C#/C stay three."""
+    at = _upload(open_app, project_id, "stores.csv", STORE_VARIANTS_CSV.encode())
+    page = texts(at)
+    assert "Unique roles 4" in page
+    assert at.expander[0].label == "1 roles merge titles written differently"
+    shown = page.replace("\\", "")  # markdown escapes, as rendered
+    assert "“Store Manager - Store #123” + 3 others → “Store Manager” (5 rows)" in shown
+    at.button(key="add_roles").click().run()
+    with session_factory(ui_engine)() as s:
+        roles = dict(s.execute(select(Role.title, Role.row_count)).all())
+    assert roles == {"Store Manager": 5, "C++ Developer": 1, "C# Developer": 1, "C Developer": 1}
