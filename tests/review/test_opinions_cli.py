@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from opinion_helpers import ADMIN, FIRST, SECOND, make_decided_project
 from sqlalchemy import Engine

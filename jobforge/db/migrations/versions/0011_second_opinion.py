@@ -1,7 +1,7 @@
 """second opinions: samples of decided roles coded again blind, and their adjudication
 
 Revision ID: 0011_second_opinion
-Revises: 0005_upload
+Revises: 0006_row_attributes
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_second_opinion"
-down_revision = "0005_upload"
+down_revision = "0006_row_attributes"
 branch_labels = None
 depends_on = None
 
