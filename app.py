@@ -29,6 +29,7 @@ PAGES = [
     st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
     st.Page("pages/attributes.py", title="Attributes", icon=":material/tune:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
+    st.Page("pages/second_opinion.py", title="Second opinions", icon=":material/rate_review:"),
     st.Page("pages/admin.py", title="Admin", icon=":material/settings:"),
 ]
 # Until we know who is working, the only page is the sign-in (or name) page: every change is recorded

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "jobforge.jobs.cli",  # worker
     "jobforge.export.cli",  # export | projects
     "jobforge.access.cli",  # users …; projects members | add-member | remove-member (after export: extends `projects`)
+    "jobforge.review.opinions_cli",  # opinions sample | agreement
 )
 
 

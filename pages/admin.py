@@ -18,6 +18,7 @@ from jobforge.projects import list_projects
 from jobforge.review.queries import audit_actions, audit_events, audit_users, calibration
 from jobforge.ui.access import require_or_stop
 from jobforge.ui.errors import reported
+from jobforge.ui.second_opinions_admin import second_opinions_section
 from jobforge.ui.status import availability_icon, load_default_release_button, provider_status
 from jobforge.ui.store import session, store_engine, store_label
 from jobforge.ui.user import current_user
@@ -28,8 +29,8 @@ require_or_stop(Permission.USERS_MANAGE)  # the whole page is for admins
 st.title("Admin")
 st.caption(f"Store: `{store_label()}`")
 
-releases_tab, providers_tab, audit_tab, calibration_tab, jobs_tab, users_tab = st.tabs(
-    ["O*NET releases", "Providers", "Audit log", "Calibration", "Jobs", "Users"]
+releases_tab, providers_tab, audit_tab, calibration_tab, jobs_tab, users_tab, opinions_tab = st.tabs(
+    ["O*NET releases", "Providers", "Audit log", "Calibration", "Jobs", "Users", "Second opinions"]
 )
 
 # ---------------------------------------------------------------- O*NET
@@ -230,3 +231,7 @@ with jobs_tab:
 # ---------------------------------------------------------------- users
 with users_tab:
     users_section(user)
+
+# ---------------------------------------------------------------- second opinions
+with opinions_tab:
+    second_opinions_section(user)

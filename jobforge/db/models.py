@@ -425,6 +425,65 @@ class ProjectMember(Base):
     added_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class SecondOpinionSample(Base):
+    """A random sample of a project's decided roles, to be coded again blind by a second analyst.
+
+    ``coder_key`` is the second coder's name key (see ``jobforge.access.users.name_key``). ``seed``
+    reproduces the draw; ``population`` is how many roles were eligible and ``excluded`` how many
+    were left out and why (decided by the coder, decided in bulk, already sampled).
+    """
+
+    __tablename__ = "second_opinion_sample"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    coder: Mapped[str] = mapped_column(String(200))
+    coder_key: Mapped[str] = mapped_column(String(200), index=True)
+    requested: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    include_bulk: Mapped[bool] = mapped_column(Boolean, default=False)
+    population: Mapped[int] = mapped_column(Integer, default=0)
+    excluded: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    items: Mapped[list[SecondOpinionItem]] = relationship(back_populates="sample", cascade="all, delete-orphan")
+
+
+class SecondOpinionItem(Base):
+    """One sampled role: the first decision as it was when sampled, the blind second code, the adjudication.
+
+    ``candidates`` holds the role's candidates as ``{"code", "title"}`` in code order (what the blind
+    coder sees). ``second_code`` is None while unanswered and when the coder could not code the role
+    (``cannot_code``). ``adjudication`` is "first", "second" or "other" once a third person decided.
+    """
+
+    __tablename__ = "second_opinion_item"
+    __table_args__ = (UniqueConstraint("sample_id", "role_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("second_opinion_sample.id", ondelete="CASCADE"), index=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # order in the coder's queue (the draw's order)
+    first_code: Mapped[str] = mapped_column(String(10))
+    first_status: Mapped[str] = mapped_column(String(16))
+    first_by: Mapped[str | None] = mapped_column(String(200))
+    first_in_bulk: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_version: Mapped[int] = mapped_column(Integer, default=1)
+    candidates: Mapped[list[Any]] = mapped_column(default=list)
+    second_code: Mapped[str | None] = mapped_column(String(10))
+    cannot_code: Mapped[bool] = mapped_column(Boolean, default=False)
+    second_note: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(200))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    adjudication: Mapped[str | None] = mapped_column(String(16))  # first | second | other
+    adjudicated_code: Mapped[str | None] = mapped_column(String(10))
+    adjudicated_by: Mapped[str | None] = mapped_column(String(200))
+    adjudicated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    sample: Mapped[SecondOpinionSample] = relationship(back_populates="items")
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_project_at", "project_id", "at"),)
