@@ -18,7 +18,7 @@ from jobforge.llm.usage import UsageRecorder
 from jobforge.mapping.agent import RoleMappingAgent
 from jobforge.mapping.offline import OfflineSelector
 from jobforge.mapping.selectors import Selector
-from jobforge.onet.repository import OnetRepository
+from jobforge.onet.repository import OnetRepository, require_active_release
 from jobforge.retrieval.index import get_candidate_index
 
 OFFLINE = "offline"
@@ -77,7 +77,8 @@ def make_selector(
     settings = settings or get_settings()
     choice = resolve_provider(provider, settings)
     if choice.provider == OFFLINE:
-        selector: Selector = OfflineSelector(get_candidate_index(session))
+        release = require_active_release(session)
+        selector: Selector = OfflineSelector(get_candidate_index(session), release_version=release.version)
     else:
         selector = RoleMappingAgent(
             make_client(choice.provider, settings),

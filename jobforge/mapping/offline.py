@@ -3,15 +3,16 @@
 It proposes the retrieval rank-1 candidate and sets the tier from measured signals (see
 :mod:`jobforge.retrieval.calibration`): whether the title matched an O*NET title exactly and how
 many occupations share that title, the score, and the margin over the runner-up. The tier
-thresholds were calibrated on O*NET's own titles held out from the index, so HIGH and MEDIUM mean
-what DESIGN.md says (precision >= 90% / >= 70%); dev_titles.csv is only used to measure them.
+cut-offs are fitted per kind of evidence on the FIT part of labelled titles
+(:mod:`jobforge.evaluation.tier_fit`, bundled JSON) so HIGH and MEDIUM reach 90% / 70% precision
+on every source; without that file, the O*NET self-labelled fit is used.
 """
 
 from __future__ import annotations
 
 from jobforge.mapping.selectors import RoleRequest
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
-from jobforge.retrieval.calibration import TierModel, signals_of
+from jobforge.retrieval.calibration import FittedTierModel, TierModel, active_tier_model, signals_of
 from jobforge.retrieval.candidates import Candidate
 from jobforge.retrieval.index import CandidateIndex
 from jobforge.retrieval.normalize import is_codable
@@ -31,10 +32,18 @@ class OfflineSelector:
     name = "offline"
     note: str | None = None  # set by the factory when "auto" chose offline
 
-    def __init__(self, index: CandidateIndex, k: int = 20, tier_model: TierModel | None = None) -> None:
+    def __init__(
+        self,
+        index: CandidateIndex,
+        k: int = 20,
+        tier_model: TierModel | FittedTierModel | None = None,
+        release_version: str | None = None,
+    ) -> None:
+        """``release_version`` of the index's release picks the tier model fitted with it (see
+        :func:`jobforge.retrieval.calibration.active_tier_model`) unless ``tier_model`` is given."""
         self.index = index
         self.k = k
-        self.tier_model = tier_model or TierModel()
+        self.tier_model = tier_model or active_tier_model(release_version)
 
     def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
         return [self._select_one(role) for role in roles]
@@ -74,7 +83,7 @@ class OfflineSelector:
         best = candidates[0]
         signals = signals_of(candidates)
         probability = self.tier_model.probability(signals)
-        tier = capped_tier(self.tier_model.tier(probability), best)
+        tier = self.tier_model.tier_of(signals, probability)
         return RoleMappingResult(
             source_role=title,
             onet_code=best.code,
@@ -93,8 +102,8 @@ VIA_LABELS = {"abbreviation": "an abbreviation reading", "translation": "a trans
 
 def capped_tier(tier: ConfidenceTier, best: Candidate) -> ConfidenceTier:
     """An exact match reached only through an abbreviation reading, a translation or a rewording,
-    or on a title several occupations share, is at most MEDIUM (issue 10, kind 6): such matches
-    are not HIGH by themselves until labelled titles show they hold (a later tier refit)."""
+    or on a title several occupations share, is at most MEDIUM (issue 10, kind 6) under the O*NET
+    fit; the labelled-title fit has cut-offs per such kind instead (``TierModel.tier_of``)."""
     if tier is ConfidenceTier.HIGH and best.exact and (best.via or best.shared_by > 1):
         return ConfidenceTier.MEDIUM
     return tier

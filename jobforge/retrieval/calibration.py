@@ -9,9 +9,11 @@ looked up in, so no evaluation data is involved. The fitted figures are pasted i
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from jobforge.mapping.tiers import ConfidenceTier
@@ -30,6 +32,7 @@ class Signals:
     via: str = ""  # "" as written | "abbreviation" | "translation" | "rewording"
     shared_by: int = 0  # exact matches: occupations with a title string equal to the query
     readings: int = 1  # distinct readings among the candidates (>1: nothing decided the abbreviation)
+    code: str = ""  # rank 1's O*NET-SOC code (the fitted model's per-occupation reliability, not a feature)
 
     def features(self) -> dict[str, float]:
         """Every signal as a named number (the fitted models use ``vector``; a refit may use these)."""
@@ -65,7 +68,9 @@ def signals_of(candidates: list[Candidate], exact_bonus: float = 1.0) -> Signals
     margin = best.score - second.score if second else 1.0
     same_soc = 1.0 if second is not None and second.code[:7] == best.code[:7] else 0.0
     readings = len({c.reading for c in candidates if c.via == "abbreviation"}) or 1
-    return Signals(best.exact, exact_count, base, max(margin, 0.0), same_soc, best.via, best.shared_by, readings)
+    return Signals(
+        best.exact, exact_count, base, max(margin, 0.0), same_soc, best.via, best.shared_by, readings, best.code
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,127 @@ class TierModel:
         if probability >= self.medium:
             return ConfidenceTier.MEDIUM
         return ConfidenceTier.LOW
+
+    def tier_of(self, signals: Signals, probability: float) -> ConfidenceTier:
+        """The tier, with issue 10's rule for a model fitted without labelled titles: an exact match
+        reached through a reading, a translation or a rewording, or shared by several occupations,
+        is at most MEDIUM."""
+        tier = self.tier(probability)
+        if tier is ConfidenceTier.HIGH and evidence_kind(signals) not in ("exact", "other"):
+            return ConfidenceTier.MEDIUM
+        return tier
+
+
+# ---------------------------------------------------------------------------------------------
+# The model fitted on labelled titles (``python -m jobforge.retrieval.calibration fit``)
+# ---------------------------------------------------------------------------------------------
+
+# Kinds of evidence for rank 1, each with its own cut-offs: a reading of the title, a title several
+# occupations share exactly, an exact match as written, any other match as written.
+KINDS = ("translation", "abbreviation", "rewording", "shared", "exact", "other")
+FITTED_PATH = Path(__file__).with_name("data") / "tier_model.json"
+NEVER = 1.01  # a cut-off no probability reaches
+RELIABILITY = "occupation_reliability"
+
+
+def evidence_kind(signals: Signals) -> str:
+    """Which of :data:`KINDS` rank 1's evidence is (a reading first: it is the weaker evidence)."""
+    if signals.via in KINDS:
+        return signals.via
+    if signals.exact:
+        return "shared" if max(signals.shared_by, signals.exact_count) > 1 else "exact"
+    return "other"
+
+
+@dataclass(frozen=True)
+class KindCutoffs:
+    high: float = NEVER  # probability at or above which the kind is HIGH
+    medium: float = NEVER  # ... MEDIUM
+
+
+@dataclass(frozen=True)
+class FittedTierModel:
+    """A logistic regression over :meth:`Signals.features` (by name: a feature the model was not
+    fitted with is ignored, one it lacks counts 0) and HIGH / MEDIUM cut-offs per evidence kind.
+
+    ``report`` keeps what the fit measured: per source on the REPORT part of the labels
+    (precision and coverage per tier), for the Admin calibration view and bench/RESULTS.md.
+    """
+
+    intercept: float
+    coefficients: dict[str, float]
+    cutoffs: dict[str, KindCutoffs]
+    # Per 6-digit SOC code of rank 1: how often a proposal of it was right on FIT, shrunk towards
+    # the mean and as a logit (feature ``occupation_reliability``); codes not seen get the default.
+    reliability: dict[str, float] = field(default_factory=dict)
+    reliability_default: float = 0.0
+    release: str = ""  # the O*NET release version whose index the signals came from ("30_1")
+    fitted_on: str = ""  # date and labels file
+    report: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    fit: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    def features(self, signals: Signals) -> dict[str, float]:
+        """``signals.features()`` plus the rank-1 occupation's reliability."""
+        reliability = self.reliability.get(signals.code[:7], self.reliability_default)
+        return {**signals.features(), RELIABILITY: reliability}
+
+    def probability(self, signals: Signals) -> float:
+        features = self.features(signals)
+        z = self.intercept + sum(c * features.get(name, 0.0) for name, c in self.coefficients.items())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+    def tier_of(self, signals: Signals, probability: float) -> ConfidenceTier:
+        cut = self.cutoffs.get(evidence_kind(signals), KindCutoffs())
+        if probability >= cut.high:
+            return ConfidenceTier.HIGH
+        if probability >= cut.medium:
+            return ConfidenceTier.MEDIUM
+        return ConfidenceTier.LOW
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "fitted_on": self.fitted_on,
+            "intercept": self.intercept,
+            "coefficients": self.coefficients,
+            "cutoffs": {kind: {"high": c.high, "medium": c.medium} for kind, c in self.cutoffs.items()},
+            "reliability_default": self.reliability_default,
+            "reliability": self.reliability,
+            "report": self.report,
+            "fit": self.fit,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FittedTierModel:
+        return cls(
+            float(data["intercept"]),
+            {str(k): float(v) for k, v in data["coefficients"].items()},
+            {kind: KindCutoffs(float(c["high"]), float(c["medium"])) for kind, c in data["cutoffs"].items()},
+            {str(k): float(v) for k, v in data.get("reliability", {}).items()},
+            float(data.get("reliability_default", 0.0)),
+            str(data.get("release", "")),
+            str(data.get("fitted_on", "")),
+            data.get("report", {}),
+            data.get("fit", {}),
+        )
+
+
+def load_fitted(path: Path = FITTED_PATH) -> FittedTierModel | None:
+    """The fitted model of ``path``, or None when there is none (the O*NET fit is used then)."""
+    if not path.is_file():
+        return None
+    return FittedTierModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def active_tier_model(release_version: str | None = None) -> TierModel | FittedTierModel:
+    """The tier model the offline selector uses for the active release ``release_version``
+    ("30_1"): the labelled-title fit when it is bundled and was fitted with that release's index
+    (its cut-offs were measured there, not on another release's), else the O*NET self-labelled
+    fit (``TierModel()``)."""
+    fitted = load_fitted()
+    if fitted is not None and release_version is not None and fitted.release == release_version:
+        return fitted
+    return TierModel()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,16 +354,33 @@ def calibrate(session: Any, n: int = 3000, seed: int = 13) -> tuple[TierModel, d
     return model, {"held_out_other": summary(parts[False], model), "present_exact": summary(parts[True], model)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """``fit --labels FILE``: the labelled-title fit (written to the bundled JSON, active);
+    ``onet`` (or no command): the O*NET self-labelled fit, printed (the fallback's defaults)."""
     import argparse
 
     from jobforge.db.engine import get_engine, session_factory
 
-    parser = argparse.ArgumentParser(description="Fit the offline tier model on held-out O*NET titles.")
+    parser = argparse.ArgumentParser(description="Fit the offline tier model.")
+    parser.add_argument("command", nargs="?", default="onet", choices=("onet", "fit"))
     parser.add_argument("--store", help="database URL (default: the configured store)")
+    parser.add_argument("--labels", help="fit: labelled titles CSV (default: the eval_labels setting)")
+    parser.add_argument("--dry-run", action="store_true", help="fit: print the figures, do not write the JSON")
     parser.add_argument("-n", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=13)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.command == "fit":
+        from jobforge.config import get_settings
+        from jobforge.evaluation.tier_fit import run_fit, table_lines
+
+        fitted = run_fit(args.store, args.labels or str(get_settings().resolved_eval_labels()), not args.dry_run)
+        print(f"fitted {fitted.fitted_on}; cut-offs (HIGH, MEDIUM) per kind:")
+        print({kind: (c.high, c.medium) for kind, c in fitted.cutoffs.items()})
+        print("coefficients:", fitted.coefficients)
+        print(
+            "\n".join(["FIT part (in sample):", *table_lines(fitted.fit), "REPORT part:", *table_lines(fitted.report)])
+        )
+        return
     with session_factory(get_engine(args.store))() as session:
         model, report = calibrate(session, args.n, args.seed)
     for name, figures in report.items():
