@@ -15,7 +15,7 @@ from jobforge.onet.loader import load_release
 from jobforge.onet.releases import list_releases, recent_syncs
 from jobforge.onet.sync import OnetSyncService
 from jobforge.projects import list_projects
-from jobforge.review.queries import audit_actions, audit_events, audit_users, calibration
+from jobforge.review.queries import audit_actions, audit_events, audit_users, calibration, tier_model_figures
 from jobforge.ui.access import require_or_stop
 from jobforge.ui.errors import reported
 from jobforge.ui.second_opinions_admin import second_opinions_section
@@ -177,6 +177,15 @@ with audit_tab:
         st.caption(f"{len(events):,} most recent events (up to 500).")
 
 # ---------------------------------------------------------------- calibration
+TIER_MODEL_LABELS = {
+    "source": "Source",
+    "titles": "Titles",
+    "high_precision": "HIGH precision",
+    "high_coverage": "HIGH coverage",
+    "medium_precision": "MEDIUM precision",
+    "medium_coverage": "MEDIUM coverage",
+    "low_coverage": "LOW share",
+}
 with calibration_tab:
     st.caption(
         "Per proposed tier: of the roles analysts reviewed one by one, how often they kept the proposal "
@@ -199,6 +208,19 @@ with calibration_tab:
         )
         st.dataframe(table, hide_index=True)
         st.caption("Targets: HIGH ≥ 90 %, MEDIUM ≥ 70 %. A tier far below its target means its threshold is too loose.")
+    st.subheader("Offline tier model")
+    with session() as s:
+        model = tier_model_figures(s)
+    st.caption(model.description)
+    if not model.measured.empty:
+        shown = model.measured.rename(columns=TIER_MODEL_LABELS)
+        for column in list(TIER_MODEL_LABELS.values())[2:]:
+            shown[column] = shown[column].map(lambda share: "–" if share is None or pd.isna(share) else f"{share:.1%}")
+        st.dataframe(shown, hide_index=True)
+        st.caption(
+            "Measured at fit time on the REPORT part of the labelled titles (title buckets 5–9), which the fit "
+            "never saw: precision = share of rank-1 proposals in the tier that are right; coverage = share of titles."
+        )
 
 # ---------------------------------------------------------------- jobs
 with jobs_tab:

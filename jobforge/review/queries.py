@@ -418,3 +418,46 @@ def calibration(session: Session, project_id: int | None = None) -> pd.DataFrame
         proposals, done, same, changed, info, bulk = (int(value or 0) for value in found.get(name, (0,) * 6))
         rows.append((name, proposals, done, same, changed, info, same / done if done else None, bulk))
     return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
+
+
+@dataclass
+class TierModelFigures:
+    """The offline tier model in use and what it was measured to do."""
+
+    description: str  # which model is active, fitted on what
+    # Per source of the labelled titles, measured at fit time on the REPORT part (never fitted on):
+    # source, titles, high_precision, high_coverage, medium_precision, medium_coverage, low_coverage
+    # (shares 0-1, precision None when the tier is empty). Empty for the O*NET self-labelled fit.
+    measured: pd.DataFrame
+
+
+TIER_MODEL_COLUMNS = [
+    "source",
+    "titles",
+    "high_precision",
+    "high_coverage",
+    "medium_precision",
+    "medium_coverage",
+    "low_coverage",
+]
+
+
+def tier_model_figures(session: Session) -> TierModelFigures:
+    """The tier model the offline selector uses for the active release, with its measured figures."""
+    from jobforge.retrieval.calibration import FittedTierModel, active_tier_model
+
+    release = active_release(session)
+    model = active_tier_model(release.version if release else None)
+    if not isinstance(model, FittedTierModel):
+        return TierModelFigures(
+            "O*NET self-labelled fit (held-out O*NET titles; no labelled-title fit for this release): "
+            "exact matches shared by several occupations or reached through a reading are at most MEDIUM.",
+            pd.DataFrame(columns=TIER_MODEL_COLUMNS),
+        )
+    rows = [
+        [source] + [figures.get(name) for name in TIER_MODEL_COLUMNS[1:]] for source, figures in model.report.items()
+    ]
+    return TierModelFigures(
+        f"Fitted on labelled titles (O*NET {model.release}), {model.fitted_on}; cut-offs per kind of evidence.",
+        pd.DataFrame(rows, columns=TIER_MODEL_COLUMNS),
+    )

@@ -99,3 +99,22 @@ def test_a_store_without_o_net_offers_to_load_it(engine, tiny_release, monkeypat
     with session_factory(engine)() as s:
         assert active_release(s) is not None
     assert not any("No O*NET release is loaded yet" in w.value for w in at.warning)
+
+
+def test_calibration_shows_the_tier_model_and_its_measured_precision_per_source(open_app, ui_engine, tiny_release):
+    from jobforge.onet.loader import load_release
+    from jobforge.retrieval.calibration import load_fitted
+
+    at = open_app("admin")
+    assert "O*NET self-labelled fit" in texts(at)  # the tiny release: no labelled-title fit for it
+    assert not any("HIGH precision" in df.columns for df in _frames(at))
+    fitted = load_fitted()
+    load_release(ui_engine, tiny_release, version=fitted.release)  # the release the bundled fit was made with
+    at = open_app("admin")
+    page = texts(at)
+    assert f"Fitted on labelled titles (O*NET {fitted.release})" in page and "REPORT part" in page
+    table = next(df for df in _frames(at) if "HIGH precision" in df.columns).set_index("Source")
+    assert "oflc_h1b_lca" in table.index and len(table) == len(fitted.report)
+    h1b = fitted.report["oflc_h1b_lca"]
+    assert table.loc["oflc_h1b_lca", "HIGH precision"] == f"{h1b['high_precision']:.1%}"
+    assert table.loc["oflc_h1b_lca", "MEDIUM coverage"] == f"{h1b['medium_coverage']:.1%}"
