@@ -7,7 +7,8 @@
 Uses a bench store (default ``/tmp/jobforge_bench_accuracy.db``) and loads the configured O*NET
 30.1 release into it when it has none. The labels are read from their configured place
 (``JOBFORGE_EVAL_LABELS`` or ../shared/eval/dev_titles.csv) and only measured: nothing from them
-goes into the index, the rules or the tier thresholds. This is the same pipeline as
+goes into the index or the rules; the tier model is the bundled fit (fitted on the FIT half of the
+labels, see bench/tiers.py for the REPORT half alone). This is the same pipeline as
 ``python -m jobforge eval --provider offline``, without the CLI around it.
 """
 
@@ -47,6 +48,15 @@ def bench_index(store: str):
         return index
 
 
+def release_version(store: str) -> str:
+    """The active release's version of ``store`` (it picks the tier model fitted with it)."""
+    from jobforge.db.engine import get_engine, session_factory
+    from jobforge.onet.repository import require_active_release
+
+    with session_factory(get_engine(store))() as session:
+        return require_active_release(session).version
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=DEFAULT_STORE)
@@ -68,7 +78,7 @@ def main() -> None:
     index = bench_index(args.store)
     titles = [item.title for item in labels]
     started = time.perf_counter()
-    predictions = predict(titles, index, OfflineSelector(index))
+    predictions = predict(titles, index, OfflineSelector(index, release_version=release_version(args.store)))
     seconds = time.perf_counter() - started
     if args.predictions:
         write_predictions(args.predictions, titles, predictions)
