@@ -1,10 +1,13 @@
 """Retrieval signals -> probability that rank 1 is right -> tier.
 
-The model is a logistic regression over a handful of measured signals of a role's candidate list.
-Its coefficients and the tier thresholds are fitted by ``python -m jobforge.retrieval.calibration``
-on O*NET's own labelled titles (alternate and reported titles), each held out of the index it is
-looked up in, so no evaluation data is involved. The fitted figures are pasted into
-``FITTED`` below with the date and the measured precision per tier.
+Two fits exist. The active one for O*NET 30.1 is :class:`FittedTierModel`, fitted on labelled
+titles by ``python -m jobforge.retrieval.calibration fit --labels ../shared/eval/dev_titles.csv``
+(:mod:`jobforge.evaluation.tier_fit`: FIT part fits, REPORT part measures) and bundled as
+``data/tier_model.json``. The fallback, for any other release, is :class:`TierModel`: two logistic
+models fitted by ``python -m jobforge.retrieval.calibration`` on O*NET's own labelled titles
+(alternate and reported titles), each held out of the index it is looked up in; its figures are
+the defaults below, with the date and the measured precision per tier in bench/RESULTS.md.
+:func:`active_tier_model` picks one.
 """
 
 from __future__ import annotations
