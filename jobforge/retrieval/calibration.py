@@ -213,13 +213,18 @@ def load_fitted(path: Path = FITTED_PATH) -> FittedTierModel | None:
     return FittedTierModel.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
+def _label(version: str) -> str:
+    return version.strip().replace(".", "_")
+
+
 def active_tier_model(release_version: str | None = None) -> TierModel | FittedTierModel:
     """The tier model the offline selector uses for the active release ``release_version``
     ("30_1"): the labelled-title fit when it is bundled and was fitted with that release's index
     (its cut-offs were measured there, not on another release's), else the O*NET self-labelled
     fit (``TierModel()``)."""
     fitted = load_fitted()
-    if fitted is not None and release_version is not None and fitted.release == release_version:
+    same = release_version is not None and fitted is not None and _label(fitted.release) == _label(release_version)
+    if fitted is not None and same:
         return fitted
     return TierModel()
 
