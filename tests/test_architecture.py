@@ -4,7 +4,10 @@ and a package list the document keeps up with."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "jobforge"
@@ -49,3 +52,84 @@ def test_the_length_check_sees_a_long_function(tmp_path: Path) -> None:
         ("long", MAX_FUNCTION_LINES + 1),
         ("short", 2),
     ]
+
+
+# -- docs/architecture.md names what exists ------------------------------------------------------
+
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def test_every_package_under_jobforge_is_in_the_architecture_doc() -> None:
+    packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    missing = [f"jobforge/{name}/" for name in sorted(packages) if f"`jobforge/{name}/`" not in ARCHITECTURE]
+    missing += [f"jobforge/{name}.py" for name in sorted(modules) if f"`jobforge/{name}.py`" not in ARCHITECTURE]
+    assert not missing, f"add one line for each of {missing} to docs/architecture.md"
+
+
+def test_every_path_the_architecture_doc_names_exists() -> None:
+    named = set(re.findall(r"`((?:jobforge|pages|tests)/[\w/.-]*|app\.py)`", ARCHITECTURE))
+    assert named, "the document names no paths: the pattern above is stale"
+    gone = sorted(path for path in named if not (ROOT / path).exists())
+    assert not gone, f"docs/architecture.md names paths that do not exist: {gone}"
+
+
+def test_the_doc_check_sees_a_package_that_is_not_there() -> None:
+    assert "`jobforge/ingest/`" in ARCHITECTURE and "`jobforge/nowhere/`" not in ARCHITECTURE
+    assert not (ROOT / "jobforge" / "nowhere").exists()
+
+
+# -- dependency direction ------------------------------------------------------------------------
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def _python_files(*relative: str) -> list[Path]:
+    paths: list[Path] = []
+    for name in relative:
+        path = ROOT / name
+        paths.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return paths
+
+
+def _offending(paths: list[Path], forbidden: re.Pattern[str]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT).as_posix()} imports {module}"
+        for path in paths
+        for module in sorted(_imports(path))
+        if forbidden.match(module)
+    ]
+
+
+def test_services_do_not_import_streamlit_or_the_ui() -> None:
+    services = [path for path in _python_files("jobforge") if "jobforge/ui/" not in path.as_posix()]
+    assert not _offending(services, re.compile(r"(streamlit|st_aggrid|jobforge\.ui|pages)(\.|$)"))
+
+
+def test_pages_do_not_use_sqlalchemy_directly() -> None:
+    assert not _offending(_python_files("pages", "app.py"), re.compile(r"sqlalchemy(\.|$)"))
+
+
+LOWER_LAYER_ALLOWED = re.compile(r"jobforge\.(config|errors|db)(\.|$)")
+
+
+@pytest.mark.parametrize(
+    "layer", ["jobforge/db", "jobforge/llm", "jobforge/onet/reader.py", "jobforge/onet/repository.py"]
+)
+def test_the_lower_layers_import_no_service(layer: str) -> None:
+    own = re.compile(re.escape(layer.removesuffix(".py").replace("/", ".")) + r"(\.|$)")
+    upward = [
+        line
+        for line in _offending(_python_files(layer), re.compile(r"jobforge(\.|$)"))
+        if not LOWER_LAYER_ALLOWED.match(line.split(" imports ")[1]) and not own.match(line.split(" imports ")[1])
+    ]
+    assert not upward, f"{layer} must not depend on the services above it: {upward}"
