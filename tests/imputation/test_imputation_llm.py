@@ -7,7 +7,6 @@ import re
 
 import pytest
 from fakes.llm_server import FakeLLMServer, timeout
-from imputation_helpers import CONFIRMED, ImputationAnswerer, RoleSpec, build_project, cells, imputation_role
 from sqlalchemy import Engine, select
 
 from jobforge.config import get_settings
@@ -21,6 +20,8 @@ from jobforge.imputation.llm_imputation import (
 )
 from jobforge.imputation.service import impute_project
 from jobforge.llm.factory import make_client
+from tests.factories import CONFIRMED, RoleSpec, build_project, cells
+from tests.fakes.imputation_answers import ImputationAnswerer, imputation_role
 
 ATTRIBUTES = ["Education", "Shift Pattern", "Work Environment"]
 
