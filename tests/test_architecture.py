@@ -133,3 +133,14 @@ def test_the_lower_layers_import_no_service(layer: str) -> None:
         if not LOWER_LAYER_ALLOWED.match(line.split(" imports ")[1]) and not own.match(line.split(" imports ")[1])
     ]
     assert not upward, f"{layer} must not depend on the services above it: {upward}"
+
+
+def test_tests_import_helpers_without_editing_sys_path() -> None:
+    """Shared test data comes from tests/factories.py; pytest's `pythonpath` makes it importable."""
+    edits = re.compile(r"sys\.path\.(insert|append)\(|sys\.path\[")
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path.name != Path(__file__).name and edits.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, f"import from tests.factories (or tests.<area>) instead of editing sys.path: {offenders}"

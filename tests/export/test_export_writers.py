@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -13,9 +11,7 @@ import pytest
 from jobforge.db.engine import session_factory
 from jobforge.export.writers import ExportError, export_roles, neutralise
 from jobforge.review.actions import choose_code, confirm
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "review"))
-from review_helpers import make_review_project
+from tests.factories import make_review_project
 
 
 def read_csv(data: bytes) -> pd.DataFrame:
