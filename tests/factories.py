@@ -2,7 +2,7 @@
 
 Two ways in, both through the real store (SQLite or Postgres, whichever ``engine`` is):
 
-- *as an analyst would*: :func:`make_project`, :func:`upload_csv`, :func:`make_review_project`,
+- *as an analyst would*: :func:`make_project`, :func:`upload_file`, :func:`make_review_project`,
   :func:`upload_ward`, :func:`make_decided_project` call the services (permission checks, audit
   events, unique roles from a real file);
 - *straight into the tables*: :func:`build_project` (roles from :class:`RoleSpec`) and
@@ -49,7 +49,7 @@ def make_project(engine: Engine, name: str = "Acme", user: str = USER) -> int:
         return project.id
 
 
-def upload_csv(
+def upload_file(
     engine: Engine,
     project_id: int,
     data: str | bytes,
@@ -60,7 +60,8 @@ def upload_csv(
     filename: str = "roles.csv",
     user: str = USER,
 ) -> int:
-    """``data`` uploaded to the project as the Upload page would (``context``: field -> column); its id."""
+    """``data`` (CSV or XLSX bytes, or CSV text) uploaded to the project as the Upload page would
+    (``context``: field -> column, ``attributes``: attribute columns); the upload's id."""
     content = data.encode() if isinstance(data, str) else data
     with session_factory(engine)() as session:
         upload = create_upload(
@@ -147,7 +148,7 @@ def make_review_project(engine: Engine, name: str = "Acme", with_mappings: bool 
     """REVIEW_CSV uploaded by ann (Education as an attribute column) and, with ``with_mappings``,
     the PROPOSALS stored as offline proposals with their candidates. Needs the tiny release loaded."""
     project_id = make_project(engine, name)
-    upload_csv(engine, project_id, REVIEW_CSV, context=REVIEW_CONTEXT, attributes=["Education"])
+    upload_file(engine, project_id, REVIEW_CSV, context=REVIEW_CONTEXT, attributes=["Education"])
     roles = role_ids(engine, project_id)
     if with_mappings:
         with session_factory(engine)() as session:
@@ -243,7 +244,7 @@ def upload_ward(engine: Engine, data: str | bytes = WARD_CSV, name: str = "Ward"
     """A project with the ward uploaded (Job Family as context, the three attribute columns); its id."""
     project_id = make_project(engine, name)
     context = {"job_family": "Job Family"}
-    upload_csv(engine, project_id, data, context=context, attributes=WARD_ATTRIBUTES, filename=filename)
+    upload_file(engine, project_id, data, context=context, attributes=WARD_ATTRIBUTES, filename=filename)
     return project_id
 
 
