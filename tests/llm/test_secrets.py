@@ -21,7 +21,8 @@ from jobforge.config import get_settings
 from jobforge.db.engine import get_engine, session_factory
 from jobforge.db.models import Base, Project, Role, Upload
 from jobforge.imputation.service import impute_project
-from jobforge.jobs.worker import error_text
+from jobforge.jobs.queue import enqueue
+from jobforge.jobs.worker import Worker, error_text
 from jobforge.llm.base import LLMError, Message
 from jobforge.llm.factory import ConnectionCheck, check_connection, make_client
 from jobforge.redaction import REDACTED, scrub
@@ -176,6 +177,12 @@ def test_no_key_in_any_stored_row_export_log_or_message(
     with session_factory(store)() as session:
         summary = impute_project(session, project_id, provider=llm_provider)
     assert summary.errors and not leaked(repr(summary.to_dict()))
+    # The same work as jobs: their error, message and result are stored too.
+    with session_factory(store)() as session:
+        enqueue(session, "map", project_id, {"provider": llm_provider}, "tester")
+        enqueue(session, "impute", project_id, {"provider": llm_provider}, "tester")
+    worker = Worker(store, worker_id="secrets-test")
+    assert worker.run_once() and worker.run_once()
     csv_out, xlsx_out = tmp_path / "out.csv", tmp_path / "out.xlsx"
     for out in (csv_out, xlsx_out):
         assert main(["export", "people", "--out", str(out)]) == 0
