@@ -104,7 +104,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series):
             values = series.to_numpy(dtype=object)
-            out[column] = pd.Series([neutralise(v) for v in values], index=series.index, dtype=object)
+            # Most cells need nothing: only those that start dangerously or hold a line break are looked at.
+            safe = [
+                neutralise(v) if type(v) is str and (v.startswith(DANGEROUS_PREFIXES) or "\n" in v or "\r" in v) else v
+                for v in values
+            ]
+            out[column] = pd.Series(safe, index=series.index, dtype=object)
     out.columns = [neutralise(str(column)) for column in out.columns]
     return out
 
