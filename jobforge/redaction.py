@@ -100,6 +100,9 @@ def scrubbed_error(exc: BaseException) -> str:
 
 _installed = False
 _base_factory = logging.getLogRecordFactory()
+# Reading the settings may itself log (python-dotenv warns about a bad .env line): such a record,
+# made while another is being scrubbed, is scrubbed by key shape only instead of recursing.
+_scrubbing = threading.local()
 
 
 def _scrubbing_record_factory(*args: object, **kwargs: object) -> logging.LogRecord:
@@ -108,12 +111,19 @@ def _scrubbing_record_factory(*args: object, **kwargs: object) -> logging.LogRec
         message = record.getMessage()
     except Exception:  # a malformed call to the logger: leave it for logging's own error report
         return record
-    record.msg, record.args = scrub(message), None
-    if record.exc_info and record.exc_info[0] is not None:
-        # The handler formats a cached exc_text as is: fill it, scrubbed, before any handler does.
-        record.exc_text = scrub("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
-    if record.stack_info:
-        record.stack_info = scrub(record.stack_info)
+    nested = getattr(_scrubbing, "active", False)
+    secrets: Iterable[str] | None = () if nested else None
+    _scrubbing.active = True
+    try:
+        record.msg, record.args = scrub(message, secrets), None
+        if record.exc_info and record.exc_info[0] is not None:
+            # The handler formats a cached exc_text as is: fill it, scrubbed, before any handler does.
+            trace = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = scrub(trace, secrets)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info, secrets)
+    finally:
+        _scrubbing.active = nested
     return record
 
 

@@ -201,3 +201,15 @@ def test_no_key_in_any_stored_row_export_log_or_message(
         "log files": logs,
     }.items():
         assert not leaked(text), where
+
+
+def test_a_bad_env_file_line_logged_while_reading_settings_does_not_recurse(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """python-dotenv logs a warning for a line it cannot parse; reading settings happens inside scrubbing."""
+    (tmp_path / ".env").write_text("this line is not a setting 'unclosed\nOPENAI_API_KEY=" + OPENAI_KEY + "\n")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    logging.getLogger("jobforge.test_secrets").warning("said %s", OPENAI_KEY)
+    assert "could not parse" in caplog.text  # the nested record really happened
+    assert "said [redacted]" in caplog.text and not leaked(caplog.text)
