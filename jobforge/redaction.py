@@ -39,7 +39,7 @@ _KEY_SHAPES = (
     # The value of a key-carrying header or field: `x-api-key: v`, `"api_key": "v"`, `'authorization': 'v'`.
     re.compile(
         r"(?i)((?:x-api-key|x-goog-api-key|api[-_ ]?key|authorization|proxy-authorization)"
-        r"[\"']?\s*[:=]\s*[\"']?)(?!\[redacted\])(?!bearer\s)([^\s\"',;}\]]{4,})"
+        r"[\"']?\s*[:=]\s*[\"']?)(?!\[redacted\])(?!bearer\s)((?:basic\s+|token\s+)?[^\s\"',;}\]]{4,})"
     ),
 )
 

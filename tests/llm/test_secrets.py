@@ -97,12 +97,13 @@ def test_scrub_removes_configured_keys_and_key_shapes_but_keeps_prose(monkeypatc
     text = (
         f"rejected {OPENAI_KEY}; "
         "{'x-api-key': 'unknown-but-sent-key', \"Authorization\": \"Bearer abc.def-ghi\"} "
-        "api_key=hunter2hunter2 sk-proj-AAAAbbbbCCCCdddd1234 AIzaSyA1234567890abcdefghijklmnop"
+        "api_key=hunter2hunter2 sk-proj-AAAAbbbbCCCCdddd1234 AIzaSyA1234567890abcdefghijklmnop "
+        "Proxy-Authorization: Basic dXNlcjpwYXNzd29yZA=="
     )
     cleaned = scrub(text)
-    for secret in (OPENAI_KEY, "unknown-but-sent-key", "abc.def-ghi", "hunter2hunter2", "sk-proj-AAAA", "AIzaSyA1234"):
+    for secret in (OPENAI_KEY, "unknown-but-sent-key", "abc.def-ghi", "hunter2hunter2", "sk-proj-AAAA", "AIzaSyA1234", "dXNlcjpw"):
         assert secret not in cleaned
-    assert cleaned.count(REDACTED) == 6 and "'x-api-key': '[redacted]'" in cleaned
+    assert cleaned.count(REDACTED) == 7 and "'x-api-key': '[redacted]'" in cleaned
     prose = "the API key was rejected (HTTP 401): task-force sk-8 Authorization required"
     assert scrub(prose) == prose
 
