@@ -338,7 +338,7 @@ def alternatives(mapping: Any) -> str:
 
 def _write(table: pd.DataFrame, out: Path | None) -> None:
     # The export's CSV rules: formula starts made inert on every line, CR/LF/comma/quote cells quoted.
-    from jobforge.export.writers import csv_string, csv_text, neutralise
+    from jobforge.export.writers import csv_string, csv_text, fit_xlsx_cell, neutralise
 
     safe = table.copy()
     for column in ("title", "onet_title", "rationale", "alternatives", "merged_titles"):
@@ -348,7 +348,8 @@ def _write(table: pd.DataFrame, out: Path | None) -> None:
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".xlsx":
-        safe.to_excel(out, index=False, sheet_name="Mapped roles")
+        fitted = safe.map(lambda value: fit_xlsx_cell(value) if isinstance(value, str) else value)  # marked, not cut
+        fitted.to_excel(out, index=False, sheet_name="Mapped roles")
     else:
         out.write_bytes(csv_string(csv_text(safe)).encode("utf-8"))
     print(f"Wrote {len(table)} roles to {out}", file=sys.stderr)
