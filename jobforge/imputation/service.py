@@ -43,6 +43,7 @@ from jobforge.imputation.row_values import count_uploads, uncounted_uploads
 from jobforge.llm.base import LLMClient, LLMError, Usage
 from jobforge.llm.usage import UsageRecorder
 from jobforge.onet.repository import active_release
+from jobforge.redaction import scrub
 
 __all__ = [
     "STEPS",
@@ -338,7 +339,7 @@ class _Run:
         cells = attributes_by_role(self.session, [role.id], refresh=True)[role.id]
         if isinstance(result, Exception):
             kind = getattr(result, "kind", type(result).__name__)
-            reason = f"LLM call failed ({kind}): {result}"
+            reason = scrub(f"LLM call failed ({kind}): {result}")  # an SDK error may quote the key
             self.summary.errors.append(f"{role.title}: {reason}")
             for name in missing:
                 self._leave_empty(role, name, cells, reason, kind)

@@ -8,6 +8,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel
 
 from jobforge.errors import JobForgeError
+from jobforge.redaction import scrub
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -40,7 +41,7 @@ class LLMError(JobForgeError, RuntimeError):
     """A call failed after its retries; ``kind`` is the Usage.outcome it was recorded with."""
 
     def __init__(self, kind: str, message: str, usage: Usage | None = None) -> None:
-        super().__init__(message)
+        super().__init__(scrub(message))  # provider text may quote the request's key
         self.kind = kind
         self.usage = usage
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from jobforge.llm.base import Availability, LLMError, Message, Usage
 from jobforge.llm.retry import AttemptLog, RetryPolicy, TransientError, call_with_retries, retry_after_seconds
 from jobforge.llm.structured import StructuredParseError, parse_structured
+from jobforge.redaction import register_secret, scrub
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -32,7 +33,7 @@ class RawAnswer:
 def classify_sdk_error(exc: Exception, sdk: Any) -> Exception:
     """Map an Anthropic/OpenAI SDK exception to TransientError (retry) or LLMError (give up).
 
-    Both SDKs share the exception names used here. Messages never include the API key.
+    Both SDKs share the exception names used here. Messages are scrubbed of keys (jobforge.redaction).
     """
     if isinstance(exc, sdk.APITimeoutError):
         return TransientError("timeout", "the request timed out")
@@ -52,7 +53,7 @@ def classify_sdk_error(exc: Exception, sdk: Any) -> Exception:
 
 
 def _short(exc: Exception, limit: int = 300) -> str:
-    text = str(exc)
+    text = scrub(exc)  # before cutting: a key cut in half would no longer be recognised
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -75,6 +76,7 @@ class SDKClient:
     ) -> None:
         self.model = model
         self._api_key = api_key  # kept private: never logged, never stored
+        register_secret(api_key)  # and scrubbed from any error text that quotes it
         self.base_url = base_url
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)

@@ -27,7 +27,10 @@ def read_csv(data: bytes) -> pd.DataFrame:
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
-        ("\r=x", "'\r=x"),
+        ("\r=x", "'\r'=x"),  # the line after the CR starts a formula too
+        ("x\r=2+3*cmd|' /C calc'!A0", "x\r'=2+3*cmd|' /C calc'!A0"),
+        ("a\n-b\r\n@c\n\tq", "a\n'-b\r\n'@c\n'\tq"),
+        ("two\nlines", "two\nlines"),
         ("Cook", "Cook"),
         ("a=b", "a=b"),
         (3, 3),

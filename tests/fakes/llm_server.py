@@ -43,6 +43,7 @@ from typing import Any
 
 from jobforge.llm.tokens import estimate_tokens
 
+SECRET_HEADERS = ("x-api-key", "authorization")
 ROLES_BLOCK = re.compile(r"<roles>\s*(.*?)\s*</roles>", re.DOTALL)
 
 
@@ -84,7 +85,9 @@ class Fault:
     ``reorder`` (answers in reverse order), ``extra_role`` (an unknown id added), ``rename_role``
     (role ``role`` answered under another id), ``refusal``, ``fenced`` (JSON inside a Markdown
     fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401), ``truncated``
-    (cut off at the output-token cap: stop_reason max_tokens / finish_reason length).
+    (cut off at the output-token cap: stop_reason max_tokens / finish_reason length),
+    ``echo_headers`` (HTTP ``status`` whose error message quotes the request headers, API key first,
+    as some gateways do: see :func:`echo_headers`).
     """
 
     kind: str
@@ -106,7 +109,12 @@ def timeout(seconds: float = 5.0) -> Fault:
     return Fault("timeout", seconds=seconds)
 
 
-HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth"}
+def echo_headers(status: int = 400) -> Fault:
+    """An error whose text repeats the request headers (the API key included)."""
+    return Fault("echo_headers", status=status)
+
+
+HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth", "echo_headers"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -536,6 +544,10 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._error(api, fault.status, "internal error")
             elif fault is not None and fault.kind == "auth":
                 self._error(api, 401, "invalid API key")
+            elif fault is not None and fault.kind == "echo_headers":
+                secret_first = sorted(self.headers.items(), key=lambda kv: kv[0].lower() not in SECRET_HEADERS)
+                echoed = "; ".join(f"{name}: {value}" for name, value in secret_first)
+                self._error(api, fault.status, f"bad request, headers received: {echoed}")
             elif fault is not None and fault.kind == "timeout":
                 server.sleep(fault.seconds)
                 self._error(api, 504, "too slow")
