@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -15,9 +13,7 @@ from sqlalchemy import select
 from jobforge.db.engine import session_factory
 from jobforge.db.models import Mapping, Role
 from jobforge.export.writers import DANGEROUS_PREFIXES, XLSX_MAX_CELL_CHARS, csv_field, export_roles
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "review"))
-from review_helpers import make_review_project
+from tests.factories import make_review_project
 
 ATTACK = "Cook\r=2+3*cmd|' /C calc'!A0"
 MULTILINE = "Nurse\n@SUM(1+1)\r\n-1+2, \"night\""
