@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from jobforge.codebooks.decided import decided_index
+from jobforge.codebooks.vote import DecidedIndex, add_voted
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import Job, LlmBatch, Mapping, MappingStatus, Project, Role, utcnow
 from jobforge.llm.tokens import CostEstimate  # precedent roles count as no cost
@@ -153,6 +155,7 @@ def map_roles(
     job_id: int | None = None,
     selector: Selector | None = None,
     batch_api: bool = False,
+    use_decisions: bool = True,
 ) -> MappingRunSummary:
     """Map the project's roles in ``scope`` and store the proposals; returns what was done.
 
@@ -167,6 +170,8 @@ def map_roles(
     ``batch_api``: send the roles in scope (those without precedent) to the provider's batch API as
     one submission and wait for it, reporting progress while it runs; then store the results like a
     direct run. Resumable with ``job_id``: the batch id is kept, a re-run polls the same batch.
+    ``use_decisions``: the nearest decided titles (decisions, enabled codebooks) vote (see
+    :mod:`jobforge.codebooks.vote`); False leaves them out.
     Raises ``ProviderUnavailable`` when an explicitly named provider cannot be used, or when
     ``batch_api`` is asked for and the provider is (or "auto" resolves to) offline.
     """
@@ -200,6 +205,7 @@ def map_roles(
     from jobforge.retrieval.index import get_candidate_index
 
     index = get_candidate_index(session)
+    decided = decided_index(session, project_id) if use_decisions else None
     if selector is None:
         selector = make_selector(
             choice.provider, session, settings, usage=_usage_recorder(session, choice, job_id), batch_size=batch_size
@@ -217,11 +223,11 @@ def map_roles(
         if progress:
             progress(state.done, total, message)
         select_batch = _batch_api_select(session, selector, choice, job, state, summary, total, progress)
-        proposals = _propose(session, roles, index, select_batch)
+        proposals = _propose(session, roles, index, select_batch, decided)
     for start in range(0, len(role_ids), chunk):
         ids = role_ids[start : start + chunk]
         roles = list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.id)))
-        results = proposals if proposals is not None else _propose(session, roles, index, selector.select)
+        results = proposals if proposals is not None else _propose(session, roles, index, selector.select, decided)
         written, raced = _store(session, roles, results, index.release_id)
         for result in written:
             summary.mapped += 1
@@ -327,14 +333,19 @@ def _batch_api_select(
     return select_batch
 
 
-def _propose(session: Session, roles: list[Role], index: Any, select_roles: Select) -> dict[int, RoleMappingResult]:
+def _propose(
+    session: Session, roles: list[Role], index: Any, select_roles: Select, decided: DecidedIndex | None = None
+) -> dict[int, RoleMappingResult]:
     requests = []
-    for role in roles:
+    votes = decided.votes([role.title for role in roles]) if decided is not None else [None] * len(roles)
+    for role, vote in zip(roles, votes, strict=True):
         context = role_context(role)
         candidates = index.candidates(role.title, k=CANDIDATES_PER_ROLE, context=context)
+        # The decided titles' codes join the candidates, so a selector can pick one retrieval missed.
+        candidates = add_voted(candidates, vote, index.occupation)
         language = index.language_of(role.title)
         code = "" if language.english else language.code
-        requests.append(RoleRequest(role.id, role.title, role.title_key, context, candidates, code))
+        requests.append(RoleRequest(role.id, role.title, role.title_key, context, candidates, code, vote))
     results: dict[int, RoleMappingResult] = {}
     precedents = find_precedents(session, [request.title_key for request in requests])
     to_select: list[RoleRequest] = []
