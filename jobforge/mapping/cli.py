@@ -98,7 +98,9 @@ def register(subparsers: Any) -> None:
         "--scope",
         choices=("unmapped", "all", "low", "unconfirmed"),
         default="unmapped",
-        help="which of the project's roles to (re)map; confirmed mappings are never changed (default: unmapped)",
+        help="which of the project's roles to (re)map; confirmed mappings are never changed (default: unmapped); "
+        "'unconfirmed' re-proposes only unreviewed roles with the latest decisions (as Review's 'Update proposals "
+        "from decisions')",
     )
     parser.add_argument("--out", type=Path, help="write to this .csv or .xlsx file instead of stdout")
     parser.add_argument("--batch-size", type=int, help="roles per LLM call (or per committed batch offline)")

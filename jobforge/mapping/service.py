@@ -80,8 +80,11 @@ def _scope_filter(scope: str) -> Any:
         return Mapping.id.is_(None)
     if scope == "low":
         return and_(Mapping.tier == ConfidenceTier.LOW.value, Mapping.status.not_in(MappingStatus.ANALYST_OWNED))
-    if scope in ("all", "unconfirmed"):
-        # Every role an analyst does not own; "all" exists so a re-run reads naturally in the UI.
+    if scope == "unconfirmed":
+        # Roles nobody reviewed yet: never confirmed, overridden or flagged "needs info" ones.
+        return or_(Mapping.id.is_(None), Mapping.status == MappingStatus.PROPOSED)
+    if scope == "all":
+        # Every role an analyst does not own ("needs info" roles get a fresh proposal, keep the flag).
         return not_owned
     raise ValueError(f"Unknown scope '{scope}': choose one of {', '.join(SCOPES)}.")
 
