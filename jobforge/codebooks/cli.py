@@ -51,13 +51,15 @@ def run_import(args: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as exc:
         raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
-    with tqdm(total=0, desc="codebook", unit="entry", file=sys.stderr) as bar:
+    bars: list[Any] = []  # opened at the first stored chunk: a refused file shows only its error
 
-        def progress(done: int, total: int, message: str) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+    def progress(done: int, total: int, message: str) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc="codebook", unit="entry", file=sys.stderr))
+        bars[0].n = done
+        bars[0].refresh()
 
+    try:
         with session_factory(get_engine())() as session:
             result = import_codebook(
                 session,
@@ -73,6 +75,9 @@ def run_import(args: argparse.Namespace) -> int:
                 header_row=args.header_row,
                 progress=progress,
             )
+    finally:
+        for bar in bars:
+            bar.close()
     print(
         f"Codebook {result.codebook_id} '{result.name}': {result.imported:,} entries imported, "
         f"{result.translated:,} translated to O*NET-SOC 2019 ({result.split:,} split into several codes), "
