@@ -188,18 +188,24 @@ class DecidedIndex:
             return [None] * len(titles)
         for start in range(0, len(titles), QUERY_CHUNK):
             chunk = titles[start : start + QUERY_CHUNK]
-            similarity = (self._query_matrix(chunk) @ self._matrix_t).toarray()
-            for row in similarity:
-                out.append(self._vote(row, k, min_similarity))
+            # Sparse rows: only the points sharing a feature with the title are scored at all.
+            similarity = (self._query_matrix(chunk) @ self._matrix_t).tocsr()
+            for i in range(len(chunk)):
+                lo, hi = similarity.indptr[i], similarity.indptr[i + 1]
+                out.append(self._vote(similarity.indices[lo:hi], similarity.data[lo:hi], k, min_similarity))
         return out
 
-    def _vote(self, row: np.ndarray, k: int, min_similarity: float) -> Vote | None:
-        top = np.argpartition(-row, k)[:k] if len(row) > k else np.arange(len(row))
-        top = top[np.argsort(-row[top], kind="stable")]
+    def _vote(self, points: np.ndarray, sims: np.ndarray, k: int, min_similarity: float) -> Vote | None:
+        """The vote of one title from its similar points (``points`` ids, ``sims`` their similarity)."""
+        order = np.argpartition(-sims, k)[:k] if len(sims) > k else np.arange(len(sims))
+        # Nearest first; equal similarity: the earlier point (stable, reproducible).
+        order = order[np.lexsort((points[order], -sims[order]))]
+        top = points[order]
+        row = dict(zip(top.tolist(), sims[order].tolist(), strict=True))
         weights: Counter[str] = Counter()
         neighbours: list[Neighbour] = []
         for i in top:
-            sim = float(row[i])
+            sim = row[int(i)]
             if sim < min_similarity:
                 break
             point = self.points[int(i)]
@@ -215,7 +221,7 @@ class DecidedIndex:
         if nearest is None:  # the winner leads no single point: take the nearest point holding it
             i = next(int(i) for i in top if code in self.points[int(i)].weights)
             point = self.points[i]
-            nearest = Neighbour(point.examples[code].title, code, float(row[i]), point.examples[code])
+            nearest = Neighbour(point.examples[code].title, code, row[i], point.examples[code])
         else:
             nearest = Neighbour(nearest.evidence.title, code, nearest.similarity, nearest.evidence)
         first = self.points[int(top[0])]
