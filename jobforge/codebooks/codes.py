@@ -115,7 +115,8 @@ class CodeReader:
         else:
             raise CodeSystemError(f"Unknown code system '{system}': choose one of {', '.join(SYSTEMS)}.")
         kept = tuple(c for c in new if c in self.valid)
-        return Reading(kept, system, True) if kept else None
+        # A 2010 code that is the same 2019 code (most of them) is not a translation.
+        return Reading(kept, system, kept != (code,)) if kept else None
 
     def read_auto(self, written: str, prefer_2010: bool) -> Reading | None:
         """``written`` in the first system it is valid in; 2019/2018 first unless ``prefer_2010``."""
