@@ -131,11 +131,15 @@ def main() -> None:
         return {t: [copy.copy(c) for c in cs] for t, cs in candidates.items()}
 
     if args.tune:
-        for weight in (0.5, 1.0, 1.5, 2.5, 4.0):
-            for min_sim in (0.2, 0.3, 0.45):
-                vote_module.VOTE_WEIGHT, vote_module.MIN_SIMILARITY = weight, min_sim
-                row = run_row(f"w={weight} min={min_sim}", new, fresh(), index, pool)
-                print(table([row]).splitlines()[-1])
+        print(table([run_row("no codebook", new, fresh(), index, [])]))
+        for head in (1.0, 2.0, 3.0):
+            for weight in (1.0, 1.5, 2.5):
+                for min_sim in (0.2, 0.3):
+                    for k in (5, 10, 20):
+                        vote_module.VOTE_WEIGHT, vote_module.MIN_SIMILARITY = weight, min_sim
+                        vote_module.HEAD_WEIGHT, vote_module.K_NEAREST = head, k
+                        row = run_row(f"head={head} w={weight} min={min_sim} k={k}", new, fresh(), index, pool)
+                        print(table([row]).splitlines()[-1], flush=True)
         return
 
     rows = []

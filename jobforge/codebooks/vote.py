@@ -30,7 +30,7 @@ from jobforge.retrieval.normalize import search_form
 OccupationLookup = Callable[[str], tuple[str, str] | None]
 
 K_NEAREST = 10
-MIN_SIMILARITY = 0.3
+MIN_SIMILARITY = 0.2
 HEAD_WEIGHT = 1.0  # the head noun's feature, beside its word feature
 PAIR_WEIGHT = 0.5  # adjacent word pairs ("data engineer" vs "engineer, data")
 QUERY_CHUNK = 512  # roles per sparse product (bounds memory: chunk x points floats)
@@ -181,8 +181,11 @@ class DecidedIndex:
                 values.append(v / norm)
         return sparse.csr_matrix((values, (rows, cols)), shape=(len(titles), self._matrix.shape[1]))
 
-    def votes(self, titles: list[str], k: int = K_NEAREST, min_similarity: float = MIN_SIMILARITY) -> list[Vote | None]:
-        """One vote per title (None: no decided title is similar enough), same order."""
+    def votes(self, titles: list[str], k: int | None = None, min_similarity: float | None = None) -> list[Vote | None]:
+        """One vote per title (None: no decided title is similar enough), same order.
+        ``k`` and ``min_similarity`` default to ``K_NEAREST`` and ``MIN_SIMILARITY``."""
+        k = k or K_NEAREST
+        min_similarity = MIN_SIMILARITY if min_similarity is None else min_similarity
         out: list[Vote | None] = []
         if not self.points:
             return [None] * len(titles)
@@ -241,32 +244,36 @@ def _stamp(item: DecidedTitle) -> float:
 # Ranking and tier with the vote (the offline selector; measured by bench/learning_curve.py)
 # ---------------------------------------------------------------------------------------------
 
-VOTE_WEIGHT = 1.5  # the vote's part of a candidate's combined score, beside its retrieval score / rank-1's
+VOTED_LIMIT = 20  # candidates per role a selector reads (jobforge.mapping.factory.CANDIDATES_PER_ROLE)
+MAX_ADDED = 5  # voted codes retrieval missed, added per role at most
+VOTE_WEIGHT = 2.5  # the vote's part of a candidate's combined score, beside its retrieval score / rank-1's
 MEDIUM_SHARE = 0.6  # a code the vote alone put first is MEDIUM from this share and similarity on, else LOW
-MEDIUM_SIMILARITY = 0.6
+MEDIUM_SIMILARITY = 0.5
 
 
-def add_voted(candidates: list[Candidate], vote: Vote | None, occupation: OccupationLookup) -> list[Candidate]:
-    """``candidates`` plus the voted codes retrieval missed (``via="decided"``, score 0), after them.
+def add_voted(
+    candidates: list[Candidate], vote: Vote | None, occupation: OccupationLookup, limit: int = VOTED_LIMIT
+) -> list[Candidate]:
+    """``candidates`` plus up to ``MAX_ADDED`` voted codes retrieval missed (``via="decided"``, score 0).
 
-    ``occupation(code)`` gives (title, description) of a code of the active release, or None (such
-    codes are not added).
+    They take the places of the last retrieval candidates when the list would grow past ``limit``
+    (a selector reads at most 20), so an LLM sees them too. ``occupation(code)`` gives (title,
+    description) of a code of the active release, or None (such codes are not added).
     """
     if vote is None:
         return candidates
-    out = list(candidates)
-    present = {c.code for c in out}
+    present = {c.code for c in candidates}
+    added: list[Candidate] = []
     for code in sorted(vote.weights, key=lambda c: -vote.weights[c]):
         found = occupation(code) if code not in present else None
-        if found is None:
+        if found is None or len(added) >= MAX_ADDED:
             continue
         example = next((n.title for n in vote.neighbours if n.code == code), vote.nearest.title)
-        out.append(
-            Candidate(
-                code, found[0], 0.0, "decided_title", example, description=found[1], via="decided", rank=len(out) + 1
-            )
-        )
-        present.add(code)
+        added.append(Candidate(code, found[0], 0.0, "decided_title", example, description=found[1], via="decided"))
+    keep = max(limit - len(added), 0) if len(candidates) + len(added) > limit else len(candidates)
+    out = list(candidates[:keep]) + added
+    for rank, candidate in enumerate(out[keep:], start=keep + 1):
+        candidate.rank = rank
     return out
 
 
@@ -287,14 +294,21 @@ def with_vote(candidates: list[Candidate], vote: Vote | None, occupation: Occupa
 
 
 def vote_tier(tier: ConfidenceTier, vote: Vote, chosen: str, moved: bool) -> ConfidenceTier:
-    """The tier once the vote is known (a conservative rule until the tier model is refit with the
-    vote's signals): a code the vote alone put first is at most MEDIUM — similarity to other titles
-    is not HIGH evidence on its own — and LOW unless the vote is clear and close; a retrieval rank 1
-    the vote disagrees with is at most MEDIUM."""
+    """The tier once the vote is known: a conservative rule until the tier model is refit with the
+    vote's signals (chosen on the FIT part of dev_titles.csv, bench/learning_curve.py --tune):
+
+    - a code the vote alone put first is at most MEDIUM — similarity to other titles is not HIGH
+      evidence on its own — and MEDIUM only when the vote is clear (share ≥ 0.6) and close
+      (similarity ≥ 0.5), else LOW (measured: 80% right when clear and close);
+    - a retrieval rank 1 the vote disagrees with is at most MEDIUM (HIGH held only 62% then);
+    - a retrieval rank 1 the vote clearly and closely agrees with is at least MEDIUM (84% right).
+    """
+    clear = vote.code == chosen and vote.share >= MEDIUM_SHARE and vote.similarity >= MEDIUM_SIMILARITY
     if moved:
-        clear = vote.share >= MEDIUM_SHARE and vote.similarity >= MEDIUM_SIMILARITY and vote.code == chosen
         return ConfidenceTier.MEDIUM if clear else ConfidenceTier.LOW
     if vote.code != chosen and tier is ConfidenceTier.HIGH:
+        return ConfidenceTier.MEDIUM
+    if clear and tier is ConfidenceTier.LOW:
         return ConfidenceTier.MEDIUM
     return tier
 
