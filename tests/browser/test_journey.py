@@ -26,7 +26,7 @@ from tests.browser.spreadsheet import HOSTILE, roles_csv
 
 pytestmark = pytest.mark.browser
 USER = "Browser Analyst"
-CODEBOOK = b"Job Title,SOC Code\nData Wrangler,15-1132\nPayroll Clerk,43-3051.00\n"
+CODEBOOK = b"Job Title,SOC Code\nData Wrangler,15-1132\nLine Chef,35-2014.00\n"
 GRID = 'iframe[title*="agGrid"]'
 expect.set_options(timeout=30_000)  # a shared 2-core CI box can be slow; waits end as soon as the page is ready
 
