@@ -36,8 +36,11 @@ def decided_titles(
     project_id: int | None = None,
     decisions: bool = True,
     codebooks: bool = True,
+    visible: set[int] | None = None,
 ) -> list[DecidedTitle]:
-    """Decisions (of ``project_id`` only under the "project" scope) and enabled codebook entries."""
+    """Decisions (of ``project_id`` only under the "project" scope; of the ``visible`` project ids
+    only when given, so nobody learns titles of a project they may not see) and enabled codebook
+    entries."""
     found: list[DecidedTitle] = []
     if decisions:
         query = (
@@ -57,6 +60,8 @@ def decided_titles(
         )
         if learning_scope() == "project" and project_id is not None:
             query = query.where(Role.project_id == project_id)
+        if visible is not None:
+            query = query.where(Role.project_id.in_(sorted(visible | ({project_id} if project_id else set()))))
         for title, code, status, project, by, at, pid, bulk in session.execute(query):
             weight = BULK_WEIGHT if bulk else 1.0
             found.append(DecidedTitle(title, (code,), status, project, by, at, pid, weight))
@@ -72,8 +77,16 @@ def decided_titles(
 
 
 def decided_index(
-    session: Session, project_id: int | None = None, decisions: bool = True, codebooks: bool = True
+    session: Session,
+    project_id: int | None = None,
+    decisions: bool = True,
+    codebooks: bool = True,
+    user: str | None = None,
 ) -> DecidedIndex | None:
-    """The vote's index over :func:`decided_titles`; None when there is no decided title."""
-    titles = decided_titles(session, project_id, decisions, codebooks)
+    """The vote's index over :func:`decided_titles` as ``user`` may see them (None: every project);
+    None when there is no decided title."""
+    from jobforge.access import visible_project_ids
+
+    visible = visible_project_ids(session, user) if user else None
+    titles = decided_titles(session, project_id, decisions, codebooks, visible)
     return DecidedIndex(titles) if titles else None

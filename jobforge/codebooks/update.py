@@ -32,14 +32,21 @@ def _proposals(session: Session, project_id: int) -> dict[int, tuple[str | None,
 
 
 def update_proposals(
-    session: Session, project_id: int, provider: str | None = "offline", progress: Any = None, job_id: int | None = None
+    session: Session,
+    project_id: int,
+    provider: str | None = "offline",
+    progress: Any = None,
+    job_id: int | None = None,
+    user: str | None = None,
 ) -> dict[str, Any]:
     """Re-propose the project's unreviewed roles; returns the map summary plus ``changed`` (roles
     whose proposed code changed) and ``retiered`` (same code, other tier)."""
     before = dict(job_before(session, job_id) or _proposals(session, project_id))
     if job_id is not None:
         _remember_before(session, job_id, before)
-    summary = map_roles(session, project_id, provider=provider, scope=SCOPE, progress=progress, job_id=job_id)
+    summary = map_roles(
+        session, project_id, provider=provider, scope=SCOPE, progress=progress, job_id=job_id, user=user
+    )
     after = _proposals(session, project_id)
     changed = sum(1 for role_id, (code, _) in after.items() if role_id in before and before[role_id][0] != code)
     retiered = sum(
@@ -70,9 +77,8 @@ def run_update_job(engine: Engine, job: Job, report: Any) -> dict[str, Any]:
     if job.project_id is None:
         raise ValueError("An update job needs a project.")
     with session_factory(engine)() as session:
-        result = update_proposals(
-            session, job.project_id, (job.params or {}).get("provider") or "offline", report, job.id
-        )
+        provider = (job.params or {}).get("provider") or "offline"
+        result = update_proposals(session, job.project_id, provider, report, job.id, job.created_by)
     result["message"] = (
         f"Re-proposed {result['mapped']:,} unreviewed roles: {result['changed']:,} proposals changed"
         f" ({result['retiered']:,} more changed tier only); decided roles were left as they are"

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from jobforge.cli import CommandError
+    from jobforge.cli import CommandError, acting_user
     from jobforge.codebooks.decided import decided_index
     from jobforge.config import get_settings
     from jobforge.db.engine import get_engine, session_factory
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
         started = time.perf_counter()
         index = get_candidate_index(session)
-        decided = None if args.no_decisions else decided_index(session)
+        decided = None if args.no_decisions else decided_index(session, user=acting_user(args))
         if decided is not None:
             print(f"{decided.size:,} decided titles (decisions and enabled codebooks) vote", file=sys.stderr)
         selector = _selector(args.provider, session, settings)

@@ -201,6 +201,7 @@ def run_map(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=_progress_bar(),
             batch_api=args.batch_api,
+            user=user,
         )
         table = mapped_table(session, project.id, built.roles)
     _write(table, args.out)

@@ -159,6 +159,7 @@ def map_roles(
     selector: Selector | None = None,
     batch_api: bool = False,
     use_decisions: bool = True,
+    user: str | None = None,
 ) -> MappingRunSummary:
     """Map the project's roles in ``scope`` and store the proposals; returns what was done.
 
@@ -174,7 +175,8 @@ def map_roles(
     one submission and wait for it, reporting progress while it runs; then store the results like a
     direct run. Resumable with ``job_id``: the batch id is kept, a re-run polls the same batch.
     ``use_decisions``: the nearest decided titles (decisions, enabled codebooks) vote (see
-    :mod:`jobforge.codebooks.vote`); False leaves them out.
+    :mod:`jobforge.codebooks.vote`); False leaves them out. ``user``: only decisions of projects
+    this user may see vote (None: every project's, as for a run without a user).
     Raises ``ProviderUnavailable`` when an explicitly named provider cannot be used, or when
     ``batch_api`` is asked for and the provider is (or "auto" resolves to) offline.
     """
@@ -208,7 +210,7 @@ def map_roles(
     from jobforge.retrieval.index import get_candidate_index
 
     index = get_candidate_index(session)
-    decided = decided_index(session, project_id) if use_decisions else None
+    decided = decided_index(session, project_id, user=user) if use_decisions else None
     if selector is None:
         selector = make_selector(
             choice.provider, session, settings, usage=_usage_recorder(session, choice, job_id), batch_size=batch_size

@@ -134,3 +134,19 @@ def test_update_proposals_never_touches_decided_roles_and_counts_changes(acme: E
     for title, (code, rationale) in kept.items():
         assert (after[title].onet_code, after[title].rationale) == (code, rationale)
     assert after["Data Wrangler Lead"].status == MappingStatus.NEEDS_INFO
+
+
+def test_decisions_of_a_project_the_user_cannot_see_do_not_vote(acme: Engine) -> None:
+    from jobforge.access.manage import add_member, add_user
+
+    with session_factory(acme)() as session:
+        add_user(session, "ada", "admin", "ada")  # Acme's creator: the store's admin
+        add_user(session, "bob", "analyst", "ada")
+        project_id, ids = add_project(session, "Globex", ["Senior Data Wrangler II"])
+        add_member(session, project_id, "bob", "ada")
+        map_roles(session, project_id, provider="offline", user="bob")
+    wrangler = proposals(acme, ids)["Senior Data Wrangler II"]
+    assert wrangler.onet_code != "15-1252.00" and "Acme" not in wrangler.rationale
+    with session_factory(acme)() as session:
+        map_roles(session, project_id, provider="offline", scope="unconfirmed", user="ada")
+    assert proposals(acme, ids)["Senior Data Wrangler II"].onet_code == "15-1252.00"
