@@ -137,14 +137,12 @@ def main() -> None:
 
     if args.tune:
         print(table([run_row("no codebook", new, fresh(), index, [])]))
-        for head in (1.0, 2.0, 3.0):
-            for weight in (1.0, 1.5, 2.5):
-                for min_sim in (0.2, 0.3):
-                    for k in (5, 10, 20):
-                        vote_module.VOTE_WEIGHT, vote_module.MIN_SIMILARITY = weight, min_sim
-                        vote_module.HEAD_WEIGHT, vote_module.K_NEAREST = head, k
-                        row = run_row(f"head={head} w={weight} min={min_sim} k={k}", new, fresh(), index, pool)
-                        print(table([row]).splitlines()[-1], flush=True)
+        for power in (1, 2, 4):
+            for pair in (0.0, 0.5, 1.0):
+                for weight in (2.5, 4.0):
+                    vote_module.SIMILARITY_POWER, vote_module.PAIR_WEIGHT, vote_module.VOTE_WEIGHT = power, pair, weight
+                    row = run_row(f"power={power} pair={pair} w={weight}", new, fresh(), index, pool)
+                    print(table([row]).splitlines()[-1], flush=True)
         return
 
     rows = []

@@ -6,9 +6,9 @@ stemmed words, seniority dropped, the head noun found); titles with the same sea
 point of the index, keeping every code given to them with its count (so a codebook that disagrees
 with itself shows as a split vote). Similarity is the cosine of TF-IDF vectors of the words, the
 head noun (weighted again: "Java *Developer*" is closer to "Python Developer" than to "Java
-Teacher") and word pairs; rare words weigh more. A role's vote: for each code, the sum over its
-``k`` nearest points (similarity ≥ ``MIN_SIMILARITY``) of similarity² × that point's share of the
-code. Measured on dev_titles.csv (bench/learning_curve.py).
+Teacher"); rare words weigh more (word pairs measured no better and are off). A role's vote: for
+each code, the sum over its ``k`` nearest points (similarity ≥ ``MIN_SIMILARITY``) of
+similarity² × that point's share of the code. Measured on dev_titles.csv (bench/learning_curve.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ OccupationLookup = Callable[[str], tuple[str, str] | None]
 K_NEAREST = 10
 MIN_SIMILARITY = 0.2
 HEAD_WEIGHT = 1.0  # the head noun's feature, beside its word feature
-PAIR_WEIGHT = 0.5  # adjacent word pairs ("data engineer" vs "engineer, data")
+# Adjacent word pairs ("data engineer" vs "engineer, data"): measured no help on FIT (top-1 -1 point), off.
+PAIR_WEIGHT = 0.0
+SIMILARITY_POWER = 2  # a neighbour votes with similarity ** this: near titles count far more than loose ones
 QUERY_CHUNK = 512  # roles per sparse product (bounds memory: chunk x points floats)
 
 
@@ -109,7 +111,8 @@ def _features(form_tokens: tuple[str, ...], head: str | None) -> list[tuple[str,
     features = [(f"w:{t}", 1.0) for t in dict.fromkeys(form_tokens)]
     if head:
         features.append((f"h:{head}", HEAD_WEIGHT))
-    features += [(f"p:{a}_{b}", PAIR_WEIGHT) for a, b in itertools.pairwise(form_tokens)]
+    if PAIR_WEIGHT:
+        features += [(f"p:{a}_{b}", PAIR_WEIGHT) for a, b in itertools.pairwise(form_tokens)]
     return features
 
 
@@ -214,7 +217,7 @@ class DecidedIndex:
             point = self.points[int(i)]
             total = sum(point.weights.values())
             for code, weight in point.weights.items():
-                weights[code] += sim * sim * weight / total
+                weights[code] += sim**SIMILARITY_POWER * weight / total
             lead = max(point.weights, key=lambda c: (point.weights[c], c))
             neighbours.append(Neighbour(point.examples[lead].title, lead, sim, point.examples[lead]))
         if not weights:
@@ -246,7 +249,7 @@ def _stamp(item: DecidedTitle) -> float:
 
 VOTED_LIMIT = 20  # candidates per role a selector reads (jobforge.mapping.factory.CANDIDATES_PER_ROLE)
 MAX_ADDED = 5  # voted codes retrieval missed, added per role at most
-VOTE_WEIGHT = 2.5  # the vote's part of a candidate's combined score, beside its retrieval score / rank-1's
+VOTE_WEIGHT = 4.0  # the vote's part of a candidate's combined score, beside its retrieval score / rank-1's
 MEDIUM_SHARE = 0.6  # a code the vote alone put first is MEDIUM from this share and similarity on, else LOW
 MEDIUM_SIMILARITY = 0.5
 
