@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,14 +138,14 @@ class CodeReader:
         if self.crosswalk is None:
             return False
         only_old = only_new = 0
-        for written in written_codes:
+        for written, count in Counter(written_codes).items():  # a codebook repeats few codes many times
             kind = (clean_code(written) or ("", ""))[0]
             if not kind:
                 continue
             new = self.read(written, "onet2019" if kind == "onet" else "soc2018") is not None
             old = self.read(written, "onet2010" if kind == "onet" else "soc2010") is not None
-            only_new += new and not old
-            only_old += old and not new
+            only_new += count * (new and not old)
+            only_old += count * (old and not new)
         return only_old > only_new
 
 

@@ -134,6 +134,7 @@ def read_codebook(
     prefer_2010 = system == "auto" and reader.prefers_2010(c for cell in codes for c in _split_codes(cell))
     first_row = table.header_row + 1
     cache: dict[str, Reading | None] = {}
+    keys: dict[str, str] = {}  # title -> title_key: a codebook repeats titles (one row per code given)
     for offset, (title, cell) in enumerate(zip(titles, codes, strict=True)):
         if not title or not cell:
             draft.skipped += 1
@@ -154,7 +155,10 @@ def read_codebook(
         if bad or not found:
             draft.errors.append(f"row {row_number}: '{', '.join(bad) or cell}'")
             continue
-        entry = EntryDraft(row_number, title, title_key(title), found, cell, "; ".join(translations))
+        key = keys.get(title)
+        if key is None:
+            key = keys[title] = title_key(title)
+        entry = EntryDraft(row_number, title, key, found, cell, "; ".join(translations))
         draft.translated += bool(translations)
         draft.split += len(found) > 1 and bool(translations)
         draft.entries.append(entry)
