@@ -12,6 +12,7 @@ the same batch instead of paying again.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -496,6 +497,10 @@ def estimate_cost(
         figures = estimate_mapping_cost(
             sample, choice.provider, batch_size=per_call, settings=settings, batch_api=batch_api
         )
+        if _has_decided_titles(session):
+            # Each prompt may carry up to 5 similar decided titles (not searched for here: too slow
+            # for a page that redraws); counted as typical ones so the estimate stays an upper bound.
+            figures = _with_decided_examples(figures, len(sample), choice.provider, settings, batch_api)
         scale = len(role_ids) / len(sample)
         return CostEstimate(
             calls=math.ceil(len(role_ids) / per_call),
@@ -524,3 +529,26 @@ def estimate_cost(
         provider=choice.provider,
         note=choice.note,
     )
+
+
+# A typical "decided" block of a role's prompt: 5 similar decided titles with their codes.
+TYPICAL_DECIDED = json.dumps([["Senior Business Operations Analyst", "13-1111.00"]] * 5, separators=(",", ":"))
+
+
+def _has_decided_titles(session: Session) -> bool:
+    from jobforge.db.models import Codebook
+
+    decided = select(Mapping.id).where(Mapping.status.in_(MappingStatus.ANALYST_OWNED)).limit(1)
+    books = select(Codebook.id).where(Codebook.enabled.is_(True)).limit(1)
+    return session.scalar(decided) is not None or session.scalar(books) is not None
+
+
+def _with_decided_examples(
+    figures: CostEstimate, roles: int, provider: str, settings: Settings, batch_api: bool
+) -> CostEstimate:
+    from jobforge.llm.tokens import cost_usd, estimate_tokens
+
+    extra = roles * estimate_tokens(f',"decided":{TYPICAL_DECIDED}')
+    input_tokens = figures.input_tokens + extra
+    usd = cost_usd(provider, input_tokens, figures.output_tokens, settings, batch_api=batch_api)
+    return CostEstimate(figures.calls, input_tokens, figures.output_tokens, usd)

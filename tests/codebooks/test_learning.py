@@ -150,3 +150,16 @@ def test_decisions_of_a_project_the_user_cannot_see_do_not_vote(acme: Engine) ->
     with session_factory(acme)() as session:
         map_roles(session, project_id, provider="offline", scope="unconfirmed", user="ada")
     assert proposals(acme, ids)["Senior Data Wrangler II"].onet_code == "15-1252.00"
+
+
+def test_the_cost_estimate_counts_the_decided_examples(onet_engine: Engine) -> None:
+    from jobforge.mapping.service import estimate_cost
+
+    with session_factory(onet_engine)() as session:
+        project_id, _ = add_project(session, "Globex", ["Data Wrangler", "Line Cook"])
+        before = estimate_cost(session, project_id, "anthropic").input_tokens
+    data = pd.DataFrame([("Data Wrangler", "15-1252.00")], columns=["Title", "Code"]).to_csv(index=False).encode()
+    with session_factory(onet_engine)() as session:
+        import_codebook(session, "ada", data, "book.csv", "Title", "Code")
+    with session_factory(onet_engine)() as session:
+        assert estimate_cost(session, project_id, "anthropic").input_tokens > before
