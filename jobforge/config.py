@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
 
 ONET_DOWNLOAD_URL = "https://www.onetcenter.org/dl_files/database/db_{version}_text.zip"
+CROSSWALK_DOWNLOAD_URL = "https://www.onetcenter.org/taxonomy/2019/walk/2010_to_2019_Crosswalk.csv?fmt=csv"
 
 
 def default_data_dir() -> Path:
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     onet_download_timeout: float = 120.0
     onet_download_max_mb: int = 200  # refuse bigger downloads (30.1 is ~4 MB)
     eval_labels: Path | None = None  # default: ../shared/eval/dev_titles.csv when present
+    # O*NET-SOC 2010 -> 2019 taxonomy crosswalk (codebooks with 2010 codes): a CSV path; default
+    # ../shared/onet/2010_to_2019_Crosswalk.csv when present, else downloaded once into the data folder.
+    crosswalk_source: str | None = None
+    crosswalk_download_url: str = CROSSWALK_DOWNLOAD_URL
+
+    # Learning from decisions (jobforge.codebooks): "store" = decisions of every project help every
+    # other project; "project" = only decisions of the same project (and codebooks) vote.
+    learning_scope: str = "store"
 
     # LLM providers
     provider: str = "auto"  # auto | anthropic | openai | offline
@@ -115,6 +124,13 @@ class Settings(BaseSettings):
         if self.onet_source:
             return self.onet_source
         shared = SHARED_DIR / "onet" / f"db_{self.onet_version}_text.zip"
+        return str(shared) if shared.exists() else None
+
+    def resolved_crosswalk_source(self) -> str | None:
+        """An explicit crosswalk, else the shared reference copy when present, else None (download)."""
+        if self.crosswalk_source:
+            return self.crosswalk_source
+        shared = SHARED_DIR / "onet" / "2010_to_2019_Crosswalk.csv"
         return str(shared) if shared.exists() else None
 
     def resolved_eval_labels(self) -> Path | None:

@@ -26,13 +26,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--predictions", metavar="FILE", help="write title,rank,code,tier CSV (up to 20 ranks)")
     parser.add_argument("--provider", default="offline", help="offline | anthropic | openai | auto (default offline)")
     parser.add_argument("--limit", type=int, help="only the first N distinct titles")
+    parser.add_argument(
+        "--no-decisions",
+        action="store_true",
+        help="leave the store's decisions and enabled codebooks out (measure retrieval alone); by default the "
+        "nearest decided titles vote, as in `map`",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from jobforge.cli import CommandError
+    from jobforge.cli import CommandError, acting_user
+    from jobforge.codebooks.decided import decided_index
     from jobforge.config import get_settings
     from jobforge.db.engine import get_engine, session_factory
     from jobforge.onet.repository import NoActiveRelease, require_active_release
@@ -59,11 +66,14 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
         started = time.perf_counter()
         index = get_candidate_index(session)
+        decided = None if args.no_decisions else decided_index(session, user=acting_user(args))
+        if decided is not None:
+            print(f"{decided.size:,} decided titles (decisions and enabled codebooks) vote", file=sys.stderr)
         selector = _selector(args.provider, session, settings)
         titles = [item.title for item in labels]
         with tqdm(total=len(titles), desc="eval", unit="title", file=sys.stderr) as bar:
             batch = 200 if selector.name == "offline" else settings.llm_batch_size
-            predictions = predict(titles, index, selector, batch_size=batch, progress=bar.update)
+            predictions = predict(titles, index, selector, batch_size=batch, progress=bar.update, decided=decided)
         seconds = time.perf_counter() - started
         version = release.version
 

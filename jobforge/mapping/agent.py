@@ -46,6 +46,7 @@ from jobforge.mapping.prompts import (
     MappingAnswer,
     RoleChoice,
     build_mapping_messages,
+    decided_examples,
     role_id_in_batch,
 )
 from jobforge.mapping.selectors import RoleRequest
@@ -320,13 +321,20 @@ class RoleMappingAgent:
 
     def _key(self, role: RoleRequest) -> str:
         codes = [c.code for c in role.candidates[: self.candidates_per_role]]
-        return cache_key(role.title_key, role.context, codes, self.llm.provider, self.llm.model, PROMPT_VERSION)
+        decided = decided_examples(role)  # other decided titles, another answer: not the cached one
+        context = {**role.context, "_decided": json.dumps(decided)} if decided else role.context
+        return cache_key(role.title_key, context, codes, self.llm.provider, self.llm.model, PROMPT_VERSION)
 
     def _trimmed(self, role: RoleRequest) -> RoleRequest:
         if len(role.candidates) <= self.candidates_per_role:
             return role
         return RoleRequest(
-            role.role_id, role.title, role.title_key, role.context, role.candidates[: self.candidates_per_role]
+            role.role_id,
+            role.title,
+            role.title_key,
+            role.context,
+            role.candidates[: self.candidates_per_role],
+            vote=role.vote,
         )
 
     def _resolve_without_calls(self, roles: list[RoleRequest], results: list[RoleMappingResult | None]) -> list[int]:

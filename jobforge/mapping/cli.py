@@ -96,7 +96,9 @@ def register(subparsers: Any) -> None:
         "--scope",
         choices=("unmapped", "all", "low", "unconfirmed"),
         default="unmapped",
-        help="which of the project's roles to (re)map; confirmed mappings are never changed (default: unmapped)",
+        help="which of the project's roles to (re)map; confirmed mappings are never changed (default: unmapped); "
+        "'unconfirmed' re-proposes only unreviewed roles with the latest decisions (as Review's 'Update proposals "
+        "from decisions')",
     )
     parser.add_argument("--out", type=Path, help="write to this .csv or .xlsx file instead of stdout")
     parser.add_argument("--batch-size", type=int, help="roles per LLM call (or per committed batch offline)")
@@ -197,6 +199,7 @@ def run_map(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=_progress_bar(),
             batch_api=args.batch_api,
+            user=user,
         )
         table = mapped_table(session, project.id, built.roles)
     _write(table, args.out)

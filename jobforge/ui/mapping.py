@@ -13,7 +13,7 @@ from jobforge.ui.store import session
 SCOPES = {
     "unmapped": "Roles without a proposal",
     "low": "LOW proposals again",
-    "unconfirmed": "Every role not yet confirmed",
+    "unconfirmed": "Every role not yet reviewed (confirmed, overridden and needs-info roles are kept)",
     "all": "All roles (confirmed and analyst choices are kept)",
 }
 PROVIDER_LABELS = {

@@ -157,7 +157,8 @@ def test_scopes_choose_roles(onet_engine: Engine) -> None:
         assert roles_for("unmapped") == {"Line Cook"}
         # Line Cook was just proposed LOW by the recording selector; Truck Driver was LOW already.
         assert roles_for("low") == {"Line Cook", "Truck Driver"}
-        assert roles_for("unconfirmed") == {"Line Cook", "Truck Driver", "Software Engineer", "Staff Nurse"}
+        # "unconfirmed" (Update proposals from decisions) leaves the "needs info" role alone too.
+        assert roles_for("unconfirmed") == {"Line Cook", "Truck Driver", "Software Engineer"}
         assert roles_for("all") == {"Line Cook", "Truck Driver", "Software Engineer", "Staff Nurse"}
         final = mappings(session, ids)
         assert final["CEO"].status == MappingStatus.CONFIRMED and final["CEO"].tier == "HIGH"
