@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from fakes.llm_server import FakeLLMServer
 
@@ -13,9 +10,7 @@ from jobforge.codebooks.vote import DecidedIndex, DecidedTitle, add_voted
 from jobforge.llm.factory import make_client
 from jobforge.llm.retry import RetryPolicy
 from jobforge.mapping.agent import RoleMappingAgent
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mapping"))
-from agent_helpers import make_role
+from tests.mapping.agent_helpers import make_role
 
 DECIDED = [
     DecidedTitle("Python Developer", ("15-1252.00",), "confirmed", "Acme 2026", "A. Analyst"),
