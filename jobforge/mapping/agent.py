@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import LlmBatch, utcnow
-from jobforge.llm.base import LLMClient, LLMError, Usage
+from jobforge.llm.base import LLMClient, LLMError, RunAborted, Usage, is_fatal
 from jobforge.llm.cache import ResponseCache, cache_key
 from jobforge.llm.store import StoreTarget, writing
 from jobforge.llm.tokens import CostEstimate, cost_usd, estimate_tokens
@@ -75,6 +76,8 @@ FAILURE_REASONS = {
     "malformed": "the answer was not valid JSON of the expected shape",
     "refused": "the model refused to answer",
     "auth": "the API key was rejected",
+    "model_not_found": "the model was not found",
+    "quota": "the account's quota or credit is exhausted",
     "unavailable": "no API key is set",
 }
 
@@ -221,6 +224,7 @@ class _BatchOutcome:
     results: list[RoleMappingResult]
     calls: list[tuple[Usage, str | None]] = field(default_factory=list)  # usage and a note per call made
     cache_entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fatal: LLMError | None = None  # a fault that concerns the whole run: the run stops
 
     @classmethod
     def joined(cls, roles: list[RoleRequest], first: _BatchOutcome, second: _BatchOutcome) -> _BatchOutcome:
@@ -229,6 +233,7 @@ class _BatchOutcome:
             first.results + second.results,
             first.calls + second.calls,
             {**first.cache_entries, **second.cache_entries},
+            first.fatal or second.fatal,
         )
 
 
@@ -266,27 +271,51 @@ class RoleMappingAgent:
 
     # -- Selector -------------------------------------------------------------------------
     def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
-        """One result per role, in the same order."""
+        """One result per role, in the same order.
+
+        Raises RunAborted (after recording what was spent) when a call fails in a way that concerns
+        the whole run (a rejected key, an unknown model, an exhausted quota, an unreachable endpoint):
+        no result is returned, so the caller stores nothing and a re-run maps the roles.
+        """
         results: list[RoleMappingResult | None] = [None] * len(roles)
         pending = self._resolve_without_calls(roles, results)
         batches = [pending[i : i + self.batch_size] for i in range(0, len(pending), self.batch_size)]
         if batches:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
-                futures = [pool.submit(self._map_batch, [roles[i] for i in batch]) for batch in batches]
-                index_of = {id(f): batch for f, batch in zip(futures, batches, strict=True)}
-                # Recording and caching happen here, on the caller's thread (which owns its session),
-                # a few batches per transaction.
-                finished: list[_BatchOutcome] = []
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    finished.append(outcome)
-                    if len(finished) >= STORE_EVERY_BATCHES:
-                        self._keep(finished)
-                        finished = []
-                    for position, result in zip(index_of[id(future)], outcome.results, strict=True):
-                        results[position] = result
-                self._keep(finished)
+            self._run_batches(roles, batches, results)
         return [r for r in results if r is not None]
+
+    def _run_batches(
+        self, roles: list[RoleRequest], batches: list[list[int]], results: list[RoleMappingResult | None]
+    ) -> None:
+        stop = threading.Event()  # set at the first fatal fault: batches not yet started make no call
+        fatal: LLMError | None = None
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
+            futures = [pool.submit(self._map_batch_unless, stop, [roles[i] for i in batch]) for batch in batches]
+            index_of = {id(f): batch for f, batch in zip(futures, batches, strict=True)}
+            # Recording and caching happen here, on the caller's thread (which owns its session),
+            # a few batches per transaction.
+            finished: list[_BatchOutcome] = []
+            for future in as_completed(futures):
+                outcome = future.result()
+                finished.append(outcome)
+                if outcome.fatal is not None and fatal is None:
+                    fatal = outcome.fatal
+                    stop.set()
+                if len(finished) >= STORE_EVERY_BATCHES:
+                    self._keep(finished)
+                    finished = []
+                for position, result in zip(index_of[id(future)], outcome.results, strict=True):
+                    results[position] = result
+            self._keep(finished)
+        if fatal is not None:
+            raise RunAborted(fatal, self.llm.provider)
+
+    def _map_batch_unless(self, stop: threading.Event, batch: list[RoleRequest]) -> _BatchOutcome:
+        return self._stopped(batch) if stop.is_set() else self._map_batch(batch)
+
+    def _stopped(self, batch: list[RoleRequest]) -> _BatchOutcome:
+        """No call for a batch after the run's fatal fault (its results are never stored)."""
+        return _BatchOutcome(batch, [fallback_result(r, "the run stopped", self.llm.model) for r in batch])
 
     def map_roles(self, roles: Sequence[RoleRequest | str]) -> list[RoleMappingResult]:
         """The original plan's entry point: roles (or plain titles) to results, in order."""
@@ -368,10 +397,17 @@ class RoleMappingAgent:
         """Fallbacks for a failed call; a refusal or a broken answer is first narrowed down by splitting
         the batch, so that one role's text (say, an injection attempt) costs only its own proposal."""
         reason = failure_reason(error)
+        if is_fatal(error):
+            calls = [(error.usage, f"{via}{reason}; the run stops")] if error.usage else []
+            outcome = self._stopped(batch)
+            outcome.calls, outcome.fatal = calls, error
+            return outcome
         if error.kind in SPLIT_ON_FAILURE and len(batch) > 1:
             calls = [(error.usage, f"{via}{reason}; batch of {len(batch)} split in two")] if error.usage else []
             half = len(batch) // 2
-            split = _BatchOutcome.joined(batch, self._map_batch(batch[:half]), self._map_batch(batch[half:]))
+            first = self._map_batch(batch[:half])
+            second = self._stopped(batch[half:]) if first.fatal else self._map_batch(batch[half:])
+            split = _BatchOutcome.joined(batch, first, second)
             split.calls = calls + split.calls
             return split
         calls = [(error.usage, f"{via}{reason}")] if error.usage else []
@@ -424,8 +460,25 @@ class RoleMappingAgent:
         running (call again later). Roles are matched back by ``role_id``; a role the stored
         batch does not carry is mapped with ordinary calls. Same validation and fallback as
         :meth:`select`. With a Session as ``store``, commit it after this returns (or after
-        submission, to survive a crash before the results).
+        submission, to survive a crash before the results). Raises RunAborted when submitting or
+        polling fails in a way that concerns the whole run (a rejected key, say).
         """
+        try:
+            return self._through_batch_api(roles, store, job_id, wait, poll_interval, sleep)
+        except LLMError as exc:
+            if is_fatal(exc):
+                raise RunAborted(exc, self.llm.provider) from exc
+            raise
+
+    def _through_batch_api(
+        self,
+        roles: list[RoleRequest],
+        store: StoreTarget,
+        job_id: int | None,
+        wait: bool,
+        poll_interval: float | None,
+        sleep: Callable[[float], None],
+    ) -> list[RoleMappingResult] | None:
         results: list[RoleMappingResult | None] = [None] * len(roles)
         pending = self._resolve_without_calls(roles, results)
         if not pending:

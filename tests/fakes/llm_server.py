@@ -83,8 +83,10 @@ class Fault:
     ``invented_code`` (role ``role`` gets a code that was not among its candidates), ``drop_role``,
     ``reorder`` (answers in reverse order), ``extra_role`` (an unknown id added), ``rename_role``
     (role ``role`` answered under another id), ``refusal``, ``fenced`` (JSON inside a Markdown
-    fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401), ``truncated``
-    (cut off at the output-token cap: stop_reason max_tokens / finish_reason length).
+    fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401), ``forbidden``
+    (403), ``unknown_model`` (404 naming the model), ``quota`` (OpenAI: 429 ``insufficient_quota``;
+    Anthropic: 400 "credit balance is too low"), ``truncated`` (cut off at the output-token cap:
+    stop_reason max_tokens / finish_reason length).
     """
 
     kind: str
@@ -106,7 +108,7 @@ def timeout(seconds: float = 5.0) -> Fault:
     return Fault("timeout", seconds=seconds)
 
 
-HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth"}
+HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth", "forbidden", "unknown_model", "quota"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,6 +237,7 @@ class FakeLLMServer:
         self.calls: list[LLMCall] = []
         self.answerers: list[Callable[[LLMCall], Any]] = [mapping_answer, schema_answer]
         self.require_key = True
+        self.rejected_keys: set[str] = set()  # keys answered with 401 on every request (a revoked key)
         # Seconds every model call takes (to observe concurrency); in_flight/max_in_flight count them.
         self.answer_delay = 0.0
         self.in_flight = 0
@@ -440,12 +443,20 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)
 
-        def _error(self, api: str, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        def _error(
+            self, api: str, status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
+        ) -> None:
             if api == "anthropic":
-                kind = {429: "rate_limit_error", 401: "authentication_error"}.get(status, "api_error")
-                payload = {"type": "error", "error": {"type": kind, "message": message}}
+                kinds = {
+                    429: "rate_limit_error",
+                    401: "authentication_error",
+                    403: "permission_error",
+                    404: "not_found_error",
+                    400: "invalid_request_error",
+                }
+                payload = {"type": "error", "error": {"type": kinds.get(status, "api_error"), "message": message}}
             else:
-                payload = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+                payload = {"error": {"message": message, "type": code or "server_error", "param": None, "code": code}}
             self._send(status, payload, headers)
 
         def _authorised(self, api: str) -> bool:
@@ -453,7 +464,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 return True
             # Anthropic SDKs send x-api-key or (2.x) a bearer token; OpenAI a bearer token.
             key = self.headers.get("x-api-key") or self.headers.get("authorization", "").replace("Bearer", "")
-            if key.strip():
+            if key.strip() and key.strip() not in server.rejected_keys:
                 return True
             self._error(api, 401, "missing API key")
             return False
@@ -536,6 +547,14 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._error(api, fault.status, "internal error")
             elif fault is not None and fault.kind == "auth":
                 self._error(api, 401, "invalid API key")
+            elif fault is not None and fault.kind == "forbidden":
+                self._error(api, 403, "this key may not use this model", code="permission_denied")
+            elif fault is not None and fault.kind == "unknown_model":
+                self._error(api, 404, f"model: {call.model}", code="model_not_found")
+            elif fault is not None and fault.kind == "quota" and api == "openai":
+                self._error(api, 429, "You exceeded your current quota.", code="insufficient_quota")
+            elif fault is not None and fault.kind == "quota":
+                self._error(api, 400, "Your credit balance is too low to access the Anthropic API.")
             elif fault is not None and fault.kind == "timeout":
                 server.sleep(fault.seconds)
                 self._error(api, 504, "too slow")
