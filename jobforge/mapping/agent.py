@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -44,10 +44,23 @@ from jobforge.llm.tokens import CostEstimate, cost_usd, estimate_tokens
 from jobforge.llm.usage import BATCH_API_NOTE, UsageRecorder
 from jobforge.mapping.prompts import (
     PROMPT_VERSION,
+    READING_VIA,
     MappingAnswer,
     RoleChoice,
     build_mapping_messages,
     role_id_in_batch,
+)
+from jobforge.mapping.readings import (
+    READING_BATCH_SIZE,
+    READING_PROMPT_VERSION,
+    ReadingAnswer,
+    Search,
+    build_reading_messages,
+    clean_readings,
+    major_group_label,
+    merge_candidates,
+    parse_readings,
+    weak_reason,
 )
 from jobforge.mapping.selectors import RoleRequest
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
@@ -156,12 +169,10 @@ def result_from_choice(role: RoleRequest, choice: RoleChoice, model: str) -> Rol
     by_code = {c.code: c for c in role.candidates}
     rationale = " ".join(choice.rationale.split()) or "No rationale given."
     if choice.code is None:
-        # The model saw no plausible candidate: show retrieval's best for review, as LOW.
-        result = fallback_result(role, f"the model found no plausible candidate ({rationale})", model)
-        result.source, result.llm_tier = MappingSource.LLM, llm_tier
-        result.reasoning = f"No candidate fits well: {rationale}"
-        return result
+        return not_codable_result(role, choice, model)
     chosen = by_code[choice.code]
+    if chosen.via == READING_VIA and chosen.reading and chosen.reading not in rationale:
+        rationale = f"{rationale.rstrip('.')} ({chosen.reading})."
     return RoleMappingResult(
         source_role=role.title,
         onet_code=chosen.code,
@@ -171,6 +182,29 @@ def result_from_choice(role: RoleRequest, choice: RoleChoice, model: str) -> Rol
         source=MappingSource.LLM,
         role_id=role.role_id,
         llm_tier=llm_tier,
+        model_used=model,
+        candidates=candidate_dicts(role.candidates),
+    )
+
+
+def not_codable_result(role: RoleRequest, choice: RoleChoice, model: str) -> RoleMappingResult:
+    """The model found no candidate that fits: LOW with no code (never a made-up one), and what it
+    read the role as and its major group, when it said, in the rationale shown on Review."""
+    rationale = " ".join(choice.rationale.split()).rstrip(".") or "no candidate fits"
+    group = major_group_label(choice.major_group)
+    reading = clean_readings([choice.reading or ""], role.title)
+    reasoning = "Not codable at the detailed level" + (f" (major group {group})" if group else "") + f": {rationale}."
+    if reading:
+        reasoning += f" The model reads it as '{reading[0]}'."
+    return RoleMappingResult(
+        source_role=role.title,
+        onet_code=None,
+        onet_title=None,
+        confidence=ConfidenceTier.LOW,
+        reasoning=reasoning,
+        source=MappingSource.LLM,
+        role_id=role.role_id,
+        llm_tier=ConfidenceTier(choice.tier),
         model_used=model,
         candidates=candidate_dicts(role.candidates),
     )
@@ -225,15 +259,20 @@ class _BatchOutcome:
     calls: list[tuple[Usage, str | None]] = field(default_factory=list)  # usage and a note per call made
     cache_entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     fatal: LLMError | None = None  # a fault that concerns the whole run: the run stops
+    choices: dict[int, RoleChoice] = field(default_factory=dict)  # valid answers by position in the batch
+    readings: dict[int, list[str]] = field(default_factory=dict)  # reading calls: titles by position
 
     @classmethod
     def joined(cls, roles: list[RoleRequest], first: _BatchOutcome, second: _BatchOutcome) -> _BatchOutcome:
+        offset = len(first.roles)
         return cls(
             roles,
             first.results + second.results,
             first.calls + second.calls,
             {**first.cache_entries, **second.cache_entries},
             first.fatal or second.fatal,
+            {**first.choices, **{i + offset: c for i, c in second.choices.items()}},
+            {**first.readings, **{i + offset: r for i, r in second.readings.items()}},
         )
 
 
@@ -252,6 +291,8 @@ class RoleMappingAgent:
         cache: ResponseCache | bool | None = None,
         usage: UsageRecorder | None = None,
         settings: Settings | None = None,
+        reading_search: Search | None = None,
+        readings: str | None = None,
     ) -> None:
         self.llm = llm
         self.name = llm.provider
@@ -268,6 +309,12 @@ class RoleMappingAgent:
             # Through the engine, in short transactions of its own, as the usage recorder does.
             self.cache = ResponseCache(onet_repository.session.get_bind())
         self.usage = usage
+        # Readings (see jobforge.mapping.readings): "weak" | "all" | "off", and where they are searched
+        # (``search(text, k)`` -> candidates; by default the candidate index, when that is the source).
+        self.reading_mode = (readings or self.settings.llm_readings).strip().lower()
+        if reading_search is None and isinstance(onet_repository, CandidateIndex):
+            reading_search = _index_search(onet_repository)
+        self.reading_search = reading_search
 
     # -- Selector -------------------------------------------------------------------------
     def select(self, roles: list[RoleRequest]) -> list[RoleMappingResult]:
@@ -277,15 +324,52 @@ class RoleMappingAgent:
         the whole run (a rejected key, an unknown model, an exhausted quota, an unreachable endpoint):
         no result is returned, so the caller stores nothing and a re-run maps the roles.
         """
+        roles = self._with_readings(roles)
+        results, choices = self._map_once(roles)
+        again = self._second_round(roles, choices)
+        if again:
+            positions = list(again)
+            second, _ = self._map_once([again[i] for i in positions])
+            for position, result in zip(positions, second, strict=True):
+                first = results[position]
+                if result.source == MappingSource.FALLBACK:  # the round failed: the honest "not codable" stays
+                    first.reasoning += f" A second round with candidates from that reading failed: {result.reasoning}"
+                else:
+                    results[position] = result
+        return results
+
+    def _map_once(self, roles: list[RoleRequest]) -> tuple[list[RoleMappingResult], dict[int, RoleChoice]]:
+        """One result per role (one round of mapping calls) and the valid answers by position."""
         results: list[RoleMappingResult | None] = [None] * len(roles)
-        pending = self._resolve_without_calls(roles, results)
+        choices: dict[int, RoleChoice] = {}
+        pending = self._resolve_without_calls(roles, results, choices)
         batches = [pending[i : i + self.batch_size] for i in range(0, len(pending), self.batch_size)]
         if batches:
-            self._run_batches(roles, batches, results)
-        return [r for r in results if r is not None]
+            self._run_batches(roles, batches, results, choices)
+        return [r for r in results if r is not None], choices
+
+    def _second_round(self, roles: list[RoleRequest], choices: dict[int, RoleChoice]) -> dict[int, RoleRequest]:
+        """Roles the model found not codable with a reading that brings new candidates, by position."""
+        if self.reading_mode == "off" or self.reading_search is None:
+            return {}
+        again: dict[int, RoleRequest] = {}
+        for position, choice in choices.items():
+            if choice.code is not None or not choice.reading:
+                continue
+            role = roles[position]
+            merged = merge_candidates(
+                role, clean_readings([choice.reading], role.title), self.reading_search, self.candidates_per_role
+            )
+            if {c.code for c in merged.candidates} - {c.code for c in role.candidates}:
+                again[position] = merged
+        return again
 
     def _run_batches(
-        self, roles: list[RoleRequest], batches: list[list[int]], results: list[RoleMappingResult | None]
+        self,
+        roles: list[RoleRequest],
+        batches: list[list[int]],
+        results: list[RoleMappingResult | None],
+        choices: dict[int, RoleChoice],
     ) -> None:
         stop = threading.Event()  # set at the first fatal fault: batches not yet started make no call
         fatal: LLMError | None = None
@@ -306,6 +390,8 @@ class RoleMappingAgent:
                     finished = []
                 for position, result in zip(index_of[id(future)], outcome.results, strict=True):
                     results[position] = result
+                for local, choice in outcome.choices.items():
+                    choices[index_of[id(future)][local]] = choice
             self._keep(finished)
         if fatal is not None:
             raise RunAborted(fatal, self.llm.provider)
@@ -354,11 +440,90 @@ class RoleMappingAgent:
     def _trimmed(self, role: RoleRequest) -> RoleRequest:
         if len(role.candidates) <= self.candidates_per_role:
             return role
-        return RoleRequest(
-            role.role_id, role.title, role.title_key, role.context, role.candidates[: self.candidates_per_role]
-        )
+        return replace(role, candidates=role.candidates[: self.candidates_per_role])
 
-    def _resolve_without_calls(self, roles: list[RoleRequest], results: list[RoleMappingResult | None]) -> list[int]:
+    # -- readings (see jobforge.mapping.readings) -----------------------------------------------
+    def _with_readings(self, roles: list[RoleRequest]) -> list[RoleRequest]:
+        """``roles`` with the readings of the weak ones merged into their candidates.
+
+        Raises RunAborted (after recording the spend) on a fault that concerns the whole run.
+        """
+        if self.reading_mode == "off" or self.reading_search is None:
+            return roles
+        weak = [i for i, role in enumerate(roles) if self.reading_mode == "all" or weak_reason(role)]
+        if not weak:
+            return roles
+        readings = self._readings_of([roles[i] for i in weak])
+        merged = list(roles)
+        for local, position in enumerate(weak):
+            titles = readings.get(local, [])
+            merged[position] = merge_candidates(roles[position], titles, self.reading_search, self.candidates_per_role)
+        return merged
+
+    def _reading_key(self, role: RoleRequest) -> str:
+        return cache_key(role.title_key, role.context, [], self.llm.provider, self.llm.model, READING_PROMPT_VERSION)
+
+    def _readings_of(self, roles: list[RoleRequest]) -> dict[int, list[str]]:
+        """Reading titles by position: cached ones, then one call per READING_BATCH_SIZE roles."""
+        keys = [self._reading_key(role) for role in roles]
+        cached = self.cache.get_many(keys) if self.cache is not None else {}
+        found = {
+            i: clean_readings(cached[key].get("titles", []), roles[i].title)
+            for i, key in enumerate(keys)
+            if key in cached
+        }
+        todo = [i for i in range(len(roles)) if i not in found]
+        batches = [todo[k : k + READING_BATCH_SIZE] for k in range(0, len(todo), READING_BATCH_SIZE)]
+        if not batches:
+            return found
+        outcomes: list[_BatchOutcome] = []
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
+            futures = {pool.submit(self._read_batch, [roles[i] for i in batch]): batch for batch in batches}
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes.append(outcome)
+                for local, titles in outcome.readings.items():
+                    found[futures[future][local]] = titles
+        self._keep(outcomes)
+        fatal = next((o.fatal for o in outcomes if o.fatal is not None), None)
+        if fatal is not None:
+            raise RunAborted(fatal, self.llm.provider)
+        return found
+
+    def _read_batch(self, batch: list[RoleRequest]) -> _BatchOutcome:
+        """One reading call; never raises for LLM failures (roles without a reading keep their candidates)."""
+        try:
+            answer, usage = self.llm.parse(build_reading_messages(batch), ReadingAnswer)
+        except LLMError as exc:
+            return self._reading_failed(batch, exc)
+        except Exception as exc:  # a bug or an SDK surprise costs only the readings
+            _log.exception("reading call failed unexpectedly")
+            return self._reading_failed(batch, LLMError("error", f"unexpected error ({exc.__class__.__name__})"))
+        found, notes = parse_readings(batch, answer)
+        entries = {self._reading_key(batch[i]): {"titles": titles} for i, titles in found.items()}
+        detail = "; ".join([f"readings, {len(batch)} roles", *notes])
+        return _BatchOutcome(batch, [], [(usage, detail)], entries, readings=found)
+
+    def _reading_failed(self, batch: list[RoleRequest], error: LLMError) -> _BatchOutcome:
+        """A failed reading call: the roles keep retrieval's candidates (the reason goes with the usage);
+        a refusal or broken answer is narrowed down by splitting, like a mapping call."""
+        reason = failure_reason(error)
+        calls = [(error.usage, f"readings failed: {reason}")] if error.usage else []
+        if is_fatal(error):
+            return _BatchOutcome(batch, [], calls, fatal=error)
+        if error.kind in SPLIT_ON_FAILURE and len(batch) > 1:
+            half = len(batch) // 2
+            split = _BatchOutcome.joined(batch, self._read_batch(batch[:half]), self._read_batch(batch[half:]))
+            split.calls = [(u, f"{note}; batch of {len(batch)} split in two") for u, note in calls] + split.calls
+            return split
+        return _BatchOutcome(batch, [], [(u, f"{note}; roles keep retrieval's candidates") for u, note in calls])
+
+    def _resolve_without_calls(
+        self,
+        roles: list[RoleRequest],
+        results: list[RoleMappingResult | None],
+        choices: dict[int, RoleChoice] | None = None,
+    ) -> list[int]:
         """Fill results that need no call (no candidates, cached); the positions still to map."""
         pending = []
         for i, role in enumerate(roles):
@@ -375,7 +540,10 @@ class RoleMappingAgent:
             hit = cached.get(keys[i])
             role = self._trimmed(roles[i])
             if hit is not None and (hit.get("code") is None or hit["code"] in {c.code for c in role.candidates}):
-                results[i] = result_from_choice(role, RoleChoice.model_validate(hit), self.llm.model)
+                choice = RoleChoice.model_validate(hit)
+                results[i] = result_from_choice(role, choice, self.llm.model)
+                if choices is not None:
+                    choices[i] = choice
             else:
                 still.append(i)
         return still
@@ -419,7 +587,7 @@ class RoleMappingAgent:
         fallbacks = sum(1 for r in results if r.source == MappingSource.FALLBACK)
         entries = {self._key(trimmed[i]): choice.model_dump() for i, choice in valid.items()}
         detail = note + (f", {fallbacks} fell back" if fallbacks else "")
-        return _BatchOutcome(batch, results, [(usage, detail)], entries)
+        return _BatchOutcome(batch, results, [(usage, detail)], entries, choices=valid)
 
     def _keep(self, outcomes: list[_BatchOutcome]) -> None:
         """Record the outcomes' usage and cache their valid answers.
@@ -554,6 +722,10 @@ class RoleMappingAgent:
             return self._failed(batch, item, via=f"{BATCH_API_NOTE}: ")  # a refusal is narrowed down directly
         answer, usage = item
         return self._validated(batch, answer, usage, f"{BATCH_API_NOTE}, {len(batch)} roles")
+
+
+def _index_search(index: CandidateIndex) -> Search:
+    return lambda text, k: index.candidates(text, k=k)
 
 
 # --------------------------------------------------------------------------------------------
