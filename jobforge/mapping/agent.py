@@ -52,7 +52,9 @@ from jobforge.mapping.prompts import (
 )
 from jobforge.mapping.readings import (
     READING_BATCH_SIZE,
+    READING_OUTPUT_TOKENS_PER_ROLE,
     READING_PROMPT_VERSION,
+    TYPICAL_WEAK_SHARE,
     ReadingAnswer,
     Search,
     build_reading_messages,
@@ -409,8 +411,16 @@ class RoleMappingAgent:
 
     # -- cost -----------------------------------------------------------------------------
     def estimate(self, roles: Sequence[RoleRequest], batch_api: bool = False) -> CostEstimate:
+        """What mapping ``roles`` would cost, readings included when this agent reads (see estimate_mapping_cost)."""
+        readings = self.reading_mode if self.reading_search is not None else "off"
         return estimate_mapping_cost(
-            roles, self.name, self.batch_size, self.candidates_per_role, self.settings, batch_api=batch_api
+            roles,
+            self.name,
+            self.batch_size,
+            self.candidates_per_role,
+            self.settings,
+            batch_api=batch_api,
+            readings=readings,
         )
 
     # -- internals ------------------------------------------------------------------------
@@ -777,12 +787,16 @@ def estimate_mapping_cost(
     candidates_per_role: int = 20,
     settings: Settings | None = None,
     batch_api: bool = False,
+    readings: str | None = None,
 ) -> CostEstimate:
-    """Calls, tokens and USD for mapping ``roles`` (before any call is made).
+    """Calls, tokens and USD for mapping ``roles`` (before any call is made), readings included.
 
     Input tokens are counted on the real prompts (chars / 3.5, see jobforge.llm.tokens); roles
     without candidates yet are counted with ``candidates_per_role`` typical candidates.
-    Output tokens assume ~40 per role. Ignores the cache (an upper bound).
+    Output tokens assume ~40 per role. Ignores the cache (an upper bound). ``readings`` ("weak" |
+    "all" | "off", default the setting): roles whose candidates are known are read when weak,
+    those without candidates yet in the typical share (TYPICAL_WEAK_SHARE); ``reading_roles``
+    says how many.
     """
     settings = settings or get_settings()
     size = max(1, batch_size or settings.llm_batch_size)
@@ -796,5 +810,34 @@ def estimate_mapping_cost(
         missing = sum(1 for r in batch if not r.candidates)
         input_tokens += estimate_tokens("x" * (missing * candidates_per_role * TYPICAL_CANDIDATE_CHARS))
     output_tokens = len(roles) * OUTPUT_TOKENS_PER_ROLE + calls * 10
-    usd = cost_usd(provider, input_tokens, output_tokens, settings, batch_api=batch_api)
-    return CostEstimate(calls=calls, input_tokens=input_tokens, output_tokens=output_tokens, usd=usd)
+    read = estimate_reading_cost(roles, readings or settings.llm_readings)
+    usd = cost_usd(
+        provider, input_tokens + read.input_tokens, output_tokens + read.output_tokens, settings, batch_api=batch_api
+    )
+    return CostEstimate(
+        calls=calls + read.calls,
+        input_tokens=input_tokens + read.input_tokens,
+        output_tokens=output_tokens + read.output_tokens,
+        usd=usd,
+        reading_roles=read.roles,
+    )
+
+
+def estimate_reading_cost(roles: Sequence[RoleRequest], mode: str) -> CostEstimate:
+    """Reading calls and tokens for ``roles`` (see estimate_mapping_cost); ``roles`` = roles read."""
+    if mode == "off" or not roles:
+        return CostEstimate(0, 0, 0, 0.0)
+    known = [r for r in roles if r.candidates]
+    unknown = [r for r in roles if not r.candidates]
+    read = [r for r in known if mode == "all" or weak_reason(r)]
+    share = 1.0 if mode == "all" else TYPICAL_WEAK_SHARE
+    read += unknown[:: max(1, round(1 / share))] if share > 0 else []
+    if not read:
+        return CostEstimate(0, 0, 0, 0.0)
+    calls = math.ceil(len(read) / READING_BATCH_SIZE)
+    input_tokens = calls * estimate_tokens(json.dumps(ReadingAnswer.model_json_schema()))
+    for start in range(0, len(read), READING_BATCH_SIZE):
+        messages = build_reading_messages(read[start : start + READING_BATCH_SIZE])
+        input_tokens += sum(estimate_tokens(m.content) for m in messages)
+    output_tokens = len(read) * READING_OUTPUT_TOKENS_PER_ROLE + calls * 10
+    return CostEstimate(calls, input_tokens, output_tokens, 0.0, roles=len(read))

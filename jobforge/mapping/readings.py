@@ -15,7 +15,6 @@ as keys; titles are data, never instructions; the answer is structured output.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -32,12 +31,11 @@ READING_BATCH_SIZE = 25  # roles per reading call: the prompt has no candidates,
 MAX_READINGS = 3
 MAX_READING_CHARS = 100
 HITS_PER_READING = 3  # occupations taken from the index per reading
-# Retrieval evidence below these is weak: rank-1's score, and its lead over rank-2 (share of rank-1).
-WEAK_SCORE = 0.5
-WEAK_MARGIN = 0.1
+# Share of roles with weak evidence, for estimates made before retrieval ran (measured on the H-1B
+# titles of ../shared/eval/dev_titles.csv: 47% have no exact match at rank 1).
+TYPICAL_WEAK_SHARE = 0.5
 # Output tokens per role for the estimate: an id and up to three short titles as JSON.
 READING_OUTPUT_TOKENS_PER_ROLE = 22
-_ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
 
 Search = Callable[[str, int], list[Candidate]]
 
@@ -80,24 +78,22 @@ def build_reading_messages(roles: Sequence[RoleRequest]) -> list[Message]:
 def weak_reason(role: RoleRequest) -> str | None:
     """Why retrieval's evidence for ``role`` is weak (a reading may help), or None when it is strong.
 
-    Strong: rank-1 is an exact title match, or it scores at least WEAK_SCORE and leads rank-2 by
-    WEAK_MARGIN, with any abbreviation or other language resolved by retrieval.
+    Strong means retrieval's rank-1 is an exact title match that no other occupation shares and
+    that needed no choice among an abbreviation's readings (a translation retrieval made counts).
+    On H-1B titles about half are weak, and they hold most of retrieval's misses (top-20 recall
+    ~68% for titles without an exact match).
     """
     best = sorted(role.candidates, key=lambda c: c.rank) if all(c.rank for c in role.candidates) else role.candidates
     if not best:
         return "no candidates"
-    vias = {c.via for c in best}
-    if role.not_english and "translation" not in vias:
+    if role.not_english and "translation" not in {c.via for c in best}:
         return "a title in another language that retrieval did not translate"
-    if _ACRONYM.search(role.title) and "abbreviation" not in vias and not best[0].exact:
-        return "an abbreviation retrieval did not resolve"
-    if best[0].exact:
-        return None
-    if best[0].score < WEAK_SCORE:
-        return "a low retrieval score"
-    second = best[1].score if len(best) > 1 else 0.0
-    if best[0].score > 0 and (best[0].score - second) / best[0].score < WEAK_MARGIN:
-        return "a narrow lead of retrieval's first candidate"
+    if not best[0].exact:
+        return "no exact title match"
+    if best[0].via == "abbreviation":
+        return "an abbreviation retrieval had to choose a reading for"
+    if best[0].shared_by > 1 or (len(best) > 1 and best[1].exact):
+        return "a title that several occupations share"
     return None
 
 
@@ -154,7 +150,8 @@ def merge_candidates(role: RoleRequest, readings: Sequence[str], search: Search,
         for hit in search(reading, HITS_PER_READING)[:HITS_PER_READING]:
             note = reading_note(reading)
             if hit.code in have:
-                if not have[hit.code].via and hit.code not in marked:
+                # The model's reading confirms a candidate: its note replaces retrieval's own guess.
+                if have[hit.code].via != READING_VIA and hit.code not in marked:
                     marked[hit.code] = replace(have[hit.code], via=READING_VIA, reading=note)
             elif hit.code not in {c.code for c in added}:
                 added.append(

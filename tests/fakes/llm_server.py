@@ -8,8 +8,10 @@ Answers come FROM THE REQUEST: every model call is turned into an :class:`LLMCal
 user text, requested JSON schema) and offered to ``server.answerers`` in order; the first one that
 returns something (a dict/list, dumped as JSON, or a str sent as is) wins. The built-in answerers:
 
+- :func:`reading_answer`: for a reading prompt, the titles scripted in ``server.readings``;
 - :func:`mapping_answer`: for a role-mapping prompt (a ``<roles>`` JSON block), picks each role's
-  first candidate code with tier HIGH;
+  first candidate code with tier HIGH (a candidate from the model's reading first; "not codable"
+  as scripted in ``server.not_codable``);
 - :func:`schema_answer`: for anything else with a JSON schema, a minimal instance of the schema.
 
 Other tests add their own answerer in front (``server.answerers.insert(0, fn)``), e.g. imputation.
@@ -116,19 +118,46 @@ HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth", "forbidden", "un
 # --------------------------------------------------------------------------------------------
 
 
-def mapping_answer(call: LLMCall) -> dict[str, Any] | None:
-    """Each role of a mapping prompt gets its first candidate, tier HIGH."""
+def _asks_for(call: LLMCall, field_name: str) -> bool:
+    """Whether the call's answer schema has this top-level field (mapping: "mappings", readings: "readings")."""
+    if not call.schema:
+        return field_name == "mappings" and "<roles>" in call.user  # a prompt without a schema (old paths)
+    return field_name in (call.schema.get("properties") or {})
+
+
+def mapping_answer(call: LLMCall, not_codable: dict[str, dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """Each role of a mapping prompt gets its first candidate, tier HIGH, or the first candidate found
+    from the model's reading (a model picks what it read). ``not_codable``: titles (casefolded) the model
+    finds no candidate for, answered code null with {"reading", "major_group"}, unless a candidate from
+    that reading is offered (and "always" is not set)."""
     roles = call.roles
-    if not roles and "<roles>" not in call.user:
+    if not _asks_for(call, "mappings"):
         return None
     mappings = []
     for role in roles:
         candidates = role.get("candidates") or []
-        code = candidates[0][0] if candidates else None
-        mappings.append(
-            {"id": role["id"], "code": code, "tier": "HIGH" if code else "LOW", "rationale": "Closest candidate."}
-        )
+        from_reading = [c for c in candidates if len(c) > 2 and str(c[2]).startswith("from the model's reading")]
+        code = (from_reading or candidates or [[None]])[0][0]
+        answer = {"id": role["id"], "code": code, "tier": "HIGH" if code else "LOW", "rationale": "Closest candidate."}
+        script = (not_codable or {}).get(str(role.get("title", "")).casefold())
+        if script is not None and (script.get("always") or not from_reading):
+            answer.update(code=None, tier="LOW", rationale="None of the candidates fits.")
+            answer.update(reading=script.get("reading"), major_group=script.get("major_group"))
+        mappings.append(answer)
     return {"mappings": mappings}
+
+
+def reading_answer(call: LLMCall, readings: dict[str, list[str]] | None = None) -> dict[str, Any] | None:
+    """Each role of a reading prompt gets the titles scripted for it (by casefolded title), else none."""
+    if not _asks_for(call, "readings"):
+        return None
+    scripted = readings or {}
+    return {
+        "readings": [
+            {"id": role["id"], "titles": list(scripted.get(str(role.get("title", "")).casefold(), []))}
+            for role in call.roles
+        ]
+    }
 
 
 def schema_answer(call: LLMCall) -> Any:
@@ -235,7 +264,15 @@ class FakeLLMServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[RecordedRequest] = []
         self.calls: list[LLMCall] = []
-        self.answerers: list[Callable[[LLMCall], Any]] = [mapping_answer, schema_answer]
+        # Scripted readings ("Member of Technical Staff" -> ["Software Developers"]) and "not codable"
+        # answers, by title (any case); see reading_answer and mapping_answer.
+        self.readings: dict[str, list[str]] = {}
+        self.not_codable: dict[str, dict[str, Any]] = {}
+        self.answerers: list[Callable[[LLMCall], Any]] = [
+            lambda call: reading_answer(call, {k.casefold(): v for k, v in self.readings.items()}),
+            lambda call: mapping_answer(call, {k.casefold(): v for k, v in self.not_codable.items()}),
+            schema_answer,
+        ]
         self.require_key = True
         self.rejected_keys: set[str] = set()  # keys answered with 401 on every request (a revoked key)
         # Seconds every model call takes (to observe concurrency); in_flight/max_in_flight count them.
