@@ -657,6 +657,8 @@ class RoleMappingAgent:
         poll_interval: float | None,
         sleep: Callable[[float], None],
     ) -> list[RoleMappingResult] | None:
+        # Readings go as direct calls (cached: a resumed job pays for them once), then the mapping batch.
+        roles = self._with_readings(roles)
         results: list[RoleMappingResult | None] = [None] * len(roles)
         pending = self._resolve_without_calls(roles, results)
         if not pending:

@@ -332,6 +332,7 @@ def test_mapping_through_the_providers_batch_api(open_app, ui_engine, project_id
     at.button(key="add_roles").click().run()
     at.radio(key="map_provider").set_value("anthropic").run()
     plain = next(i.value for i in at.info if "Estimate for anthropic" in i.value)
+    assert "including the model's readings of ~" in plain  # weakly matched titles are read first, and priced
     at.checkbox(key="map_batch_api").check().run()
     batch = next(i.value for i in at.info if "Estimate for anthropic (batch API)" in i.value)
     assert plain != batch  # the batch estimate is priced at half
