@@ -54,11 +54,13 @@ from jobforge.mapping.readings import (
     READING_BATCH_SIZE,
     READING_OUTPUT_TOKENS_PER_ROLE,
     READING_PROMPT_VERSION,
+    READING_REQUEST_PREFIX,
     TYPICAL_WEAK_SHARE,
     ReadingAnswer,
     Search,
     build_reading_messages,
     clean_readings,
+    is_reading_batch,
     major_group_label,
     merge_candidates,
     parse_readings,
@@ -453,17 +455,25 @@ class RoleMappingAgent:
         return replace(role, candidates=role.candidates[: self.candidates_per_role])
 
     # -- readings (see jobforge.mapping.readings) -----------------------------------------------
-    def _with_readings(self, roles: list[RoleRequest]) -> list[RoleRequest]:
-        """``roles`` with the readings of the weak ones merged into their candidates.
+    def _reads(self, role: RoleRequest) -> bool:
+        """Whether this agent asks for ``role``'s reading (see the ``readings`` setting)."""
+        if self.reading_mode == "off" or self.reading_search is None:
+            return False
+        return self.reading_mode == "all" or weak_reason(role) is not None
+
+    def _with_readings(self, roles: list[RoleRequest], calls: bool = True) -> list[RoleRequest]:
+        """``roles`` with the readings of the weak ones merged into their candidates (``calls=False``:
+        cached readings only).
 
         Raises RunAborted (after recording the spend) on a fault that concerns the whole run.
         """
-        if self.reading_mode == "off" or self.reading_search is None:
-            return roles
-        weak = [i for i, role in enumerate(roles) if self.reading_mode == "all" or weak_reason(role)]
+        weak = [i for i, role in enumerate(roles) if self._reads(role)]
         if not weak:
             return roles
-        readings = self._readings_of([roles[i] for i in weak])
+        return self._merged(roles, weak, self._readings_of([roles[i] for i in weak], calls=calls))
+
+    def _merged(self, roles: list[RoleRequest], weak: list[int], readings: dict[int, list[str]]) -> list[RoleRequest]:
+        assert self.reading_search is not None
         merged = list(roles)
         for local, position in enumerate(weak):
             titles = readings.get(local, [])
@@ -473,8 +483,8 @@ class RoleMappingAgent:
     def _reading_key(self, role: RoleRequest) -> str:
         return cache_key(role.title_key, role.context, [], self.llm.provider, self.llm.model, READING_PROMPT_VERSION)
 
-    def _readings_of(self, roles: list[RoleRequest]) -> dict[int, list[str]]:
-        """Reading titles by position: cached ones, then one call per READING_BATCH_SIZE roles."""
+    def _readings_of(self, roles: list[RoleRequest], calls: bool = True) -> dict[int, list[str]]:
+        """Reading titles by position: cached ones, then (``calls``) one call per READING_BATCH_SIZE roles."""
         keys = [self._reading_key(role) for role in roles]
         cached = self.cache.get_many(keys) if self.cache is not None else {}
         found = {
@@ -482,7 +492,7 @@ class RoleMappingAgent:
             for i, key in enumerate(keys)
             if key in cached
         }
-        todo = [i for i in range(len(roles)) if i not in found]
+        todo = [i for i in range(len(roles)) if i not in found] if calls else []
         batches = [todo[k : k + READING_BATCH_SIZE] for k in range(0, len(todo), READING_BATCH_SIZE)]
         if not batches:
             return found
@@ -657,22 +667,25 @@ class RoleMappingAgent:
         poll_interval: float | None,
         sleep: Callable[[float], None],
     ) -> list[RoleMappingResult] | None:
-        # Readings go as direct calls (cached: a resumed job pays for them once), then the mapping batch.
-        roles = self._with_readings(roles)
+        interval = self.settings.llm_batch_poll_interval if poll_interval is None else poll_interval
+        batch_row = self._open_batch(store, job_id)
+        if batch_row is None or is_reading_batch(batch_row):
+            # Stage 1: the weak roles' readings, as a provider batch of their own (resumable the same way).
+            read = self._read_through_batch_api(roles, store, job_id, batch_row, wait, interval, sleep)
+            if read is None:
+                return None
+            roles, batch_row = read, None
+        else:  # the mapping batch is running: it was sent with the readings in the cache
+            roles = self._with_readings(roles, calls=False)
         results: list[RoleMappingResult | None] = [None] * len(roles)
         pending = self._resolve_without_calls(roles, results)
         if not pending:
             return [r for r in results if r is not None]
-        batch_row = self._open_batch(store, job_id)
         if batch_row is None:
             batch_row = self._submit_batch(store, job_id, [roles[i] for i in pending])
-        interval = self.settings.llm_batch_poll_interval if poll_interval is None else poll_interval
-        status = self.llm.batch_status(batch_row.batch_id)
-        while status == "in_progress":
-            if not wait:
-                return None
-            sleep(interval)
-            status = self.llm.batch_status(batch_row.batch_id)
+        status = self._polled(batch_row.batch_id, wait, interval, sleep)
+        if status is None:
+            return None
         position_by_role = {str(roles[i].role_id): i for i in pending}
         items = self.llm.batch_results(batch_row.batch_id, MappingAnswer) if status == "ended" else {}
         for custom_id, role_ids in batch_row.request_map.items():
@@ -684,10 +697,7 @@ class RoleMappingAgent:
             self._keep([outcome])
             for position, result in zip(positions, outcome.results, strict=True):
                 results[position] = result
-        with writing(store) as session:
-            row = session.get(LlmBatch, batch_row.id)
-            if row is not None:
-                row.status, row.finished_at = status, utcnow()
+        self._finish_batch(store, batch_row, status)
         left = [i for i in pending if results[i] is None]
         for i, result in zip(left, self.select([roles[i] for i in left]), strict=True):
             results[i] = result
@@ -705,6 +715,85 @@ class RoleMappingAgent:
                 .order_by(LlmBatch.id.desc())
             )
 
+    def _polled(self, batch_id: str, wait: bool, interval: float, sleep: Callable[[float], None]) -> str | None:
+        """The batch's final status ("ended" | "failed"), waiting for it; None when not waiting and it runs."""
+        status = self.llm.batch_status(batch_id)
+        while status == "in_progress":
+            if not wait:
+                return None
+            sleep(interval)
+            status = self.llm.batch_status(batch_id)
+        return status
+
+    def _finish_batch(self, store: StoreTarget, batch_row: LlmBatch, status: str) -> None:
+        with writing(store) as session:
+            row = session.get(LlmBatch, batch_row.id)
+            if row is not None:
+                row.status, row.finished_at = status, utcnow()
+
+    def _read_through_batch_api(
+        self,
+        roles: list[RoleRequest],
+        store: StoreTarget,
+        job_id: int | None,
+        batch_row: LlmBatch | None,
+        wait: bool,
+        interval: float,
+        sleep: Callable[[float], None],
+    ) -> list[RoleRequest] | None:
+        """``roles`` with the weak ones' readings merged, read through a provider batch (submitted, or
+        ``batch_row`` resumed); None when not waiting and it still runs. Roles whose reading request
+        fails or expires keep retrieval's candidates (the reason goes with the usage record)."""
+        weak = [i for i, role in enumerate(roles) if self._reads(role)]
+        if not weak:
+            return roles
+        weak_roles = [roles[i] for i in weak]
+        found = self._readings_of(weak_roles, calls=False)
+        todo = [weak_roles[i] for i in range(len(weak_roles)) if i not in found]
+        if batch_row is None and not todo:
+            return self._merged(roles, weak, found)
+        batch_row = batch_row or self._submit_reading_batch(store, job_id, todo)
+        status = self._polled(batch_row.batch_id, wait, interval, sleep)
+        if status is None:
+            return None
+        items = self.llm.batch_results(batch_row.batch_id, ReadingAnswer) if status == "ended" else {}
+        local_by_role = {str(role.role_id): i for i, role in enumerate(weak_roles)}
+        outcomes = []
+        for custom_id, role_ids in batch_row.request_map.items():
+            locals_ = [local_by_role[r] for r in role_ids if r in local_by_role]
+            outcome = self._reading_item([weak_roles[i] for i in locals_], items.get(custom_id), status)
+            outcomes.append(outcome)
+            found.update({locals_[k]: titles for k, titles in outcome.readings.items()})
+        self._keep(outcomes)
+        self._finish_batch(store, batch_row, status)
+        return self._merged(roles, weak, found)
+
+    def _reading_item(self, batch: list[RoleRequest], item: Any, status: str) -> _BatchOutcome:
+        """One reading request's result from a provider batch (never split or retried directly)."""
+        if isinstance(item, tuple):
+            answer, usage = item
+            found, notes = parse_readings(batch, answer)
+            entries = {self._reading_key(batch[i]): {"titles": titles} for i, titles in found.items()}
+            detail = "; ".join([f"readings, {len(batch)} roles, {BATCH_API_NOTE}", *notes])
+            return _BatchOutcome(batch, [], [(usage, detail)], entries, readings=found)
+        if isinstance(item, LLMError):
+            reason, usage = failure_reason(item), item.usage
+        else:
+            reason = f"the provider batch {status} without an answer for this request"
+            usage = Usage(self.llm.provider, self.llm.model, outcome="expired" if status == "failed" else "error")
+        note = f"readings failed ({BATCH_API_NOTE}): {reason}; roles keep retrieval's candidates"
+        return _BatchOutcome(batch, [], [(usage, note)] if usage else [])
+
+    def _submit_reading_batch(self, store: StoreTarget, job_id: int | None, roles: list[RoleRequest]) -> LlmBatch:
+        requests = []
+        request_map: dict[str, list[str]] = {}
+        for number, start in enumerate(range(0, len(roles), READING_BATCH_SIZE), start=1):
+            batch = roles[start : start + READING_BATCH_SIZE]
+            custom_id = f"{READING_REQUEST_PREFIX}{number}"
+            requests.append((custom_id, build_reading_messages(batch), ReadingAnswer))
+            request_map[custom_id] = [str(r.role_id) for r in batch]
+        return self._record_batch(store, job_id, self.llm.submit_batch(requests), request_map)
+
     def _submit_batch(self, store: StoreTarget, job_id: int | None, roles: list[RoleRequest]) -> LlmBatch:
         requests = []
         request_map: dict[str, list[str]] = {}
@@ -713,7 +802,11 @@ class RoleMappingAgent:
             custom_id = f"map-{number}"
             requests.append((custom_id, build_mapping_messages(batch, self.candidates_per_role), MappingAnswer))
             request_map[custom_id] = [str(r.role_id) for r in batch]
-        batch_id = self.llm.submit_batch(requests)
+        return self._record_batch(store, job_id, self.llm.submit_batch(requests), request_map)
+
+    def _record_batch(
+        self, store: StoreTarget, job_id: int | None, batch_id: str, request_map: dict[str, list[str]]
+    ) -> LlmBatch:
         with writing(store) as session:
             row = LlmBatch(
                 job_id=job_id,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -38,6 +39,7 @@ TYPICAL_WEAK_SHARE = 0.5
 READING_OUTPUT_TOKENS_PER_ROLE = 22
 
 Search = Callable[[str, int], list[Candidate]]
+READING_REQUEST_PREFIX = "read-"  # custom ids of reading requests in a provider batch ("read-1", …)
 
 READING_SYSTEM_PROMPT = """\
 You read an organisation's job titles as standard occupations.
@@ -199,3 +201,9 @@ def major_group_label(value: str | None) -> str:
     digits = (value or "").strip()[:2]
     name = MAJOR_GROUPS.get(digits)
     return f"{digits} – {name}" if name else ""
+
+
+def is_reading_batch(batch: Any) -> bool:
+    """Whether a stored provider batch (``LlmBatch``) carries readings, not mapping requests."""
+    keys = list(batch.request_map or {})
+    return bool(keys) and all(key.startswith(READING_REQUEST_PREFIX) for key in keys)

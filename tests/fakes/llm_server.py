@@ -258,6 +258,7 @@ class _Batch:
     output_file_id: str | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
+    expired: bool = False  # ended without answers (the provider's 24-hour window passed)
 
 
 class FakeLLMServer:
@@ -281,6 +282,8 @@ class FakeLLMServer:
         self.max_in_flight = 0
         # How many status checks a batch reports "in progress" before it ends.
         self.batch_polls_before_done = 1
+        # The next N provider batches created expire instead of answering.
+        self.expire_next_batches = 0
         self._faults: list[Fault] = []
         self._rules: list[_Rule] = []
         self._batches: dict[str, _Batch] = {}
@@ -631,16 +634,27 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             if batch.polls_left > 0:
                 batch.polls_left -= 1
                 return
+            if batch.expired:
+                expired = [{"custom_id": cid, "result": {"type": "expired"}} for cid, _ in batch.items]
+                batch.results, batch.done = (expired if batch.api == "anthropic" else []), True
+                return
             batch.results = [self._batch_item(batch.api, cid, params) for cid, params in batch.items]
             batch.done = True
             if batch.api == "openai":
                 batch.output_file_id = server.new_id("file-")
                 server._files[batch.output_file_id] = "\n".join(json.dumps(r) for r in batch.results).encode() + b"\n"
 
+        def _maybe_expire(self, batch: _Batch) -> None:
+            with server._lock:
+                if server.expire_next_batches > 0:
+                    server.expire_next_batches -= 1
+                    batch.expired = True
+
         # -- Anthropic Message Batches --------------------------------------------------------
         def _anthropic_batch_json(self, batch: _Batch) -> dict[str, Any]:
             done = batch.done
             succeeded = sum(1 for r in batch.results if r["result"]["type"] == "succeeded")
+            expired = sum(1 for r in batch.results if r["result"]["type"] == "expired")
             return {
                 "id": batch.id,
                 "type": "message_batch",
@@ -648,9 +662,9 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 "request_counts": {
                     "processing": 0 if done else len(batch.items),
                     "succeeded": succeeded,
-                    "errored": len(batch.results) - succeeded,
+                    "errored": len(batch.results) - succeeded - expired,
                     "canceled": 0,
-                    "expired": 0,
+                    "expired": expired,
                 },
                 "created_at": _iso(batch.created),
                 "expires_at": _iso(batch.created + timedelta(hours=24)),
@@ -666,6 +680,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 "anthropic", server.new_id("msgbatch_"), datetime.now(UTC), items, server.batch_polls_before_done
             )
             server._batches[batch.id] = batch
+            self._maybe_expire(batch)
             self._send(200, self._anthropic_batch_json(batch))
 
         def _anthropic_batch_status(self, batch_id: str) -> None:
@@ -720,7 +735,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 "endpoint": endpoint,
                 "input_file_id": batch.input_file_id,
                 "completion_window": "24h",
-                "status": "completed" if done else "in_progress",
+                "status": ("expired" if batch.expired else "completed") if done else "in_progress",
                 "created_at": int(batch.created.timestamp()),
                 "output_file_id": batch.output_file_id,
                 "error_file_id": None,
@@ -741,6 +756,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             batch = _Batch("openai", server.new_id("batch_"), datetime.now(UTC), items, server.batch_polls_before_done)
             batch.input_file_id = body["input_file_id"]
             server._batches[batch.id] = batch
+            self._maybe_expire(batch)
             self._send(200, self._openai_batch_json(batch, body.get("endpoint", "/v1/chat/completions")))
 
         def _openai_batch_status(self, batch_id: str) -> None:

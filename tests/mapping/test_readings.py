@@ -284,3 +284,75 @@ def test_the_agents_estimate_matches_what_it_spends_with_readings(fake_llm_env: 
     assert estimate.calls == len(calls) == 3 + 2 and estimate.reading_roles == 30  # ceil(30/12) + ceil(30/25)
     billed = sum(input_tokens(call) for call in calls)
     assert abs(estimate.input_tokens - billed) <= 0.05 * billed
+
+
+# -- through the providers' batch APIs -------------------------------------------------------------
+
+
+def batches(engine: Engine) -> list:
+    from jobforge.db.models import LlmBatch
+
+    with session_factory(engine)() as session:
+        return list(session.scalars(select(LlmBatch).order_by(LlmBatch.id)))
+
+
+def test_readings_go_through_the_batch_api_in_two_stages(
+    onet_engine: Engine, fake_llm_env: FakeLLMServer, llm_provider: str
+) -> None:
+    fake_llm_env.readings[MTS] = ["Software Developers"]
+
+    mapped, _ = run(onet_engine, [MTS, "Line Cook"], llm_provider, batch_api=True)
+
+    assert mapped[MTS].onet_code == "15-1252.00" and READ_AS in mapped[MTS].rationale
+    assert fake_llm_env.model_calls(batch=False) == []  # readings and mapping both went through batches
+    reading_batch, mapping_batch = batches(onet_engine)
+    assert list(reading_batch.request_map) == ["read-1"] and reading_batch.status == "ended"
+    assert list(mapping_batch.request_map) == ["map-1"] and mapping_batch.finished_at is not None
+    assert any("readings, 1 roles, batch API" in (row.detail or "") for row in usage(onet_engine))
+
+
+def test_an_expired_reading_batch_costs_only_the_readings(
+    onet_engine: Engine, fake_llm_env: FakeLLMServer, llm_provider: str
+) -> None:
+    fake_llm_env.readings[MTS] = ["Software Developers"]
+    fake_llm_env.expire_next_batches = 1  # the reading batch; the mapping batch then answers
+
+    mapped, _ = run(onet_engine, [MTS, "Line Cook"], llm_provider, batch_api=True)
+
+    assert all(m.source == "llm" and m.onet_code for m in mapped.values())  # from retrieval's candidates
+    assert READ_AS not in mapped[MTS].rationale
+    assert fake_llm_env.model_calls(batch=False) == []  # no direct calls to make up for it
+    reading_batch, mapping_batch = batches(onet_engine)
+    assert reading_batch.finished_at is not None and mapping_batch.status == "ended"
+    failed = [row for row in usage(onet_engine) if "readings failed" in (row.detail or "")]
+    assert len(failed) == 1 and "roles keep retrieval's candidates" in failed[0].detail
+
+
+def test_a_job_interrupted_during_the_reading_batch_resumes_it(
+    onet_engine: Engine, fake_llm_env: FakeLLMServer
+) -> None:
+    from jobforge.jobs.queue import enqueue
+
+    class Interrupted(Exception):
+        pass
+
+    def die(_done: int, _total: int, message: str) -> None:
+        if message.startswith("Waiting for the provider's batch"):
+            raise Interrupted
+
+    fake_llm_env.readings[MTS] = ["Software Developers"]
+    fake_llm_env.batch_polls_before_done = 2
+    with session_factory(onet_engine)() as session:
+        project_id, ids = add_project(session, [MTS, "Line Cook"])
+        job = enqueue(session, "map", project_id, {"provider": "openai"}, "tester")
+        with pytest.raises(Interrupted):
+            map_roles(session, project_id, provider="openai", batch_api=True, job_id=job.id, progress=die)
+    [reading_batch] = batches(onet_engine)
+    assert reading_batch.finished_at is None
+
+    with session_factory(onet_engine)() as session:
+        map_roles(session, project_id, provider="openai", batch_api=True, job_id=job.id)
+
+    assert [b.batch_id for b in batches(onet_engine)][0] == reading_batch.batch_id  # polled, not sent again
+    assert len(batches(onet_engine)) == 2
+    assert stored(onet_engine, ids)[MTS].onet_code == "15-1252.00"
