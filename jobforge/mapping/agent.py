@@ -14,6 +14,12 @@ tier and a one-sentence rationale per id. Answers are checked against DESIGN.md'
 - the model's tier is kept as ``llm_tier``; the final tier combines it with retrieval signals
   (see :func:`combine_tier`).
 
+Before mapping, roles whose retrieval evidence is weak are read by the model as standard occupation
+titles, which are searched and merged into their candidates (:mod:`jobforge.mapping.readings`); an
+answer "no candidate fits" carrying the model's reading gets one more round with candidates from
+that reading, else the role is LOW with no code. A fault that concerns the whole run (rejected key,
+unknown model, exhausted quota, unreachable endpoint) raises ``RunAborted`` instead of falling back.
+
 Answers are cached per role (see :mod:`jobforge.llm.cache`), usage is recorded per call, and a
 few batches are in flight at once. For large jobs, :meth:`RoleMappingAgent.select_with_batch_api`
 uses the providers' half-price batch APIs, resumable by batch id.
