@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = 4
     llm_concurrency: int = 4
     llm_batch_size: int = 12
+    # Readings: the model reads weakly retrieved titles as occupation titles first ("weak" | "all" | "off").
+    llm_readings: Literal["weak", "all", "off"] = "weak"
     llm_retry_base_delay: float = 1.0  # seconds; doubled per retry (with jitter) unless Retry-After says otherwise
     llm_retry_max_delay: float = 60.0
     llm_max_output_tokens: int = 8192  # a cap, not a cost: reasoning models need room to think

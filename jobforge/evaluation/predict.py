@@ -48,9 +48,11 @@ def predict(
         ]
         results = selector.select(requests)
         for request, result in zip(requests, results, strict=True):
-            ranked = result.candidates or [c.to_dict() for c in request.candidates]
-            codes = ranked_codes(result.onet_code, (c["code"] for c in ranked))
-            out.append(Prediction(codes, str(result.confidence)))
+            before = [c.code for c in request.candidates]
+            # What the selector chose from: retrieval's candidates with any the model's readings added.
+            after = [c["code"] for c in result.candidates] if result.candidates else before
+            codes = ranked_codes(result.onet_code, after)
+            out.append(Prediction(codes, str(result.confidence), before[:MAX_RANKS], after[:MAX_RANKS]))
         if progress:
             progress(len(batch))
     return out

@@ -37,6 +37,7 @@ from jobforge.mapping.factory import (
     resolve_provider,
 )
 from jobforge.mapping.precedent import find_precedents, precedent_result
+from jobforge.mapping.readings import READING_BATCH_SIZE
 from jobforge.mapping.selectors import RoleRequest, Selector
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
 
@@ -502,14 +503,16 @@ def estimate_cost(
             # for a page that redraws); counted as typical ones so the estimate stays an upper bound.
             figures = _with_decided_examples(figures, len(sample), choice.provider, settings, batch_api)
         scale = len(role_ids) / len(sample)
+        reading_roles = round(figures.reading_roles * scale)
         return CostEstimate(
-            calls=math.ceil(len(role_ids) / per_call),
+            calls=math.ceil(len(role_ids) / per_call) + math.ceil(reading_roles / READING_BATCH_SIZE),
             input_tokens=round(figures.input_tokens * scale),
             output_tokens=round(figures.output_tokens * scale),
             usd=round(figures.usd * scale, 4),
             roles=len(role_ids),
             provider=choice.provider,
             note=choice.note,
+            reading_roles=reading_roles,
         )
     input_tokens = len(role_ids) * DEFAULT_INPUT_TOKENS_PER_ROLE
     output_tokens = len(role_ids) * DEFAULT_OUTPUT_TOKENS_PER_ROLE
