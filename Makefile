@@ -4,19 +4,32 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint setup worker bench clean
+# Installs come from the lock files (exact versions with their hashes); `make lock` regenerates them.
+UV_VERSION ?= 0.13.9
+LOCK_ARGS ?=
+LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
+
+.PHONY: run test lint setup worker bench clean lock
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+$(VENV)/.installed: requirements.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements.lock requirements-dev.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(VENV)/.installed $@
+
+# After editing requirements*.txt: re-resolve, keeping the current pins where they still fit
+# (`make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed). The runtime lock is
+# constrained by the dev lock, so both install the same version of every shared package.
+lock: | $(VENV)/bin/python
+	$(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip compile $(LOCK_FLAGS) $(LOCK_ARGS) requirements-dev.txt -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile $(LOCK_FLAGS) $(LOCK_ARGS) -c requirements-dev.lock requirements.txt -o requirements.lock
 
 setup: $(VENV)/.installed
 	$(PY) -m jobforge setup

@@ -145,10 +145,8 @@ def main() -> int:
 
 
 def _bench_llm(engine, roles: int) -> None:
+    from fakes.imputation_answers import ImputationAnswerer
     from fakes.llm_server import FakeLLMServer
-
-    sys.path.insert(0, str(ROOT / "tests" / "imputation"))
-    from imputation_helpers import ImputationAnswerer
 
     from jobforge.config import get_settings
     from jobforge.db.engine import session_factory

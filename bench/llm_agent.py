@@ -3,6 +3,10 @@
     .venv/bin/python bench/llm_agent.py                      # 500 real titles for tokens, 10,000 roles for speed
     .venv/bin/python bench/llm_agent.py --roles 2000 --providers openai
 
+With readings (issue 12): the same real titles once more with JOBFORGE_LLM_READINGS=weak, the fake
+model reading each weak title as two occupation titles; calls and input tokens per role, readings
+included. The throughput run keeps readings off (it measures the mapping calls).
+
 Real roles: a seeded sample of the labelled dev titles (their labels are not used), with their
 20 candidates from the candidate index over O*NET 30.1 (bench store, default
 ``/tmp/jobforge_bench_llm.db``; the configured release is loaded into it when it has none).
@@ -53,7 +57,64 @@ def real_roles(store: str, sample: int, seed: int = 7):
     roles = []
     for n, title in enumerate(titles[:sample], start=1):
         roles.append(RoleRequest(n, title, title_key(title), {}, index.candidates(title, k=20)))
-    return engine, roles
+    return engine, roles, index
+
+
+def with_readings(provider: str, settings, fake, roles, index) -> None:
+    """Calls and tokens per role with readings on (weak titles read first), on real titles.
+
+    The fake model reads every weak title as two occupation titles (the title itself and the title
+    of its first candidate, a realistic length); readings are searched in the real index.
+    """
+    from fakes.llm_server import input_tokens
+
+    from jobforge.mapping.agent import RoleMappingAgent
+    from jobforge.mapping.readings import READING_BATCH_SIZE, weak_reason
+
+    def reads(call):
+        if "readings" not in ((call.schema or {}).get("properties") or {}):
+            return None
+        by_title = {r.title: r for r in roles}
+        return {
+            "readings": [
+                {
+                    "id": item["id"],
+                    "titles": [item["title"], *[c.title for c in by_title[item["title"]].candidates[:1]]],
+                }
+                for item in call.roles
+            ]
+        }
+
+    fake.reset()
+    fake.answerers.insert(0, reads)
+    agent = RoleMappingAgent(
+        make_client_for(provider, settings),
+        batch_size=settings.llm_batch_size,
+        cache=False,
+        reading_search=lambda text, k: index.candidates(text, k=k),
+        readings="weak",
+    )
+    estimate = agent.estimate(roles)
+    agent.select(roles)
+    fake.answerers.remove(reads)
+    calls = fake.model_calls()
+    reading = [c for c in calls if "readings" in ((c.schema or {}).get("properties") or {})]
+    weak = sum(1 for r in roles if weak_reason(r))
+    budget = math.ceil(len(roles) / settings.llm_batch_size) + math.ceil(weak / READING_BATCH_SIZE)
+    tokens_in = sum(input_tokens(c) for c in calls)
+    reading_in = sum(input_tokens(c) for c in reading)
+    print(
+        f"[{provider}] readings on (weak): {len(roles)} real titles, {weak} weak; {len(calls)} calls "
+        f"({len(reading)} reading calls; budget ceil(roles/12) + ceil(weak/25) = {budget}); "
+        f"{tokens_in / len(roles):.0f} input tokens/role incl. readings ({reading_in / len(roles):.0f} for readings); "
+        f"estimate said {estimate.calls} calls, {estimate.input_tokens / len(roles):.0f} input tokens/role"
+    )
+
+
+def make_client_for(provider: str, settings):
+    from jobforge.llm.factory import make_client
+
+    return make_client(provider, settings)
 
 
 def many_roles(roles, count: int):
@@ -113,7 +174,7 @@ def main() -> None:
     from jobforge.llm.usage import UsageRecorder
     from jobforge.mapping.agent import RoleMappingAgent, tokens_per_role
 
-    engine, roles = real_roles(args.store, args.sample)
+    engine, roles, index = real_roles(args.store, args.sample)
     settings = get_settings()
     print(f"default prompt, typical roles (jobforge.mapping.agent.tokens_per_role): {tokens_per_role()} (in, out)")
 
@@ -132,7 +193,9 @@ def main() -> None:
                 conn.execute(LlmUsage.__table__.delete())
             # Tokens per role on real titles and candidates.
             fake.reset()
-            agent = RoleMappingAgent(make_client(provider, settings), batch_size=settings.llm_batch_size, cache=False)
+            agent = RoleMappingAgent(
+                make_client(provider, settings), batch_size=settings.llm_batch_size, cache=False, readings="off"
+            )
             agent.select(roles)
             calls = fake.model_calls()
             from fakes.llm_server import input_tokens
@@ -145,6 +208,7 @@ def main() -> None:
                 f"{len(calls)} calls, {tokens_in / with_candidates:.0f} input tokens/role, "
                 f"estimate said {agent.estimate(roles).input_tokens / len(roles):.0f}"
             )
+            with_readings(provider, settings, fake, roles, index)
             # Throughput, against a fake server in its own process.
             workload = many_roles(roles, args.roles)
             with ServerProcess() as server:
@@ -152,7 +216,7 @@ def main() -> None:
                 client = make_client(provider, settings.model_copy(update={f"{provider}_base_url": base_url}))
                 usage = UsageRecorder(engine, purpose="mapping")
                 agent = RoleMappingAgent(
-                    client, batch_size=settings.llm_batch_size, cache=ResponseCache(engine), usage=usage
+                    client, batch_size=settings.llm_batch_size, cache=ResponseCache(engine), usage=usage, readings="off"
                 )
                 started = time.perf_counter()
                 results = agent.select(workload)

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "jobforge.export.cli",  # export | projects
     "jobforge.access.cli",  # users …; projects members | add-member | remove-member (after export: extends `projects`)
     "jobforge.review.opinions_cli",  # opinions sample | agreement
+    "jobforge.codebooks.cli",  # codebook import | list | disable | enable | delete
 )
 
 
@@ -72,10 +73,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobForgeError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-    except Exception as exc:  # a bug: one line for the user, the traceback in the log file
+    except Exception as exc:  # a bug or a store failure: one line for the user, the traceback in the log file
         log_file = _log_traceback(args.command)
-        print(f"error: unexpected {type(exc).__name__}: {exc}; the traceback is in {log_file}", file=sys.stderr)
+        print(f"error: {unexpected_error_line(exc)}; the traceback is in {log_file}", file=sys.stderr)
         return 1
+
+
+# A store error's own text holds the SQL and its parameters: only the driver's first line is shown.
+MAX_LINE_CHARS = 300
+
+
+def unexpected_error_line(exc: BaseException) -> str:
+    """One line about an error JobForge did not word itself: never SQL, parameters or a key."""
+    from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+
+    from jobforge.redaction import scrub
+
+    name = type(exc).__name__
+    if isinstance(exc, StatementError):
+        orig = exc.orig  # the driver's error (its message has no SQL)
+        reason = (str(orig).strip().splitlines() or [""])[0] if orig is not None else ""
+        if isinstance(exc, OperationalError):
+            what = "the store could not be used"
+        elif isinstance(exc, IntegrityError):
+            what = "the store refused the change"
+        else:
+            what = "the store refused the command"
+        detail = f"{name}: {reason}" if reason else name
+        return scrub(f"{what} ({detail})")[:MAX_LINE_CHARS]
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return scrub(f"unexpected {name}: {first}" if first else f"unexpected {name}")[:MAX_LINE_CHARS]
 
 
 def _log_traceback(command: str) -> Path:

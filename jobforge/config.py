@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
 
 ONET_DOWNLOAD_URL = "https://www.onetcenter.org/dl_files/database/db_{version}_text.zip"
+CROSSWALK_DOWNLOAD_URL = "https://www.onetcenter.org/taxonomy/2019/walk/2010_to_2019_Crosswalk.csv?fmt=csv"
 
 
 def default_data_dir() -> Path:
@@ -40,6 +42,14 @@ class Settings(BaseSettings):
     onet_download_timeout: float = 120.0
     onet_download_max_mb: int = 200  # refuse bigger downloads (30.1 is ~4 MB)
     eval_labels: Path | None = None  # default: ../shared/eval/dev_titles.csv when present
+    # O*NET-SOC 2010 -> 2019 taxonomy crosswalk (codebooks with 2010 codes): a CSV path; default
+    # ../shared/onet/2010_to_2019_Crosswalk.csv when present, else downloaded once into the data folder.
+    crosswalk_source: str | None = None
+    crosswalk_download_url: str = CROSSWALK_DOWNLOAD_URL
+
+    # Learning from decisions (jobforge.codebooks): "store" = decisions of every project help every
+    # other project; "project" = only decisions of the same project (and codebooks) vote.
+    learning_scope: str = "store"
 
     # LLM providers
     provider: str = "auto"  # auto | anthropic | openai | offline
@@ -57,6 +67,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = 4
     llm_concurrency: int = 4
     llm_batch_size: int = 12
+    # Readings: the model reads weakly retrieved titles as occupation titles first ("weak" | "all" | "off").
+    llm_readings: Literal["weak", "all", "off"] = "weak"
     llm_retry_base_delay: float = 1.0  # seconds; doubled per retry (with jitter) unless Retry-After says otherwise
     llm_retry_max_delay: float = 60.0
     llm_max_output_tokens: int = 8192  # a cap, not a cost: reasoning models need room to think
@@ -115,6 +127,13 @@ class Settings(BaseSettings):
         if self.onet_source:
             return self.onet_source
         shared = SHARED_DIR / "onet" / f"db_{self.onet_version}_text.zip"
+        return str(shared) if shared.exists() else None
+
+    def resolved_crosswalk_source(self) -> str | None:
+        """An explicit crosswalk, else the shared reference copy when present, else None (download)."""
+        if self.crosswalk_source:
+            return self.crosswalk_source
+        shared = SHARED_DIR / "onet" / "2010_to_2019_Crosswalk.csv"
         return str(shared) if shared.exists() else None
 
     def resolved_eval_labels(self) -> Path | None:

@@ -9,6 +9,7 @@ from jobforge.access import Permission
 from jobforge.projects import create_project, list_projects, project_stats
 from jobforge.ui.access import can
 from jobforge.ui.charts import tier_mix_chart
+from jobforge.ui.codebooks import codebooks_section
 from jobforge.ui.errors import reported
 from jobforge.ui.project import current_project_id, open_project
 from jobforge.ui.status import load_default_release_button, release_summary, show_providers
@@ -50,6 +51,8 @@ if may_create:  # analysts and admins
                     open_project(new_id)
                     st.toast(f"Project “{md(clean)}” created.", icon=":material/check_circle:")
                     st.switch_page("pages/upload.py")
+
+codebooks_section(user)  # the store's decided titles, which every project learns from
 
 if not projects:
     if may_create:

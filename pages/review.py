@@ -13,6 +13,7 @@ from jobforge.review import actions
 from jobforge.review.queries import UNMAPPED, families, review_rows
 from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
+from jobforge.ui.codebooks import update_proposals_button
 from jobforge.ui.errors import reported
 from jobforge.ui.grid import role_grid
 from jobforge.ui.project import require_project
@@ -131,6 +132,8 @@ if stats.mapped == 0:
     st.info("The roles have no proposals yet: start a mapping run on the Upload page.")
     st.page_link("pages/upload.py", label="Map roles", icon=":material/upload_file:")
     st.stop()
+
+update_proposals_button(project_id, user)  # the decided titles so far, for the roles nobody reviewed
 
 reviewed = stats.confirmed
 st.progress(

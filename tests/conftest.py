@@ -14,19 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from onet_fixture import write_release
 from sqlalchemy import Engine, text
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jobforge.db.engine import make_engine
+from jobforge.db.migrate import upgrade
 
-from onet_fixture import write_release  # noqa: E402
+# The checkout and tests/ are on sys.path through pytest's `pythonpath` (pyproject.toml), so tests
+# import `tests.factories`, `fakes…` and `onet_fixture` without editing sys.path themselves.
+ROOT = Path(__file__).resolve().parent.parent
 
 # The fake Anthropic/OpenAI server and its fixtures (fake_llm, fake_llm_env, fake_llm_client).
 pytest_plugins = ["fakes.llm_fixtures"]
-
-from jobforge.db.engine import make_engine  # noqa: E402
-from jobforge.db.migrate import upgrade  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("JOBFORGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

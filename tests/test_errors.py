@@ -56,3 +56,53 @@ def test_cli_prints_a_bug_as_one_line_and_logs_the_traceback(
     assert err.count("\n") == 1 and err.startswith("error: unexpected KeyError")
     log_file = Path(err.rsplit(" ", 1)[-1].strip())
     assert "Traceback" in log_file.read_text() and "missing" in log_file.read_text()
+
+
+@pytest.fixture
+def names_table(engine):
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE cli_names (name VARCHAR(40) UNIQUE)"))
+        conn.execute(text("INSERT INTO cli_names (name) VALUES ('param-value-123')"))
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE cli_names"))
+
+
+@pytest.mark.parametrize(
+    ("statement", "kind"),
+    [
+        ("INSERT INTO cli_names (name) VALUES (:name)", "IntegrityError"),  # the same name again
+        ("SELECT * FROM no_such_table WHERE name = :name", ""),  # Operational (SQLite) / Programming (Postgres)
+    ],
+)
+def test_cli_prints_a_store_error_as_one_line_without_sql_or_parameters(
+    names_table, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, statement: str, kind: str
+) -> None:
+    from sqlalchemy import text
+
+    def handler(_args):
+        with names_table.begin() as conn:
+            conn.execute(text(statement), {"name": "param-value-123"})
+
+    assert _run_with_handler(monkeypatch, handler) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: the store ") and kind in err
+    assert "param-value-123" not in err and "SQL" not in err and "cli_names (name)" not in err
+    log_file = Path(err.rsplit(" ", 1)[-1].strip())
+    logged = log_file.read_text()
+    assert "Traceback" in logged and statement.split(" (")[0].split(" WHERE")[0] in logged
+
+
+def test_pages_show_a_store_error_as_one_short_line(names_table) -> None:
+    from sqlalchemy import text
+
+    from jobforge.ui.errors import reported
+
+    shown: list[str] = []
+    with reported("Confirm failed", show=shown.append) as outcome, names_table.begin() as conn:
+        conn.execute(text("INSERT INTO cli_names (name) VALUES (:name)"), {"name": "param-value-123"})
+    assert not outcome.ok and shown == [outcome.message]
+    assert outcome.message.startswith("Confirm failed: an unexpected error happened (IntegrityError)")
+    assert "param-value-123" not in outcome.message and "INSERT" not in outcome.message

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -12,9 +9,7 @@ from jobforge.db.engine import session_factory
 from jobforge.db.models import AuditEvent, Mapping, Role, Upload
 from jobforge.projects import ProjectError, create_project, delete_project, get_project, list_projects, project_stats
 from jobforge.review.actions import choose_code, confirm, mark_needs_info
-
-sys.path.insert(0, str(Path(__file__).parent / "review"))
-from review_helpers import make_review_project
+from tests.factories import make_review_project
 
 
 def test_create_and_list_projects(engine):

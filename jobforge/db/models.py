@@ -484,6 +484,55 @@ class SecondOpinionItem(Base):
     sample: Mapped[SecondOpinionSample] = relationship(back_populates="items")
 
 
+class Codebook(Base):
+    """A file of already-decided titles (title -> occupation codes) imported to teach the mapping.
+
+    The file itself is kept (``content``, ``content_sha256``); ``system`` is the code system the
+    codes were read in ("auto" when each was detected). Counts are of the file's rows.
+    """
+
+    __tablename__ = "codebook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(String(500))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    sheet: Mapped[str | None] = mapped_column(String(200))
+    title_column: Mapped[str] = mapped_column(String(500))
+    code_column: Mapped[str] = mapped_column(String(500))
+    system: Mapped[str] = mapped_column(String(16))
+    imported_count: Mapped[int] = mapped_column(Integer, default=0)
+    translated_count: Mapped[int] = mapped_column(Integer, default=0)  # codes read through a translation
+    skipped_count: Mapped[int] = mapped_column(Integer, default=0)  # rows with an empty title or code
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    imported_by: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    entries: Mapped[list[CodebookEntry]] = relationship(
+        back_populates="codebook", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CodebookEntry(Base):
+    """One decided title of a codebook: its codes are O*NET-SOC 2019 codes of the release it was
+    imported against (a 2010 code that split keeps every 2019 code)."""
+
+    __tablename__ = "codebook_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    codebook_id: Mapped[int] = mapped_column(ForeignKey("codebook.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)  # the file's row, as a spreadsheet shows it
+    title: Mapped[str] = mapped_column(Text)
+    title_key: Mapped[str] = mapped_column(String(500))  # jobforge.retrieval.normalize.title_key
+    codes: Mapped[list[Any]] = mapped_column(default=list)
+    written_code: Mapped[str] = mapped_column(String(50))
+    translation: Mapped[str] = mapped_column(Text, default="")  # "15-1132 (SOC 2010) → 15-1252.00"
+
+    codebook: Mapped[Codebook] = relationship(back_populates="entries")
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_project_at", "project_id", "at"),)

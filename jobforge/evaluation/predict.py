@@ -6,6 +6,7 @@ import csv
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from jobforge.codebooks.vote import DecidedIndex, add_voted
 from jobforge.evaluation.scoring import Prediction
 from jobforge.mapping.selectors import RoleRequest, Selector
 from jobforge.retrieval.index import CandidateIndex
@@ -27,19 +28,31 @@ def predict(
     selector: Selector,
     batch_size: int = 200,
     progress: Callable[[int], None] | None = None,
+    decided: DecidedIndex | None = None,
 ) -> list[Prediction]:
-    """One prediction per title, same order. Candidates come from ``index`` (20 per title)."""
+    """One prediction per title, same order. Candidates come from ``index`` (20 per title), plus
+    the codes the nearest titles of ``decided`` vote for (the vote goes to the selector too)."""
     out: list[Prediction] = []
     for start in range(0, len(titles), batch_size):
         batch = titles[start : start + batch_size]
+        votes = decided.votes(batch) if decided is not None else [None] * len(batch)
         requests = [
-            RoleRequest(role_id=start + i, title=title, title_key=title_key(title), candidates=index.candidates(title))
-            for i, title in enumerate(batch)
+            RoleRequest(
+                role_id=start + i,
+                title=title,
+                title_key=title_key(title),
+                candidates=add_voted(index.candidates(title), vote, index.occupation),
+                vote=vote,
+            )
+            for i, (title, vote) in enumerate(zip(batch, votes, strict=True))
         ]
         results = selector.select(requests)
         for request, result in zip(requests, results, strict=True):
-            codes = ranked_codes(result.onet_code, (c.code for c in request.candidates))
-            out.append(Prediction(codes, str(result.confidence)))
+            before = [c.code for c in request.candidates]
+            # What the selector chose from: retrieval's candidates with any the model's readings added.
+            after = [c["code"] for c in result.candidates] if result.candidates else before
+            codes = ranked_codes(result.onet_code, after)
+            out.append(Prediction(codes, str(result.confidence), before[:MAX_RANKS], after[:MAX_RANKS]))
         if progress:
             progress(len(batch))
     return out

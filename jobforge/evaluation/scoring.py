@@ -16,6 +16,23 @@ TIERS = ("HIGH", "MEDIUM", "LOW")
 class Prediction:
     codes: list[str]  # ranked O*NET-SOC codes, rank 1 first
     tier: str = "LOW"  # tier of rank 1
+    retrieved: list[str] = field(default_factory=list)  # retrieval's candidates (codes), before readings
+    offered: list[str] = field(default_factory=list)  # the candidates the selector chose from (after readings)
+
+
+def candidate_recall(labels: list[LabelledTitle], predictions: dict[str, Prediction]) -> dict[str, float]:
+    """Share of labelled titles whose occupation (SOC 2018, 6 digits) is among the 20 candidates,
+    before and after the model's readings added theirs: {"before_readings", "after_readings"}."""
+    hits = {"before_readings": 0, "after_readings": 0}
+    counted = 0
+    for item in labels:
+        prediction = predictions.get(title_group(item.title))
+        if prediction is None or not item.acceptable:
+            continue
+        counted += 1
+        hits["before_readings"] += bool(item.acceptable.intersection(distinct_soc(prediction.retrieved)))
+        hits["after_readings"] += bool(item.acceptable.intersection(distinct_soc(prediction.offered)))
+    return {name: round(count / counted, 4) if counted else 0.0 for name, count in hits.items()}
 
 
 def distinct_soc(codes: list[str]) -> list[str]:

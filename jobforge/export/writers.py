@@ -4,7 +4,11 @@
   never evaluated, so no apostrophe is added), numbers as numbers, dates as dates; SOC codes stay
   text (with a text format on code columns), so Excel never turns 11-1011 into a date.
 - CSV has no cell types, so there a text cell that begins with = + - @ or a tab/CR is prefixed
-  with ' (formula injection): spreadsheet programs show it instead of evaluating it.
+  with ' (formula injection): spreadsheet programs show it instead of evaluating it. So is every
+  line of a multi-line cell that begins so, and every cell holding a CR, LF, comma or quote is
+  quoted (a bare CR would otherwise start a new row that a spreadsheet reads as a formula).
+- A text over an XLSX cell's 32,767 characters is written cut, ending with a visible marker that
+  says how much is missing (never cut silently); the CSV export has it whole.
 - Attributes: the per-row export gives each row its own value (SOURCE, as the file has it) and
   fills only a row's empty cell from its role (see :func:`original_frame`).
 - Provenance: the O*NET release and the export time are in every file (CSV: columns; XLSX: an
@@ -14,6 +18,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -34,9 +40,16 @@ from jobforge.ingest.reader import IngestError
 from jobforge.ingest.uploads import role_key
 from jobforge.onet.repository import active_release
 
+_log = logging.getLogger(__name__)
 FORMATS = ("csv", "xlsx")
 ROW_MODES = ("roles", "original")
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A line inside a cell that starts like a formula: its line break is kept, an apostrophe inserted.
+_DANGEROUS_LINE_START = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
+# What makes a CSV field need quotes: the delimiter, the quote, and either line-break character.
+_CSV_SPECIAL = re.compile(r'[",\r\n]')
+XLSX_MAX_CELL_CHARS = 32_767  # Excel's limit; xlsxwriter would cut a longer string without a word
+XLSX_CUT_MARKER = " [… {missing:,} more characters cut: an XLSX cell holds 32,767; the CSV export has the full text]"
 CODE_COLUMNS = ("onet_code", "proposed_code", "unit_group")
 ROLE_CONTEXT = ("job_family", "job_function", "department", "level", "description", "unit_group")
 MAPPING_COLUMNS = [
@@ -75,10 +88,13 @@ class Provenance:
 
 
 def neutralise(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
-        return "'" + value
-    return value
+    """Text that a spreadsheet would run as a formula, made inert with an apostrophe: at the start
+    of the cell and at the start of every line inside it ("x\\r=2+3" -> "x\\r'=2+3")."""
+    if type(value) is not str:
+        return value
+    if "\r" in value or "\n" in value:
+        value = _DANGEROUS_LINE_START.sub(r"\1'", value)
+    return "'" + value if value.startswith(DANGEROUS_PREFIXES) else value
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -88,13 +104,45 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series):
             values = series.to_numpy(dtype=object)
-            out[column] = pd.Series(
-                ["'" + v if type(v) is str and v.startswith(DANGEROUS_PREFIXES) else v for v in values],
-                index=series.index,
-                dtype=object,
-            )
+            # Most cells need nothing: only those that start dangerously or hold a line break are looked at.
+            safe = [
+                neutralise(v) if type(v) is str and (v.startswith(DANGEROUS_PREFIXES) or "\n" in v or "\r" in v) else v
+                for v in values
+            ]
+            out[column] = pd.Series(safe, index=series.index, dtype=object)
     out.columns = [neutralise(str(column)) for column in out.columns]
     return out
+
+
+def csv_field(text: str) -> str:
+    """One CSV field: quoted (quotes doubled) when it holds a comma, a quote, a CR or a LF."""
+    return '"' + text.replace('"', '""') + '"' if _CSV_SPECIAL.search(text) else text
+
+
+def csv_string(frame: pd.DataFrame) -> str:
+    """A frame of text cells (see :func:`csv_text`) as CSV text with a header, LF between rows.
+
+    Python's csv module (and so pandas) leaves a field with a bare CR unquoted when rows end in LF;
+    a spreadsheet then starts a new row at that CR. Here every such field is quoted.
+    """
+    columns = [[csv_field(str(v)) for v in frame.iloc[:, i].tolist()] for i in range(len(frame.columns))]
+    lines = [",".join(csv_field(str(name)) for name in frame.columns)]
+    lines.extend(",".join(row) for row in zip(*columns, strict=True))
+    return "\n".join(lines) + "\n"
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """:func:`csv_string` as UTF-8 with a BOM, so Excel opens accented titles correctly."""
+    return csv_string(frame).encode("utf-8-sig")
+
+
+def fit_xlsx_cell(text: str) -> str:
+    """``text`` cut to an XLSX cell's limit with a visible marker saying how much is missing."""
+    if len(text) <= XLSX_MAX_CELL_CHARS:
+        return text
+    # The marker stating len(text) is at least as long as the one stating what is really missing.
+    keep = XLSX_MAX_CELL_CHARS - len(XLSX_CUT_MARKER.format(missing=len(text)))
+    return text[:keep] + XLSX_CUT_MARKER.format(missing=len(text) - keep)
 
 
 def _release_versions(session: Session, project_id: int) -> str:
@@ -352,8 +400,7 @@ def export_roles(
     frame["onet_release"] = about.onet_release
     frame["exported_at"] = about.exported_at
     if fmt == "csv":
-        # UTF-8 with a BOM so Excel opens accented titles correctly.
-        return neutralise_frame(csv_text(frame)).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+        return csv_bytes(neutralise_frame(csv_text(frame)))
     return _xlsx(frame, about, rows)
 
 
@@ -379,7 +426,10 @@ def export_filename(project_name: str, fmt: str, rows: str = "roles") -> str:
 def _column_values(series: pd.Series) -> list[Any]:
     """A column as Python values for the writer: None for missing; str, int, float, bool, dates kept."""
     values = series.astype(object).where(series.notna(), None).tolist()
-    return [value if value is None or type(value) in (str, int, float, bool) else _plain(value) for value in values]
+    values = [value if value is None or type(value) in (str, int, float, bool) else _plain(value) for value in values]
+    if any(type(value) is str and len(value) > XLSX_MAX_CELL_CHARS for value in values):
+        values = [fit_xlsx_cell(value) if type(value) is str else value for value in values]
+    return values
 
 
 def _plain(value: Any) -> Any:

@@ -88,8 +88,9 @@ def format_summary(summary: Any) -> str:
         lines.append(f"note: ... and {len(summary.notes) - 20} more")
     for error in summary.errors[:20]:
         lines.append(f"error: {error}")
-    if len(summary.errors) > 20:
-        lines.append(f"error: ... and {len(summary.errors) - 20} more (cells left empty, reason stored)")
+    if summary.error_count > len(summary.errors[:20]):
+        more = summary.error_count - len(summary.errors[:20])
+        lines.append(f"error: ... and {more} more (cells left empty, reason stored)")
     return "\n".join(lines)
 
 

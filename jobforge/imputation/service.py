@@ -10,6 +10,7 @@ job simply runs again.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,9 +41,10 @@ from jobforge.imputation.llm_imputation import (
 )
 from jobforge.imputation.profile import OnetProfile, OnetProfiles, profile_fields_for
 from jobforge.imputation.row_values import count_uploads, uncounted_uploads
-from jobforge.llm.base import LLMClient, LLMError, Usage
+from jobforge.llm.base import LLMClient, LLMError, RunAborted, Usage, is_fatal
 from jobforge.llm.usage import UsageRecorder
 from jobforge.onet.repository import active_release
+from jobforge.redaction import scrub
 
 __all__ = [
     "STEPS",
@@ -58,6 +60,7 @@ STEPS = ("hierarchy", "onet", "llm")
 PIPELINE_USER = "imputation"  # updated_by of computed values
 EMPTY = "EMPTY"
 Progress = Callable[[int, int, str], None]
+MAX_ERRORS = 20  # per-role errors kept in a run's summary (all are counted)
 _log = logging.getLogger(__name__)
 
 
@@ -73,7 +76,8 @@ class ImputationSummary:
     cleared: int = 0  # computed values withdrawn because their evidence is gone
     llm_calls: int = 0
     llm_provider: str | None = None
-    errors: list[str] = field(default_factory=list)  # per-role LLM failures (cells left empty)
+    errors: list[str] = field(default_factory=list)  # the first MAX_ERRORS per-role LLM failures (cells left empty)
+    error_count: int = 0  # all per-role LLM failures
     notes: list[str] = field(default_factory=list)  # skipped steps, ignored answers, clamped confidences
 
     @property
@@ -99,8 +103,15 @@ class ImputationSummary:
             "llm_calls": self.llm_calls,
             "llm_provider": self.llm_provider,
             "errors": self.errors,
+            "error_count": self.error_count,
             "notes": self.notes,
         }
+
+    def add_error(self, error: str) -> None:
+        """Count a per-role failure; only the first MAX_ERRORS are kept (a job's result stays small)."""
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
 
 
 class ProviderUnavailable(JobForgeError, RuntimeError):
@@ -217,6 +228,7 @@ class _Run:
             else None
         )
         self.usage_log = _UsageLog()
+        self.stop = threading.Event()  # set at the first fault that concerns the whole run
         self.new_rows: list[RoleAttribute] = []
         self.imputer = AttributeImputationService(llm, record_usage=self.usage_log) if llm is not None else None
 
@@ -323,11 +335,16 @@ class _Run:
             ),
         }
 
-    def call_llm(self, request: dict[str, Any]) -> ImputationOutcome | Exception:
+    def call_llm(self, request: dict[str, Any]) -> ImputationOutcome | Exception | None:
+        """The call's outcome or error; None when the run stopped before this call was made."""
         assert self.imputer is not None
+        if self.stop.is_set():
+            return None
         try:
             return self.imputer.impute(**request)
         except LLMError as exc:
+            if is_fatal(exc):
+                self.stop.set()  # calls not yet started are not made
             return exc
         except Exception as exc:  # an SDK or network failure the client did not wrap: keep the run going
             _log.warning("imputation call failed: %r", exc)
@@ -338,8 +355,8 @@ class _Run:
         cells = attributes_by_role(self.session, [role.id], refresh=True)[role.id]
         if isinstance(result, Exception):
             kind = getattr(result, "kind", type(result).__name__)
-            reason = f"LLM call failed ({kind}): {result}"
-            self.summary.errors.append(f"{role.title}: {reason}")
+            reason = scrub(f"LLM call failed ({kind}): {result}")  # an SDK error may quote the key
+            self.summary.add_error(f"{role.title}: {reason}")
             for name in missing:
                 self._leave_empty(role, name, cells, reason, kind)
             return
@@ -425,11 +442,17 @@ class _Run:
         workers = max(1, min(self.settings.llm_concurrency, len(requests)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda item: self.call_llm(item[1]), requests))
-        self.summary.llm_calls += len(requests)
+        self.summary.llm_calls += sum(1 for result in results if result is not None)
+        fatal = next((result for result in results if is_fatal(result)), None)
         for (role, request), result in zip(requests, results, strict=True):
-            self.apply_llm(role, request["missing_attributes"], result)
+            if result is not None and not is_fatal(result):
+                self.apply_llm(role, request["missing_attributes"], result)
         self.insert_new()
         self.usage_log.flush(self.session, self.job_id)
+        if isinstance(fatal, LLMError):
+            # What was answered and what was spent are kept; the rest stays empty for a re-run.
+            self.session.commit()
+            raise RunAborted(fatal, self.imputer.llm.provider)
 
 
 def count_by_source(session: Session, project_id: int, names: Sequence[str], roles: int) -> dict[str, int]:

@@ -219,18 +219,7 @@ def build_roles(
     row_counts = by_key.size().to_dict()
     spellings = _spellings_by_key(pd.unique(titles).tolist(), folded_of, key_of)
 
-    # Per field: key -> value, as plain dicts (a pandas lookup per role would dominate the time).
-    context_values: dict[str, dict[str, str]] = {}
-    for field_name, column in context.items():
-        cells = _cells(df[column])[has_title]
-        if field_name == "headcount":
-            numbers = pd.to_numeric(
-                pd.Series([cell.replace(",", "") for cell in cells.tolist()], dtype=object), errors="coerce"
-            )
-            summed = numbers.groupby(pd.Series(keys, dtype=object), sort=False).sum(min_count=1).dropna()
-            context_values[field_name] = {key: _number_text(value) for key, value in summed.items()}
-        else:
-            context_values[field_name] = _most_common(key_codes, key_names, cells)
+    context_values = _context_values(df, context, has_title, keys, key_codes, key_names)
     attribute_cells = {column: _cells(df[column])[has_title] for column in attributes}
     attribute_values = {column: _most_common(key_codes, key_names, cells) for column, cells in attribute_cells.items()}
     attribute_counts = {column: count_cells(key_codes, key_names, cells) for column, cells in attribute_cells.items()}
@@ -260,6 +249,32 @@ def build_roles(
         placeholders={str(title): int(count) for title, count in placeholders.items()},
         cut_titles=int(too_long.sum()),
     )
+
+
+def _context_values(
+    df: pd.DataFrame,
+    context: dict[str, str],
+    has_title: np.ndarray,
+    keys: np.ndarray,
+    key_codes: np.ndarray,
+    key_names: np.ndarray,
+) -> dict[str, dict[str, str]]:
+    """Per context field: role key -> the role's value (headcount summed, the others most common).
+
+    ``keys``/``key_codes`` run over the titled rows (``has_title``); ``key_names`` names the codes.
+    Plain dicts, because a pandas lookup per role would dominate the time."""
+    values: dict[str, dict[str, str]] = {}
+    for field_name, column in context.items():
+        cells = _cells(df[column])[has_title]
+        if field_name == "headcount":
+            numbers = pd.to_numeric(
+                pd.Series([cell.replace(",", "") for cell in cells.tolist()], dtype=object), errors="coerce"
+            )
+            summed = numbers.groupby(pd.Series(keys, dtype=object), sort=False).sum(min_count=1).dropna()
+            values[field_name] = {key: _number_text(value) for key, value in summed.items()}
+        else:
+            values[field_name] = _most_common(key_codes, key_names, cells)
+    return values
 
 
 def _check_role_count(count: int, title_column: str) -> None:
@@ -403,48 +418,11 @@ def _store(
     )
     session.add(upload)
     session.flush()
-
-    existing = {
-        key: (role_id, row_count, headcount, *rest)
-        for key, role_id, row_count, headcount, *rest in session.execute(
-            select(
-                Role.title_key, Role.id, Role.row_count, Role.headcount, *[getattr(Role, f) for f in ROLE_TEXT_FIELDS]
-            ).where(Role.project_id == project_id)
-        )
-    }
-    new_rows: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for role in built.roles:
-        values = _role_values(role)
-        if role.title_key in existing:
-            role_id, row_count, headcount, *texts = existing[role.title_key]
-            change: dict[str, Any] = {"id": role_id, "row_count": row_count + role.row_count}
-            if values["headcount"] is not None:
-                change["headcount"] = (headcount or 0.0) + values["headcount"]
-            for name, current in zip(ROLE_TEXT_FIELDS, texts, strict=True):
-                if not current and values[name]:
-                    change[name] = values[name]
-            updates.append(change)
-        else:
-            new_rows.append(
-                {
-                    "project_id": project_id,
-                    "upload_id": upload.id,
-                    "title": role.title,
-                    "title_key": role.title_key,
-                    "row_count": role.row_count,
-                    **values,
-                }
-            )
-    for start in range(0, len(new_rows), INSERT_CHUNK):
-        session.execute(insert(Role), new_rows[start : start + INSERT_CHUNK])
-    if updates:
-        session.execute(update(Role), updates)
-
+    new_roles, merged_roles = _merge_roles(session, project_id, upload.id, built.roles)
     if attributes:
         _store_source_attributes(session, project_id, upload.id, built.roles, user)
 
-    summary = _summary(built, len(new_rows), len(updates), warnings, title_column)
+    summary = _summary(built, new_roles, merged_roles, warnings, title_column)
     if _same_file_uploaded(session, project_id, upload):
         summary.warnings.append(
             f"'{filename}' was already uploaded to this project: its rows were added again to the roles' row counts."
@@ -460,6 +438,48 @@ def _store(
     )
     session.flush()
     return upload, summary
+
+
+def _merge_roles(session: Session, project_id: int, upload_id: int, roles: list[RoleInput]) -> tuple[int, int]:
+    """Insert the roles the project lacks and add the others' counts to its existing roles (row
+    count and headcount added, empty context filled, nothing else changed). Returns (new, merged)."""
+    existing = {
+        key: (role_id, row_count, headcount, *rest)
+        for key, role_id, row_count, headcount, *rest in session.execute(
+            select(
+                Role.title_key, Role.id, Role.row_count, Role.headcount, *[getattr(Role, f) for f in ROLE_TEXT_FIELDS]
+            ).where(Role.project_id == project_id)
+        )
+    }
+    new_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for role in roles:
+        values = _role_values(role)
+        if role.title_key in existing:
+            role_id, row_count, headcount, *texts = existing[role.title_key]
+            change: dict[str, Any] = {"id": role_id, "row_count": row_count + role.row_count}
+            if values["headcount"] is not None:
+                change["headcount"] = (headcount or 0.0) + values["headcount"]
+            for name, current in zip(ROLE_TEXT_FIELDS, texts, strict=True):
+                if not current and values[name]:
+                    change[name] = values[name]
+            updates.append(change)
+        else:
+            new_rows.append(
+                {
+                    "project_id": project_id,
+                    "upload_id": upload_id,
+                    "title": role.title,
+                    "title_key": role.title_key,
+                    "row_count": role.row_count,
+                    **values,
+                }
+            )
+    for start in range(0, len(new_rows), INSERT_CHUNK):
+        session.execute(insert(Role), new_rows[start : start + INSERT_CHUNK])
+    if updates:
+        session.execute(update(Role), updates)
+    return len(new_rows), len(updates)
 
 
 def _summary(

@@ -6,8 +6,9 @@ batch, and calls ``report(done, total, message)`` after each one (which also rai
 interrupted runs again from the start of its handler and must only do what is still left.
 The returned dict is stored as the job's result.
 
-The built-in kinds are "map" (:mod:`jobforge.jobs.map_job`) and "impute"
-(:mod:`jobforge.imputation.jobs`); ``register_handler`` adds others (tests, extensions).
+The built-in kinds are "map" (:mod:`jobforge.jobs.map_job`), "impute"
+(:mod:`jobforge.imputation.jobs`) and "update_proposals" (:mod:`jobforge.codebooks.update`);
+``register_handler`` adds others (tests, extensions).
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ def register_handler(kind: str, handler: Handler) -> None:
 
 def _handlers() -> dict[str, Handler]:
     # Imported here, not at the top: the handler modules import this one for ``Report``.
+    from jobforge.codebooks.update import KIND as UPDATE
+    from jobforge.codebooks.update import run_update_job
     from jobforge.imputation.jobs import JOB_KIND as IMPUTE
     from jobforge.imputation.jobs import handle_impute_job
     from jobforge.jobs.map_job import KIND as MAP
     from jobforge.jobs.map_job import run_map_job
 
-    return {MAP: run_map_job, IMPUTE: handle_impute_job, **_EXTRA_HANDLERS}
+    return {MAP: run_map_job, IMPUTE: handle_impute_job, UPDATE: run_update_job, **_EXTRA_HANDLERS}
 
 
 def get_handler(kind: str) -> Handler:

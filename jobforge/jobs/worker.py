@@ -23,6 +23,7 @@ from jobforge.db.models import Job
 from jobforge.jobs import queue
 from jobforge.jobs.queue import JobCancelled
 from jobforge.jobs.registry import UnknownJobKind, get_handler
+from jobforge.redaction import scrub
 
 _log = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ def worker_is_dead(worker_id: str) -> bool:
 def error_text(exc: BaseException) -> str:
     """One line for the page: our own errors speak for themselves, others get their type named."""
     if type(exc).__module__.startswith("jobforge") and str(exc):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+        return scrub(exc)
+    return scrub(f"{type(exc).__name__}: {exc}")
 
 
 class WorkerStopping(RuntimeError):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from jobforge.llm.base import Availability, LLMError, Message, Usage
 from jobforge.llm.retry import AttemptLog, RetryPolicy, TransientError, call_with_retries, retry_after_seconds
 from jobforge.llm.structured import StructuredParseError, parse_structured
+from jobforge.redaction import register_secret, scrub
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -32,7 +33,7 @@ class RawAnswer:
 def classify_sdk_error(exc: Exception, sdk: Any) -> Exception:
     """Map an Anthropic/OpenAI SDK exception to TransientError (retry) or LLMError (give up).
 
-    Both SDKs share the exception names used here. Messages never include the API key.
+    Both SDKs share the exception names used here. Messages are scrubbed of keys (jobforge.redaction).
     """
     if isinstance(exc, sdk.APITimeoutError):
         return TransientError("timeout", "the request timed out")
@@ -41,18 +42,34 @@ def classify_sdk_error(exc: Exception, sdk: Any) -> Exception:
     if isinstance(exc, sdk.APIStatusError):
         status = exc.status_code
         retry_after = retry_after_seconds(dict(exc.response.headers)) if exc.response is not None else None
+        if status == 402 or (status in (400, 429) and _is_quota_error(exc)):
+            return LLMError("quota", f"the account's quota or credit is exhausted (HTTP {status})")
         if status == 429:
             return TransientError("rate_limited", "rate limited (HTTP 429)", retry_after)
         if status >= 500 or status in RETRYABLE_STATUS:
             return TransientError("server_error", f"server error (HTTP {status})", retry_after)
-        if status in (401, 403):
-            return LLMError("auth", f"the API key was rejected (HTTP {status})")
+        if status == 401:
+            return LLMError("auth", "the API key was rejected (HTTP 401)")
+        if status == 403:
+            return LLMError("auth", "the API key is not permitted to use this model or API (HTTP 403)")
+        if status == 404:
+            return LLMError("model_not_found", f"the model or endpoint was not found (HTTP 404): {_short(exc, 160)}")
         return LLMError("error", f"the request was rejected (HTTP {status}): {_short(exc)}")
     return LLMError("error", f"{exc.__class__.__name__}: {_short(exc)}")
 
 
+# How the providers name an exhausted quota or credit (OpenAI: 429 "insufficient_quota";
+# Anthropic: "billing_error", or a 400/429 saying the credit balance is too low).
+QUOTA_MARKERS = ("insufficient_quota", "billing", "credit balance", "exceeded your current quota")
+
+
+def _is_quota_error(exc: Any) -> bool:
+    text = " ".join(str(part) for part in (getattr(exc, "code", ""), getattr(exc, "body", ""), exc)).lower()
+    return any(marker in text for marker in QUOTA_MARKERS)
+
+
 def _short(exc: Exception, limit: int = 300) -> str:
-    text = str(exc)
+    text = scrub(exc)  # before cutting: a key cut in half would no longer be recognised
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -75,6 +92,7 @@ class SDKClient:
     ) -> None:
         self.model = model
         self._api_key = api_key  # kept private: never logged, never stored
+        register_secret(api_key)  # and scrubbed from any error text that quotes it
         self.base_url = base_url
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)

@@ -11,6 +11,7 @@ from jobforge.config import Settings, get_settings
 from jobforge.llm.base import Availability, LLMClient, LLMError, Message
 from jobforge.llm.client_base import SDKClient
 from jobforge.llm.retry import RetryPolicy
+from jobforge.redaction import scrub
 
 PROVIDERS = ("anthropic", "openai")
 
@@ -99,7 +100,7 @@ def check_connection(
     except LLMError as exc:
         if usage is not None and exc.usage is not None:
             usage.record(exc.usage, "connection check")
-        return Availability(False, f"{provider} {client.model}: {exc}")
+        return Availability(False, scrub(f"{provider} {client.model}: {exc}"))
     if usage is not None:
         usage.record(spent, "connection check")
     elapsed = int((time.monotonic() - started) * 1000)

@@ -7,11 +7,11 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 import openai
-from openai.lib._parsing._completions import type_to_response_format_param
 from pydantic import BaseModel
 
 from jobforge.llm.base import LLMError, Message, Usage
 from jobforge.llm.client_base import RawAnswer, SDKClient
+from jobforge.llm.json_schema import response_format_for
 
 T = TypeVar("T", bound=BaseModel)
 BATCH_ENDPOINT = "/v1/chat/completions"
@@ -31,7 +31,7 @@ def reasoning_effort_for(model: str, setting: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _response_format(response_format: type[BaseModel]) -> Any:
-    return type_to_response_format_param(response_format)  # costly: cached per model class
+    return response_format_for(response_format)  # costly: cached per model class
 
 
 class OpenAIClient(SDKClient):

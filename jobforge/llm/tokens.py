@@ -33,6 +33,7 @@ class CostEstimate:
     roles: int = 0  # roles that would go to the LLM
     provider: str = ""
     note: str | None = None
+    reading_roles: int = 0  # roles the model would read first (mapping; included in calls and tokens)
 
 
 def prices(provider: str, settings: Settings | None = None) -> tuple[float, float]:

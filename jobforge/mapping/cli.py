@@ -8,7 +8,6 @@ is written as CSV to stdout, or to ``--out`` (CSV or XLSX).
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,6 @@ OUTPUT_COLUMNS = [
 ]
 ALTERNATIVES = 5
 # Cells starting with these are formulas to Excel and friends: written with a leading quote.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register(subparsers: Any) -> None:
@@ -98,7 +96,9 @@ def register(subparsers: Any) -> None:
         "--scope",
         choices=("unmapped", "all", "low", "unconfirmed"),
         default="unmapped",
-        help="which of the project's roles to (re)map; confirmed mappings are never changed (default: unmapped)",
+        help="which of the project's roles to (re)map; confirmed mappings are never changed (default: unmapped); "
+        "'unconfirmed' re-proposes only unreviewed roles with the latest decisions (as Review's 'Update proposals "
+        "from decisions')",
     )
     parser.add_argument("--out", type=Path, help="write to this .csv or .xlsx file instead of stdout")
     parser.add_argument("--batch-size", type=int, help="roles per LLM call (or per committed batch offline)")
@@ -199,6 +199,7 @@ def run_map(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=_progress_bar(),
             batch_api=args.batch_api,
+            user=user,
         )
         table = mapped_table(session, project.id, built.roles)
     _write(table, args.out)
@@ -338,24 +339,20 @@ def alternatives(mapping: Any) -> str:
     return "; ".join(f"{c['code']} {c.get('title', '')}".strip() for c in others[:ALTERNATIVES])
 
 
-def _neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def _write(table: pd.DataFrame, out: Path | None) -> None:
+    # The export's CSV rules: formula starts made inert on every line, CR/LF/comma/quote cells quoted.
+    from jobforge.export.writers import csv_string, csv_text, fit_xlsx_cell, neutralise
+
     safe = table.copy()
     for column in ("title", "onet_title", "rationale", "alternatives", "merged_titles"):
-        safe[column] = safe[column].map(_neutralise)
+        safe[column] = safe[column].map(neutralise)
     if out is None:
-        buffer = io.StringIO()
-        safe.to_csv(buffer, index=False)
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(csv_string(csv_text(safe)))
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".xlsx":
-        safe.to_excel(out, index=False, sheet_name="Mapped roles")
+        fitted = safe.map(lambda value: fit_xlsx_cell(value) if isinstance(value, str) else value)  # marked, not cut
+        fitted.to_excel(out, index=False, sheet_name="Mapped roles")
     else:
-        safe.to_csv(out, index=False, encoding="utf-8")
+        out.write_bytes(csv_string(csv_text(safe)).encode("utf-8"))
     print(f"Wrote {len(table)} roles to {out}", file=sys.stderr)

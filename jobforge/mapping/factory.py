@@ -90,6 +90,8 @@ def make_selector(
             cache=ResponseCache(session.get_bind()),
             usage=usage,
             settings=settings,
+            # Readings are searched in the same candidate index as the roles' own titles.
+            reading_search=lambda text, k: get_candidate_index(session).candidates(text, k=k),
         )
     selector.note = choice.note
     return selector

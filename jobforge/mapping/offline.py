@@ -10,6 +10,7 @@ on every source; without that file, the O*NET self-labelled fit is used.
 
 from __future__ import annotations
 
+from jobforge.codebooks.vote import vote_rationale, vote_tier, with_vote
 from jobforge.mapping.selectors import RoleRequest
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
 from jobforge.retrieval.calibration import FittedTierModel, TierModel, active_tier_model, signals_of
@@ -62,8 +63,9 @@ class OfflineSelector:
                 role_id=role.role_id,
                 calibrated_score=0.0,
             )
-        candidates = role.candidates or self.index.candidates(title, k=self.k, context=role.context or None)
-        if not candidates:
+        given = role.candidates or self.index.candidates(title, k=self.k, context=role.context or None)
+        retrieved = [c for c in given if c.via != "decided"]  # as retrieval ranked them, without the vote's
+        if not retrieved and role.vote is None:
             language = self.index.language_of(title)
             reason = (
                 "No O*NET occupation shares a word with this title; choose one by hand."
@@ -80,16 +82,24 @@ class OfflineSelector:
                 role_id=role.role_id,
                 calibrated_score=0.0,
             )
+        candidates = with_vote(given, role.vote, self.index.occupation)
         best = candidates[0]
-        signals = signals_of(candidates)
-        probability = self.tier_model.probability(signals)
-        tier = self.tier_model.tier_of(signals, probability)
+        if retrieved:
+            signals = signals_of(retrieved, vote=role.vote)
+            probability = self.tier_model.probability(signals)
+            tier = self.tier_model.tier_of(signals, probability)
+            text = rationale(best, retrieved, signals.exact_count) if best is retrieved[0] else ""
+        else:
+            signals, probability, tier, text = None, 0.0, ConfidenceTier.LOW, ""
+        if role.vote is not None:
+            tier = vote_tier(tier, role.vote, best.code, moved=not retrieved or best is not retrieved[0])
+            text = vote_rationale(text, role.vote, best, retrieved[0] if retrieved else None)
         return RoleMappingResult(
             source_role=title,
             onet_code=best.code,
             onet_title=best.title,
             confidence=tier,
-            reasoning=rationale(best, candidates, signals.exact_count),
+            reasoning=text,
             source=MappingSource.OFFLINE,
             role_id=role.role_id,
             calibrated_score=round(probability, 3),

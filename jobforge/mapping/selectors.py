@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from jobforge.mapping.tiers import RoleMappingResult
 from jobforge.retrieval.candidates import Candidate
@@ -22,6 +22,8 @@ class RoleRequest:
     # not English but not known): an LLM selector reads (translates) it first. Offline, candidates
     # come from the bundled dictionary's translation (``Candidate.via == "translation"``) or none.
     language: str = ""
+    # The nearest decided titles' vote (jobforge.codebooks.vote.Vote), None when none is similar enough.
+    vote: Any = None
 
     @property
     def not_english(self) -> bool:

@@ -12,6 +12,7 @@ the same batch instead of paying again.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from jobforge.codebooks.decided import decided_index
+from jobforge.codebooks.vote import DecidedIndex, add_voted
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import Job, LlmBatch, Mapping, MappingStatus, Project, Role, utcnow
 from jobforge.llm.tokens import CostEstimate  # precedent roles count as no cost
@@ -34,6 +37,7 @@ from jobforge.mapping.factory import (
     resolve_provider,
 )
 from jobforge.mapping.precedent import find_precedents, precedent_result
+from jobforge.mapping.readings import READING_BATCH_SIZE
 from jobforge.mapping.selectors import RoleRequest, Selector
 from jobforge.mapping.tiers import ConfidenceTier, MappingSource, RoleMappingResult
 
@@ -78,8 +82,11 @@ def _scope_filter(scope: str) -> Any:
         return Mapping.id.is_(None)
     if scope == "low":
         return and_(Mapping.tier == ConfidenceTier.LOW.value, Mapping.status.not_in(MappingStatus.ANALYST_OWNED))
-    if scope in ("all", "unconfirmed"):
-        # Every role an analyst does not own; "all" exists so a re-run reads naturally in the UI.
+    if scope == "unconfirmed":
+        # Roles nobody reviewed yet: never confirmed, overridden or flagged "needs info" ones.
+        return or_(Mapping.id.is_(None), Mapping.status == MappingStatus.PROPOSED)
+    if scope == "all":
+        # Every role an analyst does not own ("needs info" roles get a fresh proposal, keep the flag).
         return not_owned
     raise ValueError(f"Unknown scope '{scope}': choose one of {', '.join(SCOPES)}.")
 
@@ -153,6 +160,8 @@ def map_roles(
     job_id: int | None = None,
     selector: Selector | None = None,
     batch_api: bool = False,
+    use_decisions: bool = True,
+    user: str | None = None,
 ) -> MappingRunSummary:
     """Map the project's roles in ``scope`` and store the proposals; returns what was done.
 
@@ -167,6 +176,9 @@ def map_roles(
     ``batch_api``: send the roles in scope (those without precedent) to the provider's batch API as
     one submission and wait for it, reporting progress while it runs; then store the results like a
     direct run. Resumable with ``job_id``: the batch id is kept, a re-run polls the same batch.
+    ``use_decisions``: the nearest decided titles (decisions, enabled codebooks) vote (see
+    :mod:`jobforge.codebooks.vote`); False leaves them out. ``user``: only decisions of projects
+    this user may see vote (None: every project's, as for a run without a user).
     Raises ``ProviderUnavailable`` when an explicitly named provider cannot be used, or when
     ``batch_api`` is asked for and the provider is (or "auto" resolves to) offline.
     """
@@ -200,6 +212,7 @@ def map_roles(
     from jobforge.retrieval.index import get_candidate_index
 
     index = get_candidate_index(session)
+    decided = decided_index(session, project_id, user=user) if use_decisions else None
     if selector is None:
         selector = make_selector(
             choice.provider, session, settings, usage=_usage_recorder(session, choice, job_id), batch_size=batch_size
@@ -217,11 +230,11 @@ def map_roles(
         if progress:
             progress(state.done, total, message)
         select_batch = _batch_api_select(session, selector, choice, job, state, summary, total, progress)
-        proposals = _propose(session, roles, index, select_batch)
+        proposals = _propose(session, roles, index, select_batch, decided)
     for start in range(0, len(role_ids), chunk):
         ids = role_ids[start : start + chunk]
         roles = list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.id)))
-        results = proposals if proposals is not None else _propose(session, roles, index, selector.select)
+        results = proposals if proposals is not None else _propose(session, roles, index, selector.select, decided)
         written, raced = _store(session, roles, results, index.release_id)
         for result in written:
             summary.mapped += 1
@@ -327,14 +340,19 @@ def _batch_api_select(
     return select_batch
 
 
-def _propose(session: Session, roles: list[Role], index: Any, select_roles: Select) -> dict[int, RoleMappingResult]:
+def _propose(
+    session: Session, roles: list[Role], index: Any, select_roles: Select, decided: DecidedIndex | None = None
+) -> dict[int, RoleMappingResult]:
     requests = []
-    for role in roles:
+    votes = decided.votes([role.title for role in roles]) if decided is not None else [None] * len(roles)
+    for role, vote in zip(roles, votes, strict=True):
         context = role_context(role)
         candidates = index.candidates(role.title, k=CANDIDATES_PER_ROLE, context=context)
+        # The decided titles' codes join the candidates, so a selector can pick one retrieval missed.
+        candidates = add_voted(candidates, vote, index.occupation)
         language = index.language_of(role.title)
         code = "" if language.english else language.code
-        requests.append(RoleRequest(role.id, role.title, role.title_key, context, candidates, code))
+        requests.append(RoleRequest(role.id, role.title, role.title_key, context, candidates, code, vote))
     results: dict[int, RoleMappingResult] = {}
     precedents = find_precedents(session, [request.title_key for request in requests])
     to_select: list[RoleRequest] = []
@@ -480,15 +498,21 @@ def estimate_cost(
         figures = estimate_mapping_cost(
             sample, choice.provider, batch_size=per_call, settings=settings, batch_api=batch_api
         )
+        if _has_decided_titles(session):
+            # Each prompt may carry up to 5 similar decided titles (not searched for here: too slow
+            # for a page that redraws); counted as typical ones so the estimate stays an upper bound.
+            figures = _with_decided_examples(figures, len(sample), choice.provider, settings, batch_api)
         scale = len(role_ids) / len(sample)
+        reading_roles = round(figures.reading_roles * scale)
         return CostEstimate(
-            calls=math.ceil(len(role_ids) / per_call),
+            calls=math.ceil(len(role_ids) / per_call) + math.ceil(reading_roles / READING_BATCH_SIZE),
             input_tokens=round(figures.input_tokens * scale),
             output_tokens=round(figures.output_tokens * scale),
             usd=round(figures.usd * scale, 4),
             roles=len(role_ids),
             provider=choice.provider,
             note=choice.note,
+            reading_roles=reading_roles,
         )
     input_tokens = len(role_ids) * DEFAULT_INPUT_TOKENS_PER_ROLE
     output_tokens = len(role_ids) * DEFAULT_OUTPUT_TOKENS_PER_ROLE
@@ -508,3 +532,26 @@ def estimate_cost(
         provider=choice.provider,
         note=choice.note,
     )
+
+
+# A typical "decided" block of a role's prompt: 5 similar decided titles with their codes.
+TYPICAL_DECIDED = json.dumps([["Senior Business Operations Analyst", "13-1111.00"]] * 5, separators=(",", ":"))
+
+
+def _has_decided_titles(session: Session) -> bool:
+    from jobforge.db.models import Codebook
+
+    decided = select(Mapping.id).where(Mapping.status.in_(MappingStatus.ANALYST_OWNED)).limit(1)
+    books = select(Codebook.id).where(Codebook.enabled.is_(True)).limit(1)
+    return session.scalar(decided) is not None or session.scalar(books) is not None
+
+
+def _with_decided_examples(
+    figures: CostEstimate, roles: int, provider: str, settings: Settings, batch_api: bool
+) -> CostEstimate:
+    from jobforge.llm.tokens import cost_usd, estimate_tokens
+
+    extra = roles * estimate_tokens(f',"decided":{TYPICAL_DECIDED}')
+    input_tokens = figures.input_tokens + extra
+    usd = cost_usd(provider, input_tokens, figures.output_tokens, settings, batch_api=batch_api)
+    return CostEstimate(figures.calls, input_tokens, figures.output_tokens, usd)

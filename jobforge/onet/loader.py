@@ -68,126 +68,137 @@ def _yn(value: str | None) -> bool | None:
     return None if value is None else value.strip().upper() == "Y"
 
 
-def _rows_for(name: str, table: TextTable) -> tuple[type, list[dict[str, Any]]]:
-    """The store rows of one file (without ``release_id``, added when written)."""
-    rows = table.rows
-    code = "O*NET-SOC Code"
-    if name == "Occupation Data.txt":
-        return OnetOccupation, [
-            {"code": x[code], "title": x["Title"] or "", "description": x["Description"] or ""} for x in rows
-        ]
-    if name == "Alternate Titles.txt":
-        return OnetAlternateTitle, [
-            {
-                "code": x[code],
-                "title": x["Alternate Title"] or "",
-                "short_title": x["Short Title"],
-                "sources": x["Source(s)"],
-            }
-            for x in rows
-            if x["Alternate Title"]
-        ]
-    if name == "Sample of Reported Titles.txt":
-        return OnetReportedTitle, [
-            {
-                "code": x[code],
-                "title": x["Reported Job Title"] or "",
-                "shown_in_my_next_move": bool(_yn(x["Shown in My Next Move"])),
-            }
-            for x in rows
-            if x["Reported Job Title"]
-        ]
-    if name == "Task Statements.txt":
-        return OnetTask, [
-            {
-                "code": x[code],
-                "task_id": _int(x["Task ID"]) or 0,
-                "task": x["Task"] or "",
-                "task_type": x["Task Type"],
-                "incumbents_responding": _int(x.get("Incumbents Responding")),
-            }
-            for x in rows
-        ]
-    if name == "Job Zones.txt":
-        return OnetJobZone, [{"code": x[code], "job_zone": _int(x["Job Zone"])} for x in rows if x["Job Zone"]]
-    if name == "Job Zone Reference.txt":
-        return OnetJobZoneReference, [
-            {
-                "job_zone": _int(x["Job Zone"]),
-                "name": x["Name"] or "",
-                "experience": x["Experience"] or "",
-                "education": x["Education"] or "",
-                "job_training": x["Job Training"] or "",
-                "examples": x["Examples"] or "",
-                "svp_range": x.get("SVP Range") or "",
-            }
-            for x in rows
-        ]
-    if name == "Content Model Reference.txt":
-        return OnetElement, [
-            {
-                "element_id": x["Element ID"],
-                "name": x["Element Name"] or "",
-                "description": x["Description"] or "",
-            }
-            for x in rows
-        ]
-    if name == "Education, Training, and Experience Categories.txt":
-        return OnetEducationCategory, [
-            {
-                "element_id": x["Element ID"],
-                "element_name": x["Element Name"] or "",
-                "scale_id": x["Scale ID"],
-                "category": _int(x["Category"]),
-                "description": x["Category Description"] or "",
-            }
-            for x in rows
-        ]
-    if name == "Technology Skills.txt":
-        return OnetTechnologySkill, [
-            {
-                "code": x[code],
-                "example": x["Example"] or "",
-                "commodity_code": x["Commodity Code"],
-                "commodity_title": x["Commodity Title"],
-                "hot_technology": bool(_yn(x["Hot Technology"])),
-                "in_demand": bool(_yn(x.get("In Demand"))),
-            }
-            for x in rows
-        ]
-    if name == "Related Occupations.txt":
-        return OnetRelatedOccupation, [
-            {
-                "code": x[code],
-                "related_code": x["Related O*NET-SOC Code"],
-                "relatedness_tier": x["Relatedness Tier"],
-                "rank": _int(x["Index"]),
-            }
-            for x in rows
-        ]
-    if name in RATING_FILES:
-        domain = RATING_FILES[name]
-        return OnetRating, [
-            {
-                "code": x[code],
-                "domain": domain,
-                "element_id": x["Element ID"],
-                "element_name": x["Element Name"] or "",
-                "scale_id": x["Scale ID"],
-                "category": _int(x.get("Category")),
-                "value": _float(x["Data Value"]) or 0.0,
-                "n": _int(x.get("N")),
-                "standard_error": _float(x.get("Standard Error")),
-                "lower_ci": _float(x.get("Lower CI Bound")),
-                "upper_ci": _float(x.get("Upper CI Bound")),
-                "recommend_suppress": _yn(x.get("Recommend Suppress")),
-                "not_relevant": _yn(x.get("Not Relevant")),
-                "date": x.get("Date"),
-                "domain_source": x.get("Domain Source"),
-            }
-            for x in rows
-        ]
-    raise ReleaseError(f"No loader for {name}")
+CODE = "O*NET-SOC Code"
+Row = dict[str, Any]
+RowConverter = Callable[[Row], Row | None]  # one file row -> its store row, or None to skip it
+
+
+def _occupation(x: Row) -> Row:
+    return {"code": x[CODE], "title": x["Title"] or "", "description": x["Description"] or ""}
+
+
+def _alternate_title(x: Row) -> Row | None:
+    if not x["Alternate Title"]:
+        return None
+    return {"code": x[CODE], "title": x["Alternate Title"], "short_title": x["Short Title"], "sources": x["Source(s)"]}
+
+
+def _reported_title(x: Row) -> Row | None:
+    if not x["Reported Job Title"]:
+        return None
+    shown = bool(_yn(x["Shown in My Next Move"]))
+    return {"code": x[CODE], "title": x["Reported Job Title"], "shown_in_my_next_move": shown}
+
+
+def _task(x: Row) -> Row:
+    return {
+        "code": x[CODE],
+        "task_id": _int(x["Task ID"]) or 0,
+        "task": x["Task"] or "",
+        "task_type": x["Task Type"],
+        "incumbents_responding": _int(x.get("Incumbents Responding")),
+    }
+
+
+def _job_zone(x: Row) -> Row | None:
+    return {"code": x[CODE], "job_zone": _int(x["Job Zone"])} if x["Job Zone"] else None
+
+
+def _job_zone_reference(x: Row) -> Row:
+    return {
+        "job_zone": _int(x["Job Zone"]),
+        "name": x["Name"] or "",
+        "experience": x["Experience"] or "",
+        "education": x["Education"] or "",
+        "job_training": x["Job Training"] or "",
+        "examples": x["Examples"] or "",
+        "svp_range": x.get("SVP Range") or "",
+    }
+
+
+def _element(x: Row) -> Row:
+    return {"element_id": x["Element ID"], "name": x["Element Name"] or "", "description": x["Description"] or ""}
+
+
+def _education_category(x: Row) -> Row:
+    return {
+        "element_id": x["Element ID"],
+        "element_name": x["Element Name"] or "",
+        "scale_id": x["Scale ID"],
+        "category": _int(x["Category"]),
+        "description": x["Category Description"] or "",
+    }
+
+
+def _technology_skill(x: Row) -> Row:
+    return {
+        "code": x[CODE],
+        "example": x["Example"] or "",
+        "commodity_code": x["Commodity Code"],
+        "commodity_title": x["Commodity Title"],
+        "hot_technology": bool(_yn(x["Hot Technology"])),
+        "in_demand": bool(_yn(x.get("In Demand"))),
+    }
+
+
+def _related_occupation(x: Row) -> Row:
+    return {
+        "code": x[CODE],
+        "related_code": x["Related O*NET-SOC Code"],
+        "relatedness_tier": x["Relatedness Tier"],
+        "rank": _int(x["Index"]),
+    }
+
+
+def _rating(domain: str) -> RowConverter:
+    """The converter of a rating file (abilities, skills, education, ...) of ``domain``."""
+
+    def rating(x: Row) -> Row:
+        return {
+            "code": x[CODE],
+            "domain": domain,
+            "element_id": x["Element ID"],
+            "element_name": x["Element Name"] or "",
+            "scale_id": x["Scale ID"],
+            "category": _int(x.get("Category")),
+            "value": _float(x["Data Value"]) or 0.0,
+            "n": _int(x.get("N")),
+            "standard_error": _float(x.get("Standard Error")),
+            "lower_ci": _float(x.get("Lower CI Bound")),
+            "upper_ci": _float(x.get("Upper CI Bound")),
+            "recommend_suppress": _yn(x.get("Recommend Suppress")),
+            "not_relevant": _yn(x.get("Not Relevant")),
+            "date": x.get("Date"),
+            "domain_source": x.get("Domain Source"),
+        }
+
+    return rating
+
+
+# File name -> the model its rows go to and the converter of one row.
+TABLE_CONVERTERS: dict[str, tuple[type, RowConverter]] = {
+    "Occupation Data.txt": (OnetOccupation, _occupation),
+    "Alternate Titles.txt": (OnetAlternateTitle, _alternate_title),
+    "Sample of Reported Titles.txt": (OnetReportedTitle, _reported_title),
+    "Task Statements.txt": (OnetTask, _task),
+    "Job Zones.txt": (OnetJobZone, _job_zone),
+    "Job Zone Reference.txt": (OnetJobZoneReference, _job_zone_reference),
+    "Content Model Reference.txt": (OnetElement, _element),
+    "Education, Training, and Experience Categories.txt": (OnetEducationCategory, _education_category),
+    "Technology Skills.txt": (OnetTechnologySkill, _technology_skill),
+    "Related Occupations.txt": (OnetRelatedOccupation, _related_occupation),
+    **{name: (OnetRating, _rating(domain)) for name, domain in RATING_FILES.items()},
+}
+
+
+def _rows_for(name: str, table: TextTable) -> tuple[type, list[Row]]:
+    """The store rows of one file (without ``release_id``, added when written).
+
+    Raises ReleaseError for a file no converter knows; ValueError/TypeError for an unreadable value."""
+    if name not in TABLE_CONVERTERS:
+        raise ReleaseError(f"No loader for {name}")
+    model, convert = TABLE_CONVERTERS[name]
+    return model, [row for row in map(convert, table.rows) if row is not None]
 
 
 def _log(engine: Engine, log_id: int | None, **values: Any) -> int:
@@ -275,23 +286,7 @@ def load_release(
             say(f"Reading O*NET {version} from {label}")
             tables = _prepare(source)  # read and check everything before touching the store
             _check_label(version)
-            with session_factory(engine)() as session, session.begin():
-                counts = _write_release(session, tables, version, label, activate, say)
-                release_id = session.scalar(select(OnetRelease.id).where(OnetRelease.version == version))
-                audit.record(
-                    session,
-                    user or SYSTEM_USER,
-                    "load_onet_release",
-                    "onet",
-                    release_id,
-                    after={"version": version, "source": label, "activated": activate, "counts": counts},
-                )
-                # Logged in the same transaction: a committed release always has its success entry.
-                session.execute(
-                    update(OnetSyncLog)
-                    .where(OnetSyncLog.id == log_id)
-                    .values(version=version, status="success", counts=counts, finished_at=utcnow())
-                )
+            counts, release_id = _commit_release(engine, tables, version, label, activate, say, log_id, user)
     except (ReleaseError, OSError) as exc:
         fail_sync_log(engine, log_id, str(exc), version=version or version_guess)
         raise OnetLoadError(f"Loading O*NET from {label} failed: {exc}") from exc
@@ -322,6 +317,38 @@ def load_release(
         seconds=seconds,
         release_id=release_id,
     )
+
+
+def _commit_release(
+    engine: Engine,
+    tables: list[PreparedTable],
+    version: str,
+    label: str,
+    activate: bool,
+    say: Progress,
+    log_id: int,
+    user: str | None,
+) -> tuple[dict[str, int], int | None]:
+    """Write the prepared release, audit it and mark its sync-log entry a success, in one
+    transaction. Returns the row counts per table and the release's id."""
+    with session_factory(engine)() as session, session.begin():
+        counts = _write_release(session, tables, version, label, activate, say)
+        release_id = session.scalar(select(OnetRelease.id).where(OnetRelease.version == version))
+        audit.record(
+            session,
+            user or SYSTEM_USER,
+            "load_onet_release",
+            "onet",
+            release_id,
+            after={"version": version, "source": label, "activated": activate, "counts": counts},
+        )
+        # Logged in the same transaction: a committed release always has its success entry.
+        session.execute(
+            update(OnetSyncLog)
+            .where(OnetSyncLog.id == log_id)
+            .values(version=version, status="success", counts=counts, finished_at=utcnow())
+        )
+    return counts, release_id
 
 
 def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]], release_id: int) -> None:

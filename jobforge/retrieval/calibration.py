@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,11 @@ class Signals:
     via: str = ""  # "" as written | "abbreviation" | "translation" | "rewording"
     shared_by: int = 0  # exact matches: occupations with a title string equal to the query
     readings: int = 1  # distinct readings among the candidates (>1: nothing decided the abbreviation)
+    # The nearest decided titles' vote (jobforge.codebooks.vote; issue 9), neutral without one:
+    vote_share: float = 0.0  # the winning code's part of the vote, 0-1
+    vote_similarity: float = 0.0  # cosine similarity of the nearest decided title voting for it
+    vote_agrees_with_rank1: bool = False  # the vote's winner is retrieval's rank 1
+    vote_rank1_share: float = 0.0  # retrieval rank 1's part of the vote (0 when no decided title voted for it)
     code: str = ""  # rank 1's O*NET-SOC code (the fitted model's per-occupation reliability, not a feature)
 
     def features(self) -> dict[str, float]:
@@ -50,6 +55,10 @@ class Signals:
             "via_rewording": float(self.via == "rewording"),
             "log_shared_by": math.log(max(self.shared_by, 1)),
             "undecided_readings": float(self.readings > 1),
+            "vote_share": self.vote_share,
+            "vote_similarity": self.vote_similarity,
+            "vote_agrees_with_rank1": float(self.vote_agrees_with_rank1),
+            "vote_rank1_share": self.vote_rank1_share,
         }
 
     def vector(self) -> list[float]:
@@ -63,7 +72,9 @@ EXACT_FEATURES = ("bias", "log_exact_count", "margin", "base")
 OTHER_FEATURES = ("bias", "base", "margin", "same_soc_runner_up")
 
 
-def signals_of(candidates: list[Candidate], exact_bonus: float = 1.0) -> Signals:
+def signals_of(candidates: list[Candidate], exact_bonus: float = 1.0, vote: Any = None) -> Signals:
+    """Signals of a retrieval candidate list (rank order as retrieved), with ``vote``
+    (:class:`jobforge.codebooks.vote.Vote`) when the role has one."""
     best = candidates[0]
     second = candidates[1] if len(candidates) > 1 else None
     exact_count = sum(1 for c in candidates if c.exact)
@@ -71,8 +82,16 @@ def signals_of(candidates: list[Candidate], exact_bonus: float = 1.0) -> Signals
     margin = best.score - second.score if second else 1.0
     same_soc = 1.0 if second is not None and second.code[:7] == best.code[:7] else 0.0
     readings = len({c.reading for c in candidates if c.via == "abbreviation"}) or 1
-    return Signals(
-        best.exact, exact_count, base, max(margin, 0.0), same_soc, best.via, best.shared_by, readings, best.code
+    signals = Signals(best.exact, exact_count, base, max(margin, 0.0), same_soc, best.via, best.shared_by, readings)
+    signals = replace(signals, code=best.code)
+    if vote is None:
+        return signals
+    return replace(
+        signals,
+        vote_share=round(vote.share, 4),
+        vote_similarity=round(vote.similarity, 4),
+        vote_agrees_with_rank1=vote.code == best.code,
+        vote_rank1_share=round(vote.share_of(best.code), 4),
     )
 
 

@@ -230,10 +230,33 @@ class RoleDetail:
 
 
 def role_detail(session: Session, role_id: int, top_tasks: int = 5) -> RoleDetail:
-    """Everything the detail panel shows for one role: context, proposal and candidates."""
+    """Everything the detail panel shows for one role: context, proposal and candidates.
+
+    Raises LookupError when the role does not exist."""
     role = session.get(Role, role_id)
     if role is None:
         raise LookupError(f"Role {role_id} does not exist.")
+    detail = RoleDetail(
+        role_id=role.id,
+        project_id=role.project_id,
+        title=role.title,
+        title_key=role.title_key,
+        row_count=role.row_count,
+        headcount=role.headcount,
+        context=_role_context(role),
+        mapping=None,
+        attributes=_attribute_rows(session, role_id),
+    )
+    mapping = session.scalar(select(Mapping).where(Mapping.role_id == role_id))
+    if mapping is None:
+        return detail
+    detail.mapping = _mapping_view(mapping)
+    detail.candidates = _candidate_views(session, mapping, top_tasks)
+    return detail
+
+
+def _role_context(role: Role) -> dict[str, str]:
+    """The role's non-empty context fields as text, the named columns first, then the others."""
     context = {
         "job_family": role.job_family,
         "job_function": role.job_function,
@@ -243,22 +266,15 @@ def role_detail(session: Session, role_id: int, top_tasks: int = 5) -> RoleDetai
         "unit_group": role.unit_group,
         **(role.context or {}),
     }
-    context = {key: str(value) for key, value in context.items() if value not in (None, "")}
-    mapping = session.scalar(select(Mapping).where(Mapping.role_id == role_id))
-    detail = RoleDetail(
-        role_id=role.id,
-        project_id=role.project_id,
-        title=role.title,
-        title_key=role.title_key,
-        row_count=role.row_count,
-        headcount=role.headcount,
-        context=context,
-        mapping=None,
-    )
+    return {key: str(value) for key, value in context.items() if value not in (None, "")}
+
+
+def _attribute_rows(session: Session, role_id: int) -> list[dict[str, Any]]:
+    """The role's attribute values with their provenance, by attribute name."""
     attributes = session.scalars(
         select(RoleAttribute).where(RoleAttribute.role_id == role_id).order_by(RoleAttribute.name)
     )
-    detail.attributes = [
+    return [
         {
             "name": item.name,
             "value": item.value,
@@ -270,9 +286,10 @@ def role_detail(session: Session, role_id: int, top_tasks: int = 5) -> RoleDetai
         }
         for item in attributes
     ]
-    if mapping is None:
-        return detail
-    detail.mapping = {
+
+
+def _mapping_view(mapping: Mapping) -> dict[str, Any]:
+    return {
         "code": mapping.onet_code,
         "onet_title": mapping.onet_title,
         "tier": mapping.tier,
@@ -289,6 +306,11 @@ def role_detail(session: Session, role_id: int, top_tasks: int = 5) -> RoleDetai
         "model_used": mapping.model_used,
         "release_id": mapping.release_id,
     }
+
+
+def _candidate_views(session: Session, mapping: Mapping, top_tasks: int) -> list[CandidateView]:
+    """The mapping's candidates in rank order with their occupation's text and top tasks; an
+    occupation the analyst chose outside them comes first."""
     release_id = mapping.release_id or getattr(active_release(session), "id", None)
     candidates = list(mapping.candidates or [])
     codes = [str(item.get("code")) for item in candidates if item.get("code")]
@@ -307,12 +329,13 @@ def role_detail(session: Session, role_id: int, top_tasks: int = 5) -> RoleDetai
             )
         }
     repository = OnetRepository(session, release_id) if release_id is not None else None
+    views = []
     for rank, item in enumerate(candidates, start=1):
         code = str(item.get("code") or "")
         if not code:
             continue
         title, description = occupations.get(code, (item.get("title") or "", item.get("description") or ""))
-        detail.candidates.append(
+        views.append(
             CandidateView(
                 code=code,
                 title=title or item.get("title") or "",
@@ -326,7 +349,7 @@ def role_detail(session: Session, role_id: int, top_tasks: int = 5) -> RoleDetai
                 is_current=code == mapping.onet_code,
             )
         )
-    return detail
+    return views
 
 
 def search_occupations(session: Session, query: str, limit: int = 20) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from jobforge.errors import JobForgeError
+from jobforge.redaction import scrub
 
 _log = logging.getLogger("jobforge.ui")
 
@@ -31,7 +32,7 @@ class Outcome:
 def user_message(exc: Exception) -> str:
     """What the user may read about ``exc``; an unexpected error is logged with its traceback here."""
     if isinstance(exc, JobForgeError):
-        return exc.message
+        return scrub(exc.message)
     _log.error("Unexpected error shown to the user as a short note", exc_info=exc)
     return f"an unexpected error happened ({type(exc).__name__}); the details are in the server log"
 

@@ -47,10 +47,8 @@ def _show_outcome(snap: dict, label: str) -> None:
     if snap["status"] == JobStatus.DONE:
         st.success(f"{label} finished: {snap['message'] or 'done'}.", icon=":material/check_circle:")
     elif snap["status"] == JobStatus.FAILED:
-        st.error(
-            f"{label} failed: {snap['error'] or snap['message'] or 'unknown error'}. Nothing done so far is lost; "
-            "start it again to resume."
-        )
+        error = (snap["error"] or snap["message"] or "unknown error").rstrip(".")
+        st.error(f"{label} failed: {error}. Nothing done so far is lost; start it again to resume.")
     else:
         st.warning(f"{label} was cancelled.")
 

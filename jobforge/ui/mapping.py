@@ -13,7 +13,7 @@ from jobforge.ui.store import session
 SCOPES = {
     "unmapped": "Roles without a proposal",
     "low": "LOW proposals again",
-    "unconfirmed": "Every role not yet confirmed",
+    "unconfirmed": "Every role not yet reviewed (confirmed, overridden and needs-info roles are kept)",
     "all": "All roles (confirmed and analyst choices are kept)",
 }
 PROVIDER_LABELS = {
@@ -79,7 +79,12 @@ def _show_estimate(project_id: int, provider: str, scope: str, batch_api: bool =
     st.info(
         f"Estimate for {provider}{' (batch API)' if batch_api else ''}: **{estimate.calls:,}** LLM calls, "
         f"~{estimate.input_tokens:,} input and "
-        f"~{estimate.output_tokens:,} output tokens, about **${estimate.usd:,.2f}**. "
-        "Roles an analyst already confirmed with the same title are taken from precedent at no cost.",
+        f"~{estimate.output_tokens:,} output tokens, about **${estimate.usd:,.2f}**"
+        + (
+            f", including the model's readings of ~{estimate.reading_roles:,} weakly matched titles. "
+            if estimate.reading_roles
+            else ". "
+        )
+        + "Roles an analyst already confirmed with the same title are taken from precedent at no cost.",
         icon=":material/payments:",
     )

@@ -21,7 +21,7 @@ from jobforge.ingest.uploads import create_upload
 from jobforge.jobs.queue import cancel, enqueue
 from jobforge.projects import create_project, delete_project, list_projects
 from jobforge.review.actions import add_note, bulk_confirm, choose_code, confirm, mark_needs_info, reopen
-from tests.review.review_helpers import CSV, make_review_project
+from tests.factories import REVIEW_CSV, make_review_project
 
 ADMIN, ANALYST, VIEWER, OUTSIDER = "ann", "Alan Analyst", "Vera Viewer", "Olga Outsider"
 ADMIN_ONLY = [
@@ -94,7 +94,7 @@ def test_a_viewer_cannot_write(team: tuple[Engine, int]) -> None:
         role_id = next(iter(roles))
         attempts = {
             "create a project": lambda: create_project(s, "Mine", VIEWER),
-            "upload": lambda: create_upload(s, project_id, "more.csv", CSV, None, "Job Title", {}, [], VIEWER),
+            "upload": lambda: create_upload(s, project_id, "more.csv", REVIEW_CSV, None, "Job Title", {}, [], VIEWER),
             "confirm": lambda: confirm(s, role_id, VIEWER),
             "choose a code": lambda: choose_code(s, role_id, "29-1141.01", VIEWER),
             "flag": lambda: mark_needs_info(s, role_id, VIEWER, "why?"),

@@ -15,7 +15,7 @@ from jobforge.cli import main
 from jobforge.config import get_settings
 from jobforge.db.engine import session_factory
 from jobforge.db.models import AppUser, AuditEvent, OnetRelease
-from tests.review.review_helpers import CSV
+from tests.factories import REVIEW_CSV
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_projects_are_seen_and_changed_by_their_members(
     team: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sheet = tmp_path / "roles.csv"
-    sheet.write_bytes(CSV)
+    sheet.write_bytes(REVIEW_CSV)
     code, _out, err = _run(capsys, "map", str(sheet), "--project", "Acme", "--provider", "offline", "--user", "Bob")
     assert code == 0, err
     # A viewer cannot create or change a project, and does not see one they are not a member of.

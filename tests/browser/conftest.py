@@ -77,9 +77,19 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
+@pytest.fixture
+def live_app_env() -> dict[str, str]:
+    """Extra environment for the app under test; a test module overrides it (a fake LLM, say)."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def live_app(
-    request: pytest.FixtureRequest, tmp_path: Path, tiny_release: Path, chromium_path: str
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    tiny_release: Path,
+    chromium_path: str,
+    live_app_env: dict[str, str],
 ) -> Iterator[LiveApp]:
     from conftest import _postgres_schema_url
 
@@ -101,6 +111,7 @@ def live_app(
         JOBFORGE_PROVIDER="offline",
         PYTHONUNBUFFERED="1",
     )
+    env.update(live_app_env)
     port = _free_port()
     log = tmp_path / "streamlit.log"
     streamlit = str(Path(sys.executable).with_name("streamlit"))

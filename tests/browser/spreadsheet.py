@@ -11,14 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import random
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from onet_fixture import ALTERNATE_TITLES, EDUCATION_LEVELS, EDUCATION_MODE, OCCUPATIONS, REPORTED_TITLES
 
 from jobforge.retrieval.normalize import title_key
+from tests.onet_fixture import ALTERNATE_TITLES, EDUCATION_LEVELS, EDUCATION_MODE, OCCUPATIONS, REPORTED_TITLES
 
 FAMILIES = {
     "11": "Executive",

@@ -1,7 +1,7 @@
 """The whole analyst journey in Chromium against the real `streamlit run`: SQLite and Postgres.
 
-Upload a 300-role spreadsheet, map it offline, filter LOW, confirm through the AgGrid grid and the
-detail panel, choose another candidate, override an attribute, export CSV and check the file.
+Import a codebook, upload a 300-role spreadsheet, map it offline, filter LOW, confirm through the AgGrid grid and the
+detail panel, choose another candidate, update the proposals from the decisions, override an attribute, export CSV and check the file.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.browser.spreadsheet import HOSTILE, roles_csv
 
 pytestmark = pytest.mark.browser
 USER = "Browser Analyst"
+CODEBOOK = b"Job Title,SOC Code\nData Wrangler,15-1132\nLine Chef,35-2014.00\n"
 GRID = 'iframe[title*="agGrid"]'
 expect.set_options(timeout=30_000)  # a shared 2-core CI box can be slow; waits end as soon as the page is ready
 
@@ -75,6 +76,16 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     page.get_by_label("Your name").fill(USER)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible(timeout=60_000)
+
+    # Codebooks: last year's decisions (SOC 2010 codes, translated), imported before any project exists.
+    page.get_by_text("Codebooks: titles your organisation already decided").click()
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": "last_year.csv", "mimeType": "text/csv", "buffer": CODEBOOK}]
+    )
+    expect(page.get_by_test_id("stMetric").filter(has_text="To import")).to_contain_text("2", timeout=60_000)
+    page.get_by_role("button", name="Import codebook").click()
+    expect(page.get_by_text("Imported codebook")).to_be_visible(timeout=60_000)
+    settle(page)
 
     # Projects: create one; the app moves on to Upload.
     page.get_by_label("Project name").fill("Journey")
@@ -176,6 +187,13 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
         settle(page)
         changed = mapping_when(app, heading, lambda m: m.onet_code != current.onet_code)
         assert changed.onet_code == others[0] and changed.status == "overridden"
+
+    # Update proposals from decisions: a job re-proposes the unreviewed roles; decided ones stay as they are.
+    decided = {title: (mapping_of(app, title).onet_code, mapping_of(app, title).status) for title in (searched,)}
+    page.get_by_role("button", name=re.compile(r"^Update proposals from decisions \(\d+ new since")).click()
+    expect(page.get_by_text("Updating proposals finished")).to_be_visible(timeout=180_000)
+    settle(page)
+    assert {title: (mapping_of(app, title).onet_code, mapping_of(app, title).status) for title in decided} == decided
 
     # Attributes: complete the empty cells (inheritance only, as a job), then override one value in place.
     go(page, "Attributes", "Attributes")

@@ -21,7 +21,7 @@ from jobforge.review.actions import choose_code
 from jobforge.review.second_opinion import blind_queue, draw_sample, record_blind_code
 from tests.browser.conftest import CHROMIUM_ARGS, LiveApp
 from tests.browser.test_journey import settle, shot
-from tests.review.opinion_helpers import ADMIN, FIRST, SECOND, THIRD, make_decided_project
+from tests.factories import ADMIN, FIRST, SECOND, THIRD, make_decided_project
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 768}

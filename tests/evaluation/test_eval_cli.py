@@ -75,3 +75,26 @@ def test_eval_with_an_llm_provider(
     assert report["provider"] == "openai"
     assert report["figures"][-1]["titles"] == 3
     assert fake_llm_env.model_calls()  # the titles went to the (fake) model
+
+
+def test_eval_reports_candidate_recall_before_and_after_readings_calls_tokens_and_cost(
+    fake_llm_env, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = tmp_path / "labels.csv"
+    # "Ledger Cook" finds only Line Cook; the (scripted) model reads it as an accountant.
+    labels.write_text(LABELS + "Ledger Cook,13-2011,hr,,1,1.0,2018,13-2011,13-2011\n", encoding="utf-8")
+    fake_llm_env.readings["Ledger Cook"] = ["Accountants and Auditors"]
+
+    assert main(["eval", str(labels), "--json", "--provider", "anthropic"]) == 0
+    report = json.loads(capsys.readouterr().out)
+
+    recall = report["candidate_recall_at_20"]
+    assert recall["after_readings"] - recall["before_readings"] == pytest.approx(1 / 4)
+    spend = report["llm"]
+    assert spend["calls"] == len(fake_llm_env.model_calls()) and spend["reading_calls"] == 1
+    assert spend["input_tokens_per_title"] > 0 and spend["usd"] > 0
+
+    assert main(["eval", str(labels), "--provider", "anthropic"]) == 0  # the table, explained in words
+    out = capsys.readouterr().out
+    assert "Candidate recall@20 (the labelled occupation is among the candidates the model chose from)" in out
+    assert "after the model's readings" in out and "calls (0 for readings)" in out  # all cached now

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
 
 from jobforge.cli import main
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "review"))
-from review_helpers import make_review_project
+from tests.factories import make_review_project
 
 
 def use_store(monkeypatch, engine) -> None:

@@ -23,7 +23,7 @@ from jobforge.db.models import Mapping
 from jobforge.export.writers import export_roles
 from jobforge.ingest.uploads import create_upload
 from jobforge.review.actions import confirm
-from tests.review.review_helpers import make_review_project
+from tests.factories import make_review_project
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("JOBFORGE_UPDATE_GOLDEN") == "1"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -13,9 +11,7 @@ import pytest
 from jobforge.db.engine import session_factory
 from jobforge.export.writers import ExportError, export_roles, neutralise
 from jobforge.review.actions import choose_code, confirm
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "review"))
-from review_helpers import make_review_project
+from tests.factories import make_project, make_review_project, upload_file
 
 
 def read_csv(data: bytes) -> pd.DataFrame:
@@ -31,7 +27,10 @@ def read_csv(data: bytes) -> pd.DataFrame:
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
-        ("\r=x", "'\r=x"),
+        ("\r=x", "'\r'=x"),  # the line after the CR starts a formula too
+        ("x\r=2+3*cmd|' /C calc'!A0", "x\r'=2+3*cmd|' /C calc'!A0"),
+        ("a\n-b\r\n@c\n\tq", "a\n'-b\r\n'@c\n'\tq"),
+        ("two\nlines", "two\nlines"),
         ("Cook", "Cook"),
         ("a=b", "a=b"),
         (3, 3),
@@ -132,21 +131,10 @@ def test_original_rows_export_joins_each_row_to_its_role(onet_engine):
 
 
 def test_export_of_several_uploads_in_original_rows_mode(onet_engine):
-    from jobforge.ingest.uploads import create_upload
-
     made = make_review_project(onet_engine)
+    more = b"Title;Grade\nLINE COOK;G2\n"
+    upload_file(onet_engine, made.project_id, more, title_column="Title", context={"level": "Grade"}, filename="more.csv")
     with session_factory(onet_engine)() as session:
-        create_upload(
-            session,
-            made.project_id,
-            "more.csv",
-            b"Title;Grade\nLINE COOK;G2\n",
-            None,
-            "Title",
-            {"level": "Grade"},
-            [],
-            "ann",
-        )
         table = read_csv(export_roles(session, made.project_id, "csv", rows="original"))
     assert len(table) == 8
     last = table.iloc[-1]
@@ -170,23 +158,11 @@ def test_bad_export_requests(onet_engine):
 
 
 def test_extra_context_fields_become_columns(onet_engine):
-    from jobforge.ingest.uploads import create_upload
-    from jobforge.projects import create_project
-
+    project_id = make_project(onet_engine, "Ctx")
+    data = b"Title,Cost Centre\nCook,CC-7\nCook,CC-7\n"
+    upload_file(onet_engine, project_id, data, title_column="Title", context={"cost_centre": "Cost Centre"}, filename="r.csv")
     with session_factory(onet_engine)() as session:
-        project = create_project(session, "Ctx", "ann")
-        create_upload(
-            session,
-            project.id,
-            "r.csv",
-            b"Title,Cost Centre\nCook,CC-7\nCook,CC-7\n",
-            None,
-            "Title",
-            {"cost_centre": "Cost Centre"},
-            [],
-            "ann",
-        )
-        table = read_csv(export_roles(session, project.id, "csv"))
+        table = read_csv(export_roles(session, project_id, "csv"))
     assert table[["title", "row_count", "cost_centre"]].to_dict("records") == [
         {"title": "Cook", "row_count": "2", "cost_centre": "CC-7"}
     ]

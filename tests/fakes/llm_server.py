@@ -8,8 +8,10 @@ Answers come FROM THE REQUEST: every model call is turned into an :class:`LLMCal
 user text, requested JSON schema) and offered to ``server.answerers`` in order; the first one that
 returns something (a dict/list, dumped as JSON, or a str sent as is) wins. The built-in answerers:
 
+- :func:`reading_answer`: for a reading prompt, the titles scripted in ``server.readings``;
 - :func:`mapping_answer`: for a role-mapping prompt (a ``<roles>`` JSON block), picks each role's
-  first candidate code with tier HIGH;
+  first candidate code with tier HIGH (a candidate from the model's reading first; "not codable"
+  as scripted in ``server.not_codable``);
 - :func:`schema_answer`: for anything else with a JSON schema, a minimal instance of the schema.
 
 Other tests add their own answerer in front (``server.answerers.insert(0, fn)``), e.g. imputation.
@@ -43,6 +45,7 @@ from typing import Any
 
 from jobforge.llm.tokens import estimate_tokens
 
+SECRET_HEADERS = ("x-api-key", "authorization")
 ROLES_BLOCK = re.compile(r"<roles>\s*(.*?)\s*</roles>", re.DOTALL)
 
 
@@ -83,8 +86,11 @@ class Fault:
     ``invented_code`` (role ``role`` gets a code that was not among its candidates), ``drop_role``,
     ``reorder`` (answers in reverse order), ``extra_role`` (an unknown id added), ``rename_role``
     (role ``role`` answered under another id), ``refusal``, ``fenced`` (JSON inside a Markdown
-    fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401), ``truncated``
-    (cut off at the output-token cap: stop_reason max_tokens / finish_reason length).
+    fence), ``bare_array`` (the list without its wrapping object), ``auth`` (401), ``forbidden``
+    (403), ``unknown_model`` (404 naming the model), ``quota`` (OpenAI: 429 ``insufficient_quota``;
+    Anthropic: 400 "credit balance is too low"), ``truncated`` (cut off at the output-token cap:
+    stop_reason max_tokens / finish_reason length), ``echo_headers`` (HTTP ``status`` whose error
+    message quotes the request headers, API key first, as some gateways do: see :func:`echo_headers`).
     """
 
     kind: str
@@ -106,7 +112,14 @@ def timeout(seconds: float = 5.0) -> Fault:
     return Fault("timeout", seconds=seconds)
 
 
-HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth"}
+def echo_headers(status: int = 400) -> Fault:
+    """An error whose text repeats the request headers (the API key included)."""
+    return Fault("echo_headers", status=status)
+
+
+HTTP_FAULTS = {
+    "rate_limit", "server_error", "timeout", "auth", "echo_headers", "forbidden", "unknown_model", "quota"
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,19 +127,46 @@ HTTP_FAULTS = {"rate_limit", "server_error", "timeout", "auth"}
 # --------------------------------------------------------------------------------------------
 
 
-def mapping_answer(call: LLMCall) -> dict[str, Any] | None:
-    """Each role of a mapping prompt gets its first candidate, tier HIGH."""
+def _asks_for(call: LLMCall, field_name: str) -> bool:
+    """Whether the call's answer schema has this top-level field (mapping: "mappings", readings: "readings")."""
+    if not call.schema:
+        return field_name == "mappings" and "<roles>" in call.user  # a prompt without a schema (old paths)
+    return field_name in (call.schema.get("properties") or {})
+
+
+def mapping_answer(call: LLMCall, not_codable: dict[str, dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """Each role of a mapping prompt gets its first candidate, tier HIGH, or the first candidate found
+    from the model's reading (a model picks what it read). ``not_codable``: titles (casefolded) the model
+    finds no candidate for, answered code null with {"reading", "major_group"}, unless a candidate from
+    that reading is offered (and "always" is not set)."""
     roles = call.roles
-    if not roles and "<roles>" not in call.user:
+    if not _asks_for(call, "mappings"):
         return None
     mappings = []
     for role in roles:
         candidates = role.get("candidates") or []
-        code = candidates[0][0] if candidates else None
-        mappings.append(
-            {"id": role["id"], "code": code, "tier": "HIGH" if code else "LOW", "rationale": "Closest candidate."}
-        )
+        from_reading = [c for c in candidates if len(c) > 2 and str(c[2]).startswith("from the model's reading")]
+        code = (from_reading or candidates or [[None]])[0][0]
+        answer = {"id": role["id"], "code": code, "tier": "HIGH" if code else "LOW", "rationale": "Closest candidate."}
+        script = (not_codable or {}).get(str(role.get("title", "")).casefold())
+        if script is not None and (script.get("always") or not from_reading):
+            answer.update(code=None, tier="LOW", rationale="None of the candidates fits.")
+            answer.update(reading=script.get("reading"), major_group=script.get("major_group"))
+        mappings.append(answer)
     return {"mappings": mappings}
+
+
+def reading_answer(call: LLMCall, readings: dict[str, list[str]] | None = None) -> dict[str, Any] | None:
+    """Each role of a reading prompt gets the titles scripted for it (by casefolded title), else none."""
+    if not _asks_for(call, "readings"):
+        return None
+    scripted = readings or {}
+    return {
+        "readings": [
+            {"id": role["id"], "titles": list(scripted.get(str(role.get("title", "")).casefold(), []))}
+            for role in call.roles
+        ]
+    }
 
 
 def schema_answer(call: LLMCall) -> Any:
@@ -227,20 +267,32 @@ class _Batch:
     output_file_id: str | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
+    expired: bool = False  # ended without answers (the provider's 24-hour window passed)
 
 
 class FakeLLMServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[RecordedRequest] = []
         self.calls: list[LLMCall] = []
-        self.answerers: list[Callable[[LLMCall], Any]] = [mapping_answer, schema_answer]
+        # Scripted readings ("Member of Technical Staff" -> ["Software Developers"]) and "not codable"
+        # answers, by title (any case); see reading_answer and mapping_answer.
+        self.readings: dict[str, list[str]] = {}
+        self.not_codable: dict[str, dict[str, Any]] = {}
+        self.answerers: list[Callable[[LLMCall], Any]] = [
+            lambda call: reading_answer(call, {k.casefold(): v for k, v in self.readings.items()}),
+            lambda call: mapping_answer(call, {k.casefold(): v for k, v in self.not_codable.items()}),
+            schema_answer,
+        ]
         self.require_key = True
+        self.rejected_keys: set[str] = set()  # keys answered with 401 on every request (a revoked key)
         # Seconds every model call takes (to observe concurrency); in_flight/max_in_flight count them.
         self.answer_delay = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
         # How many status checks a batch reports "in progress" before it ends.
         self.batch_polls_before_done = 1
+        # The next N provider batches created expire instead of answering.
+        self.expire_next_batches = 0
         self._faults: list[Fault] = []
         self._rules: list[_Rule] = []
         self._batches: dict[str, _Batch] = {}
@@ -440,12 +492,20 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)
 
-        def _error(self, api: str, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        def _error(
+            self, api: str, status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
+        ) -> None:
             if api == "anthropic":
-                kind = {429: "rate_limit_error", 401: "authentication_error"}.get(status, "api_error")
-                payload = {"type": "error", "error": {"type": kind, "message": message}}
+                kinds = {
+                    429: "rate_limit_error",
+                    401: "authentication_error",
+                    403: "permission_error",
+                    404: "not_found_error",
+                    400: "invalid_request_error",
+                }
+                payload = {"type": "error", "error": {"type": kinds.get(status, "api_error"), "message": message}}
             else:
-                payload = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+                payload = {"error": {"message": message, "type": code or "server_error", "param": None, "code": code}}
             self._send(status, payload, headers)
 
         def _authorised(self, api: str) -> bool:
@@ -453,7 +513,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 return True
             # Anthropic SDKs send x-api-key or (2.x) a bearer token; OpenAI a bearer token.
             key = self.headers.get("x-api-key") or self.headers.get("authorization", "").replace("Bearer", "")
-            if key.strip():
+            if key.strip() and key.strip() not in server.rejected_keys:
                 return True
             self._error(api, 401, "missing API key")
             return False
@@ -536,6 +596,18 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._error(api, fault.status, "internal error")
             elif fault is not None and fault.kind == "auth":
                 self._error(api, 401, "invalid API key")
+            elif fault is not None and fault.kind == "echo_headers":
+                secret_first = sorted(self.headers.items(), key=lambda kv: kv[0].lower() not in SECRET_HEADERS)
+                echoed = "; ".join(f"{name}: {value}" for name, value in secret_first)
+                self._error(api, fault.status, f"bad request, headers received: {echoed}")
+            elif fault is not None and fault.kind == "forbidden":
+                self._error(api, 403, "this key may not use this model", code="permission_denied")
+            elif fault is not None and fault.kind == "unknown_model":
+                self._error(api, 404, f"model: {call.model}", code="model_not_found")
+            elif fault is not None and fault.kind == "quota" and api == "openai":
+                self._error(api, 429, "You exceeded your current quota.", code="insufficient_quota")
+            elif fault is not None and fault.kind == "quota":
+                self._error(api, 400, "Your credit balance is too low to access the Anthropic API.")
             elif fault is not None and fault.kind == "timeout":
                 server.sleep(fault.seconds)
                 self._error(api, 504, "too slow")
@@ -575,16 +647,27 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             if batch.polls_left > 0:
                 batch.polls_left -= 1
                 return
+            if batch.expired:
+                expired = [{"custom_id": cid, "result": {"type": "expired"}} for cid, _ in batch.items]
+                batch.results, batch.done = (expired if batch.api == "anthropic" else []), True
+                return
             batch.results = [self._batch_item(batch.api, cid, params) for cid, params in batch.items]
             batch.done = True
             if batch.api == "openai":
                 batch.output_file_id = server.new_id("file-")
                 server._files[batch.output_file_id] = "\n".join(json.dumps(r) for r in batch.results).encode() + b"\n"
 
+        def _maybe_expire(self, batch: _Batch) -> None:
+            with server._lock:
+                if server.expire_next_batches > 0:
+                    server.expire_next_batches -= 1
+                    batch.expired = True
+
         # -- Anthropic Message Batches --------------------------------------------------------
         def _anthropic_batch_json(self, batch: _Batch) -> dict[str, Any]:
             done = batch.done
             succeeded = sum(1 for r in batch.results if r["result"]["type"] == "succeeded")
+            expired = sum(1 for r in batch.results if r["result"]["type"] == "expired")
             return {
                 "id": batch.id,
                 "type": "message_batch",
@@ -592,9 +675,9 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 "request_counts": {
                     "processing": 0 if done else len(batch.items),
                     "succeeded": succeeded,
-                    "errored": len(batch.results) - succeeded,
+                    "errored": len(batch.results) - succeeded - expired,
                     "canceled": 0,
-                    "expired": 0,
+                    "expired": expired,
                 },
                 "created_at": _iso(batch.created),
                 "expires_at": _iso(batch.created + timedelta(hours=24)),
@@ -610,6 +693,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 "anthropic", server.new_id("msgbatch_"), datetime.now(UTC), items, server.batch_polls_before_done
             )
             server._batches[batch.id] = batch
+            self._maybe_expire(batch)
             self._send(200, self._anthropic_batch_json(batch))
 
         def _anthropic_batch_status(self, batch_id: str) -> None:
@@ -664,7 +748,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 "endpoint": endpoint,
                 "input_file_id": batch.input_file_id,
                 "completion_window": "24h",
-                "status": "completed" if done else "in_progress",
+                "status": ("expired" if batch.expired else "completed") if done else "in_progress",
                 "created_at": int(batch.created.timestamp()),
                 "output_file_id": batch.output_file_id,
                 "error_file_id": None,
@@ -685,6 +769,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             batch = _Batch("openai", server.new_id("batch_"), datetime.now(UTC), items, server.batch_polls_before_done)
             batch.input_file_id = body["input_file_id"]
             server._batches[batch.id] = batch
+            self._maybe_expire(batch)
             self._send(200, self._openai_batch_json(batch, body.get("endpoint", "/v1/chat/completions")))
 
         def _openai_batch_status(self, batch_id: str) -> None:

@@ -12,8 +12,7 @@ from jobforge.imputation.grid import attribute_grid
 from jobforge.imputation.overrides import OverrideError
 from jobforge.imputation.profile import EXPERIENCE, TYPICAL_EDUCATION
 from jobforge.imputation.vocabulary import education_level, experience_category, vocabulary_for
-from tests.imputation.imputation_helpers import RoleSpec, build_project
-from tests.imputation.ward import role_ids, upload_ward
+from tests.factories import RoleSpec, build_project, role_ids, upload_ward
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from imputation_helpers import CONFIRMED, RoleSpec, build_project, cells
 from sqlalchemy import Engine
 
 from jobforge.cli import main
@@ -13,6 +12,7 @@ from jobforge.config import get_settings
 from jobforge.db.engine import dispose_engines, session_factory
 from jobforge.db.models import Job, SourceType
 from jobforge.imputation.jobs import handle_impute_job
+from tests.factories import CONFIRMED, RoleSpec, build_project, cells
 
 ROLES = [
     RoleSpec("Nurse A", "Nursing", source={"Shift Pattern": "Days"}, mapping=("29-1141.00", CONFIRMED)),

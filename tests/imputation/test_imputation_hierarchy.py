@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from imputation_helpers import RoleSpec, build_project, cells
 from sqlalchemy import Engine
 
 from jobforge.config import get_settings
@@ -11,6 +10,7 @@ from jobforge.db.engine import session_factory
 from jobforge.db.models import RoleAttribute, SourceType
 from jobforge.imputation.overrides import set_attribute
 from jobforge.imputation.service import impute_project
+from tests.factories import RoleSpec, build_project, cells
 
 HIERARCHY_ONLY = ("hierarchy",)
 

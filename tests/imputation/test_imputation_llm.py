@@ -7,7 +7,6 @@ import re
 
 import pytest
 from fakes.llm_server import FakeLLMServer, timeout
-from imputation_helpers import CONFIRMED, ImputationAnswerer, RoleSpec, build_project, cells, imputation_role
 from sqlalchemy import Engine, select
 
 from jobforge.config import get_settings
@@ -21,6 +20,8 @@ from jobforge.imputation.llm_imputation import (
 )
 from jobforge.imputation.service import impute_project
 from jobforge.llm.factory import make_client
+from tests.factories import CONFIRMED, RoleSpec, build_project, cells
+from tests.fakes.imputation_answers import ImputationAnswerer, imputation_role
 
 ATTRIBUTES = ["Education", "Shift Pattern", "Work Environment"]
 
@@ -252,3 +253,34 @@ def test_cost_estimate_counts_roles_with_empty_cells(engine: Engine, fake_llm_en
         assert estimate.input_tokens > 2 * 300 and estimate.output_tokens > 0 and estimate.usd > 0
         assert estimate_imputation_cost(session, project_id, "offline").calls == 0
     assert fake_llm_env.model_calls() == []  # estimating never calls the model
+
+
+def test_a_rejected_key_stops_imputation_and_leaves_the_cells_for_a_rerun(
+    engine: Engine, fake_llm_env: FakeLLMServer, answerer: ImputationAnswerer, llm_provider: str
+) -> None:
+    from jobforge.llm.base import RunAborted
+
+    project_id, ids = build_project(engine, ATTRIBUTES, [RoleSpec("Line Cook"), RoleSpec("Truck Driver")])
+    fake_llm_env.fail_when(lambda call: True, "auth")
+
+    with pytest.raises(RunAborted) as caught:
+        impute(engine, project_id, llm_provider)
+
+    assert caught.value.message.startswith(f"The {llm_provider} run stopped: the API key was rejected")
+    for role_id in ids.values():  # nothing written, not even an "LLM failed" reason: a re-run fills them
+        assert all(row.details.get("llm_error") is None for row in cells(engine, role_id).values())
+    assert {row.outcome for row in usage_rows(engine)} == {"auth"}  # what was spent is recorded
+    fake_llm_env.reset()
+    assert impute(engine, project_id, llm_provider).counts["EMPTY"] == 0
+
+
+def test_a_run_keeps_the_first_20_errors_and_counts_all(
+    engine: Engine, fake_llm_env: FakeLLMServer, answerer: ImputationAnswerer
+) -> None:
+    project_id, _ids = build_project(engine, ATTRIBUTES[:1], [RoleSpec(f"Role {n}") for n in range(23)])
+    fake_llm_env.fail_when(lambda call: True, "malformed")
+
+    summary = impute(engine, project_id, "openai")
+
+    assert summary.error_count == 23 and len(summary.errors) == 20
+    assert summary.to_dict()["error_count"] == 23 and len(summary.to_dict()["errors"]) == 20

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from fakes.llm_server import FakeLLMServer
-from imputation_helpers import CONFIRMED, PROPOSED, ImputationAnswerer, RoleSpec, build_project, cells
 from sqlalchemy import Engine, select
 
 from jobforge.db.engine import session_factory
@@ -12,6 +11,8 @@ from jobforge.db.models import AuditEvent, Mapping, RoleAttribute, SourceType
 from jobforge.imputation.attributes import can_replace, current_values, project_attribute_names
 from jobforge.imputation.overrides import OverrideError, clear_override, set_attribute
 from jobforge.imputation.service import impute_project
+from tests.factories import CONFIRMED, PROPOSED, RoleSpec, build_project, cells
+from tests.fakes.imputation_answers import ImputationAnswerer
 
 ATTRIBUTES = ["Education", "Shift Pattern", "Work Environment", "Uniform"]
 

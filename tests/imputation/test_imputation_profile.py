@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from imputation_helpers import CONFIRMED, NEEDS_INFO, PROPOSED, RoleSpec, build_project, cells
 from sqlalchemy import Engine
 
 from jobforge.db.engine import session_factory
@@ -22,6 +21,7 @@ from jobforge.imputation.profile import (
     profile_field_for,
 )
 from jobforge.imputation.service import impute_project
+from tests.factories import CONFIRMED, NEEDS_INFO, PROPOSED, RoleSpec, build_project, cells
 
 ONET_ONLY = ("onet",)
 

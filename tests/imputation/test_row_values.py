@@ -18,7 +18,7 @@ from jobforge.imputation.row_values import (
 )
 from jobforge.imputation.service import impute_project
 from jobforge.ingest.uploads import create_upload
-from tests.imputation.ward import ATTRIBUTES, propose, role_ids, upload_ward
+from tests.factories import WARD_ATTRIBUTES, propose, role_ids, upload_ward
 
 
 def _cell(engine, role_id: int, name: str) -> RoleAttribute | None:
@@ -64,7 +64,7 @@ def test_each_upload_keeps_its_own_counts(engine):
 def test_which_columns_are_role_requirements_and_which_vary_by_person(engine):
     project_id = upload_ward(engine)
     with session_factory(engine)() as session:
-        kinds = column_kinds(ATTRIBUTES, project_summaries(session, project_id))
+        kinds = column_kinds(WARD_ATTRIBUTES, project_summaries(session, project_id))
     assert kinds["Years Experience"].kind == VARIES_BY_PERSON and "'years'" in kinds["Years Experience"].reason
     assert kinds["Education"].kind == ROLE_REQUIREMENT and "100%" in kinds["Education"].reason
     # Nothing in the name: the nurses' shifts disagree (5 of 7 compared rows agree), so it varies by person.
@@ -80,7 +80,7 @@ def test_a_second_upload_adds_its_rows_and_deleting_it_takes_them_back(engine):
         "E11,Registered Nurse,Clinical,6.5,,Day\nE12,Ward Clerk,Admin,1,High school,Day\n"
     )
     with session_factory(engine)() as session:
-        create_upload(session, project_id, "more.csv", more.encode(), None, "Job Title", {}, ATTRIBUTES, "ann")
+        create_upload(session, project_id, "more.csv", more.encode(), None, "Job Title", {}, WARD_ATTRIBUTES, "ann")
     ids = role_ids(engine, project_id)
     nurse, clerk = ids["Registered Nurse"], ids["Ward Clerk"]
     assert (_cell(engine, nurse, "Years Experience").value, _cell(engine, nurse, "Years Experience").details) == (

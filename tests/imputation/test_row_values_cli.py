@@ -12,7 +12,7 @@ from jobforge.config import get_settings
 from jobforge.db.engine import get_engine, session_factory
 from jobforge.db.models import Role, RoleAttribute, RowValueCount
 from jobforge.export.writers import export_roles
-from tests.imputation.ward import WARD_CSV
+from tests.factories import WARD_CSV
 
 
 @pytest.fixture

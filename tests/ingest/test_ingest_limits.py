@@ -82,13 +82,9 @@ def test_nul_titles_reach_the_store_without_a_raw_error(engine):
 
     from jobforge.db.engine import session_factory
     from jobforge.db.models import Role
-    from jobforge.ingest.uploads import create_upload
-    from jobforge.projects import create_project
+    from tests.factories import make_project, upload_file
 
-    with session_factory(engine)() as session:
-        project = create_project(session, "Acme", "ann")
-        session.commit()
-        create_upload(session, project.id, "nul\x00.xlsx", nul_characters(), None, "Job Title", {}, [], "ann")
+    upload_file(engine, make_project(engine), nul_characters(), filename="nul\x00.xlsx")
     with session_factory(engine)() as session:
         assert list(session.scalars(select(Role.title))) == ["Line Cook"]
 

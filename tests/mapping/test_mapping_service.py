@@ -157,7 +157,8 @@ def test_scopes_choose_roles(onet_engine: Engine) -> None:
         assert roles_for("unmapped") == {"Line Cook"}
         # Line Cook was just proposed LOW by the recording selector; Truck Driver was LOW already.
         assert roles_for("low") == {"Line Cook", "Truck Driver"}
-        assert roles_for("unconfirmed") == {"Line Cook", "Truck Driver", "Software Engineer", "Staff Nurse"}
+        # "unconfirmed" (Update proposals from decisions) leaves the "needs info" role alone too.
+        assert roles_for("unconfirmed") == {"Line Cook", "Truck Driver", "Software Engineer"}
         assert roles_for("all") == {"Line Cook", "Truck Driver", "Software Engineer", "Staff Nurse"}
         final = mappings(session, ids)
         assert final["CEO"].status == MappingStatus.CONFIRMED and final["CEO"].tier == "HIGH"
@@ -245,7 +246,8 @@ def test_estimate_cost(onet_engine: Engine) -> None:
         assert (offline.calls, offline.input_tokens, offline.usd) == (0, 0, 0.0)
 
         estimate = estimate_cost(session, project_id, "anthropic", "unmapped")
-        assert estimate.roles == 25 and estimate.calls == 3  # ceil(25 / 12)
+        # ceil(25 / 12) mapping calls and one reading call (about half the roles are weakly retrieved).
+        assert estimate.roles == 25 and estimate.calls == 3 + 1 and 0 < estimate.reading_roles <= 25
         assert estimate.input_tokens > 0 and estimate.output_tokens > 0
         expected = (estimate.input_tokens * 3.0 + estimate.output_tokens * 15.0) / 1_000_000
         assert estimate.usd == pytest.approx(expected, abs=1e-4)
@@ -263,7 +265,7 @@ def test_estimate_cost(onet_engine: Engine) -> None:
             )
         )
         session.commit()
-        assert estimate_cost(session, project_id, "openai", "unmapped", batch_size=5).calls == 5  # ceil(24 / 5)
+        assert estimate_cost(session, project_id, "openai", "unmapped", batch_size=5).calls == 5 + 1  # ceil(24 / 5) + 1
 
 
 def test_a_role_confirmed_while_its_batch_is_mapped_keeps_the_analyst_decision(onet_engine: Engine) -> None:

@@ -55,13 +55,15 @@ def test_mapping_through_the_llm_is_stored_recorded_and_cached(
         session.add_all([Role(project_id=project.id, title=t, title_key=title_key(t)) for t in TITLES])
         session.commit()
         estimate = estimate_cost(session, project.id, provider, "unmapped", batch_size=2)
-        assert estimate.calls == 3 and estimate.roles == 5 and estimate.usd > 0
+        # ceil(5 roles / 2 per call) mapping calls, and one reading call for the typical share of weak roles.
+        assert estimate.calls == 3 + 1 and estimate.roles == 5 and estimate.usd > 0
         job = enqueue(session, "map", project.id, {"provider": provider}, "tester")
 
         summary = map_roles(session, project.id, provider=provider, batch_size=2, job_id=job.id)
 
         assert summary.provider == provider and summary.mapped == 5
-        assert len(fake_llm_env.model_calls()) == 3  # ceil(5 roles / 2 per call)
+        # ceil(5 roles / 2 per call); every title here is an exact O*NET title, so nothing to read.
+        assert len(fake_llm_env.model_calls()) == 3
         rows = session.execute(select(Role.title, Mapping).join(Mapping, Mapping.role_id == Role.id)).all()
         by_title = {title: mapping for title, mapping in rows}
         cook = by_title["Line Cook"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from opinion_helpers import ADMIN, FIRST, SECOND, make_decided_project
 from sqlalchemy import Engine
 
 from jobforge.cli import main
 from jobforge.config import get_settings
 from jobforge.db.engine import session_factory
 from jobforge.review.second_opinion import blind_queue, record_blind_code
+from tests.factories import ADMIN, FIRST, SECOND, make_decided_project
 
 
 @pytest.fixture

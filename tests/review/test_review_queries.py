@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from review_helpers import make_review_project
-
 from jobforge.db.engine import session_factory
 from jobforge.review.actions import bulk_confirm, choose_code, confirm, mark_needs_info
 from jobforge.review.queries import (
@@ -17,6 +15,7 @@ from jobforge.review.queries import (
     role_detail,
     search_occupations,
 )
+from tests.factories import make_review_project
 
 
 def test_grid_lists_low_first_then_medium_high_and_unmapped(onet_engine):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from opinion_helpers import ADMIN, FIRST, ONE_BY_ONE, SECOND, THIRD, VIEWER, make_decided_project
 from sqlalchemy import func, select
 
 from jobforge.access import PermissionDenied
@@ -21,6 +20,7 @@ from jobforge.review.second_opinion import (
     list_samples,
     record_blind_code,
 )
+from tests.factories import ADMIN, FIRST, ONE_BY_ONE, SECOND, THIRD, VIEWER, make_decided_project
 
 
 def session(engine):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from jobforge.db.engine import session_factory
 from jobforge.db.models import AuditEvent, Job, Role, RoleAttribute
-from tests.imputation.ward import propose, role_ids, upload_ward
+from tests.factories import propose, role_ids, upload_ward
 from tests.ui.conftest import USER, run_jobs, texts
 
 

@@ -16,7 +16,7 @@ from jobforge.db.engine import session_factory
 from jobforge.db.models import AuditEvent, Mapping, SecondOpinionItem
 from jobforge.review.actions import choose_code
 from jobforge.review.second_opinion import draw_sample
-from tests.review.opinion_helpers import ADMIN, FIRST, SECOND, THIRD, VIEWER, make_decided_project
+from tests.factories import ADMIN, FIRST, SECOND, THIRD, VIEWER, make_decided_project
 from tests.ui.conftest import APP, texts
 
 FIRST_CODES = {"Staff Accountant": "53-3032.00", "Java Developer": "15-1252.00", "ICU Nurse": "29-1141.01"}

@@ -332,6 +332,7 @@ def test_mapping_through_the_providers_batch_api(open_app, ui_engine, project_id
     at.button(key="add_roles").click().run()
     at.radio(key="map_provider").set_value("anthropic").run()
     plain = next(i.value for i in at.info if "Estimate for anthropic" in i.value)
+    assert "including the model's readings of ~" in plain  # weakly matched titles are read first, and priced
     at.checkbox(key="map_batch_api").check().run()
     batch = next(i.value for i in at.info if "Estimate for anthropic (batch API)" in i.value)
     assert plain != batch  # the batch estimate is priced at half
@@ -342,7 +343,11 @@ def test_mapping_through_the_providers_batch_api(open_app, ui_engine, project_id
     assert run_jobs(ui_engine) == 1
     with session_factory(ui_engine)() as s:
         sources = dict(s.execute(select(Mapping.source, func.count()).group_by(Mapping.source)).all())
-        assert s.scalar(select(func.count()).select_from(LlmBatch)) == 1  # one provider batch, its id kept
+        # Two provider batches, their ids kept: the weak titles' readings first, then the mapping.
+        assert [next(iter(b.request_map)) for b in s.scalars(select(LlmBatch).order_by(LlmBatch.id))] == [
+            "read-1",
+            "map-1",
+        ]
     # "Xylophone Tuning Specialist" has no candidate at all, so it costs no call and stays a code-less LOW.
     assert sources == {"llm": 11, "fallback": 1}
     assert fake_llm_env.requests  # the roles went through the fake provider, not the offline selector
