@@ -12,6 +12,7 @@ the same batch instead of paying again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -554,4 +555,4 @@ def _with_decided_examples(
     extra = roles * estimate_tokens(f',"decided":{TYPICAL_DECIDED}')
     input_tokens = figures.input_tokens + extra
     usd = cost_usd(provider, input_tokens, figures.output_tokens, settings, batch_api=batch_api)
-    return CostEstimate(figures.calls, input_tokens, figures.output_tokens, usd)
+    return dataclasses.replace(figures, input_tokens=input_tokens, usd=usd)  # reading_roles etc. kept
