@@ -36,6 +36,7 @@ def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
             batch_api=bool(params.get("batch_api")),
             progress=report,
             job_id=job.id,
+            lease=job.lease,
         )
     by_tier = summary.by_tier
     tiers = ", ".join(f"{tier} {by_tier[tier]:,}" for tier in ("HIGH", "MEDIUM", "LOW") if tier in by_tier)

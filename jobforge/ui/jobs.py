@@ -85,7 +85,7 @@ def active_job_id(project_id: int, kind: str) -> int | None:
             .where(
                 Job.project_id == project_id,
                 Job.kind == kind,
-                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING]),
             )
             .order_by(Job.id.desc())
             .limit(1)
