@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from jobforge.config import Settings, get_settings
+from jobforge.db.engine import write_transaction
 from jobforge.db.models import MappingStatus, Role, RoleAttribute, SourceType
 from jobforge.errors import JobForgeError
 from jobforge.imputation.attributes import (
@@ -228,7 +229,10 @@ class _Run:
 
     def write(self, role: Role, name: str, cells: dict[str, RoleAttribute], **values: Any) -> None:
         current = cells.get(name)
+        current_value = current.value if current is not None else None
         attribute, changed = write_value(self.session, role.id, name, current, add=False, **values)
+        if current is not None and attribute.value != current_value:
+            attribute.version = (attribute.version or 1) + 1  # an analyst's screen showing the old value is stale
         if current is None:
             self.new_rows.append(attribute)  # inserted in bulk by insert_new
         cells[name] = attribute
@@ -335,7 +339,7 @@ class _Run:
 
     def apply_llm(self, role: Role, missing: Sequence[str], result: ImputationOutcome | Exception) -> None:
         # Reload the role's cells: an analyst may have typed a value while the model was thinking.
-        cells = attributes_by_role(self.session, [role.id], refresh=True)[role.id]
+        cells = attributes_by_role(self.session, [role.id], refresh=True, lock=True)[role.id]
         if isinstance(result, Exception):
             kind = getattr(result, "kind", type(result).__name__)
             reason = f"LLM call failed ({kind}): {result}"
@@ -399,37 +403,41 @@ class _Run:
         insert_rows(self.session, rows)
 
     def run_batch(self, role_ids: Sequence[int]) -> None:
-        roles = self.session.scalars(
-            select(Role).where(Role.id.in_(role_ids)).options(selectinload(Role.mapping)).order_by(Role.id)
-        ).all()
-        cells_by_role = attributes_by_role(self.session, role_ids)
-        for role in roles:
-            cells = cells_by_role[role.id]
-            for name in self.names:
-                if is_protected(cells.get(name)):
-                    continue
-                if self.hierarchy is not None:
-                    self.inherit(role, name, cells)
-                if "onet" in self.steps:
-                    self.from_onet(role, name, cells)
-        self.insert_new()
-        if self.imputer is None:
-            return
-        requests = [(role, self.llm_request(role, cells_by_role[role.id])) for role in roles]
+        """Impute one batch in two short write transactions, with the LLM calls between them.
+
+        Each transaction re-reads the cells under the write lock (BEGIN IMMEDIATE on SQLite, row
+        locks on Postgres) before deciding, so a value an analyst saved meanwhile is never replaced.
+        """
+        with write_transaction(self.session):
+            roles = self.session.scalars(
+                select(Role).where(Role.id.in_(role_ids)).options(selectinload(Role.mapping)).order_by(Role.id)
+            ).all()
+            cells_by_role = attributes_by_role(self.session, role_ids, refresh=True, lock=True)
+            for role in roles:
+                cells = cells_by_role[role.id]
+                for name in self.names:
+                    if is_protected(cells.get(name)):
+                        continue
+                    if self.hierarchy is not None:
+                        self.inherit(role, name, cells)
+                    if "onet" in self.steps:
+                        self.from_onet(role, name, cells)
+            self.insert_new()
+            requests = [(role, self.llm_request(role, cells_by_role[role.id])) for role in roles]
+        # Committed before the (slow) calls: no write lock or row lock is held while the model
+        # thinks, so analysts keep working meanwhile.
         requests = [(role, request) for role, request in requests if request is not None]
-        if not requests:
+        if self.imputer is None or not requests:
             return
-        # Commit what inheritance and O*NET found before the (slow) calls: no write lock or row
-        # lock is held while the model thinks, so analysts keep working meanwhile.
-        self.session.commit()
         workers = max(1, min(self.settings.llm_concurrency, len(requests)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda item: self.call_llm(item[1]), requests))
         self.summary.llm_calls += len(requests)
-        for (role, request), result in zip(requests, results, strict=True):
-            self.apply_llm(role, request["missing_attributes"], result)
-        self.insert_new()
-        self.usage_log.flush(self.session, self.job_id)
+        with write_transaction(self.session):
+            for (role, request), result in zip(requests, results, strict=True):
+                self.apply_llm(role, request["missing_attributes"], result)
+            self.insert_new()
+            self.usage_log.flush(self.session, self.job_id)
 
 
 def count_by_source(session: Session, project_id: int, names: Sequence[str], roles: int) -> dict[str, int]:
