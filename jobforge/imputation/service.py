@@ -41,6 +41,7 @@ from jobforge.imputation.llm_imputation import (
 )
 from jobforge.imputation.profile import OnetProfile, OnetProfiles, profile_fields_for
 from jobforge.imputation.row_values import count_uploads, uncounted_uploads
+from jobforge.jobs.queue import hold_lease
 from jobforge.llm.base import LLMClient, LLMError, Usage
 from jobforge.llm.usage import UsageRecorder
 from jobforge.onet.repository import active_release
@@ -187,8 +188,10 @@ class _Run:
         llm: LLMClient | None,
         job_id: int | None,
         summary: ImputationSummary,
+        lease: str | None = None,
     ) -> None:
         self.session = session
+        self.lease = lease
         self.project_id = project_id
         self.steps = set(steps)
         self.settings = settings
@@ -402,6 +405,11 @@ class _Run:
         rows, self.new_rows = self.new_rows, []
         insert_rows(self.session, rows)
 
+    def hold_lease(self) -> None:
+        """A job's batch writes only while its worker holds the job (JobCancelled otherwise)."""
+        if self.job_id is not None:
+            hold_lease(self.session, self.job_id, self.lease)
+
     def run_batch(self, role_ids: Sequence[int]) -> None:
         """Impute one batch in two short write transactions, with the LLM calls between them.
 
@@ -409,6 +417,7 @@ class _Run:
         locks on Postgres) before deciding, so a value an analyst saved meanwhile is never replaced.
         """
         with write_transaction(self.session):
+            self.hold_lease()
             roles = self.session.scalars(
                 select(Role).where(Role.id.in_(role_ids)).options(selectinload(Role.mapping)).order_by(Role.id)
             ).all()
@@ -434,6 +443,7 @@ class _Run:
             results = list(pool.map(lambda item: self.call_llm(item[1]), requests))
         self.summary.llm_calls += len(requests)
         with write_transaction(self.session):
+            self.hold_lease()
             for (role, request), result in zip(requests, results, strict=True):
                 self.apply_llm(role, request["missing_attributes"], result)
             self.insert_new()
@@ -471,8 +481,12 @@ def impute_project(
     llm: LLMClient | None = None,
     settings: Settings | None = None,
     batch_size: int | None = None,
+    lease: str | None = None,
 ) -> ImputationSummary:
     """Fill the project's empty attribute cells, committing per batch of roles.
+
+    ``lease``: the job's lease token from its claim; each batch write checks it first and raises
+    ``JobCancelled`` (writing nothing) once another worker holds the job.
 
     ``steps`` picks from "hierarchy", "onet", "llm" (always applied in that order). ``llm`` is a
     ready client (tests, the app with its own key); otherwise ``provider`` ("auto" | "anthropic" |
@@ -504,7 +518,7 @@ def impute_project(
             summary.llm_provider = f"{llm.provider} ({llm.model})"
     else:
         llm = None
-    run = _Run(session, project_id, steps, settings, llm, job_id, summary)
+    run = _Run(session, project_id, steps, settings, llm, job_id, summary, lease)
 
     size = max(1, batch_size or settings.imputation_batch_size)
     report(0, len(role_ids), "starting")

@@ -410,6 +410,18 @@ def _bulk_candidates(session: Session, project_id: int, ids: list[int]) -> list[
     return rows
 
 
+def _locked_states(session: Session, mapping_ids: list[int]) -> list[Any]:
+    """(id, status, confirmed_by, confirmed_at) of these mappings, row-locked (Postgres)."""
+    rows: list[Any] = []
+    for start in range(0, len(mapping_ids), CHUNK):
+        rows += session.execute(
+            select(Mapping.id, Mapping.status, Mapping.confirmed_by, Mapping.confirmed_at)
+            .where(Mapping.id.in_(mapping_ids[start : start + CHUNK]))
+            .with_for_update()
+        ).all()
+    return rows
+
+
 def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
     """Restore exactly the state before a bulk confirm.
 
@@ -432,14 +444,7 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
             raise ReviewError("This bulk confirmation has already been undone.")
         previous = {item["mapping_id"]: item for item in (event.before or {}).get("mappings", [])}
         stamp = (event.after or {}).get("confirmed_at")
-        current = []
-        ids = sorted(previous)
-        for start in range(0, len(ids), CHUNK):
-            current += session.execute(
-                select(Mapping.id, Mapping.status, Mapping.confirmed_by, Mapping.confirmed_at)
-                .where(Mapping.id.in_(ids[start : start + CHUNK]))
-                .with_for_update()
-            ).all()
+        current = _locked_states(session, sorted(previous))
         restore, skipped = [], len(previous) - len(current)
         for row in current:
             untouched = (
