@@ -45,4 +45,3 @@ def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
     if summary.skipped_confirmed:
         message += f"; {summary.skipped_confirmed:,} decided by analysts left unchanged"
     return {**summary.to_dict(), "message": message}
-

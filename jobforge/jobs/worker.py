@@ -31,15 +31,27 @@ STORE_BACKOFF_FIRST = 1.0
 STORE_BACKOFF_MAX = 30.0
 
 
+def process_space() -> str:
+    """Where this process's pids mean something: the host name and its PID namespace.
+
+    Two containers may share a host name; a pid seen from one says nothing about the other.
+    """
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:").strip("[]")
+    except OSError:
+        namespace = "?"
+    return f"{socket.gethostname()}@{namespace}"
+
+
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{process_space()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def worker_is_dead(worker_id: str) -> bool:
-    """True only when ``worker_id`` (host:pid:…) names a process of this machine that no longer runs."""
+    """True only when ``worker_id`` (space:pid:…) names a process of this PID namespace that no longer runs."""
     host, _, rest = worker_id.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if host != process_space() or not pid_text.isdigit():
         return False  # another machine's worker: only its heartbeat can tell
     try:
         os.kill(int(pid_text), 0)
