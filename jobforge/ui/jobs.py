@@ -71,6 +71,8 @@ def _poll(job_id: int, label: str, state_key: str) -> None:
         else f"{label}: {snap['done']:,} of {snap['total']:,} — {snap['message'] or 'working'}"
     )
     st.progress(share, text=text)
+    if snap["status"] == JobStatus.RETRYING:  # a store fault: shown, retried with backoff, resumed from its cursor
+        st.warning(f"The store failed under this job ({snap['error']}); it retries by itself.", icon=":material/sync:")
     if waiting:
         st.caption("On Postgres, jobs are run by `python -m jobforge worker` processes; start one if none is running.")
 
