@@ -218,3 +218,41 @@ def test_a_store_fault_shows_the_job_retrying_and_it_resumes(engine: Engine, mon
         finished = queue.get_job(session, job.id)
         assert (finished.status, finished.message, finished.error) == (JobStatus.DONE, "Mapped 1 of 1", None)
     assert calls == [job.id, job.id]
+
+
+def test_a_store_error_while_finishing_is_reported_and_the_end_recorded_once_it_answers(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from jobforge.jobs import worker as worker_module
+    from jobforge.jobs.registry import register_handler
+
+    monkeypatch.setattr(worker_module, "STORE_BACKOFF_FIRST", 0.01)
+    runs: list[int] = []
+
+    def quick(_engine: Engine, job: Job, _report: Any) -> dict[str, Any]:
+        runs.append(job.id)
+        return {"message": "Mapped 4 of 4"}
+
+    register_handler("test-finish-fault", quick)
+    real_finish = queue.finish
+    failures = [OperationalError("UPDATE job", {}, sqlite3.OperationalError("database or disk is full"))]
+
+    def finish_once_failing(session: Session, job_id: int, worker_id: str, result: dict[str, Any]) -> bool:
+        if failures:
+            raise failures.pop()
+        return real_finish(session, job_id, worker_id, result)
+
+    monkeypatch.setattr(queue, "finish", finish_once_failing)
+    with session_factory(engine)() as session:
+        project_id, _ = add_project(session)
+        job = queue.enqueue(session, "test-finish-fault", project_id, {}, "ann")
+    assert worker_module.Worker(engine).run_once()
+    assert runs == [job.id]  # the work was not run again
+    assert f"Could not record the end of job {job.id}: the store failed" in caplog.text
+    assert "could not claim" not in caplog.text
+    with session_factory(engine)() as session:
+        assert queue.get_job(session, job.id).status == JobStatus.DONE
