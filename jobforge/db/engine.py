@@ -106,12 +106,20 @@ def _writer_turn(bind: Any) -> Iterator[None]:
         return
     engine = getattr(bind, "engine", bind)
     with _WRITER_LOCKS_GUARD:
-        lock = _WRITER_LOCKS.setdefault(id(engine), threading.RLock())
-    with lock:
+        lock, timeout = _WRITER_LOCKS.setdefault(id(engine), (threading.RLock(), 15.0))
+    if not lock.acquire(timeout=timeout):  # as long as SQLite itself would wait, then the same error
+        where = describe_url(engine.url.render_as_string(hide_password=False))
+        raise StoreError(
+            f"The store {where} is locked by another connection that is writing "
+            f"(gave up after waiting {timeout:g} s; try again when it has finished)."
+        )
+    try:
         yield
+    finally:
+        lock.release()
 
 
-_WRITER_LOCKS: dict[int, threading.RLock] = {}
+_WRITER_LOCKS: dict[int, tuple[threading.RLock, float]] = {}
 _WRITER_LOCKS_GUARD = threading.Lock()
 
 
@@ -132,6 +140,8 @@ def make_engine(url: str, busy_timeout: float | None = None, **kwargs: Any) -> E
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
+        with _WRITER_LOCKS_GUARD:
+            _WRITER_LOCKS[id(engine)] = (threading.RLock(), busy_timeout)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 10})
