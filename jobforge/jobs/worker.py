@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from jobforge.config import get_settings
-from jobforge.db.engine import session_factory
+from jobforge.db.engine import StoreError, session_factory
 from jobforge.db.models import Job
 from jobforge.jobs import queue
 from jobforge.jobs.queue import JobCancelled
@@ -29,6 +29,12 @@ _log = logging.getLogger(__name__)
 STORE_RETRIES = 8  # store faults in a row before the job fails (backoff 1, 2, 4 … 30 s)
 STORE_BACKOFF_FIRST = 1.0
 STORE_BACKOFF_MAX = 30.0
+STORE_FAULTS = (DBAPIError, StoreError)  # the driver's errors, and our own "locked" wait giving up
+
+
+def _store_error(exc: Exception) -> str:
+    """The store's own words (the driver's message, not SQLAlchemy's wrapper with the SQL)."""
+    return error_text(getattr(exc, "orig", None) or exc).splitlines()[0]
 
 
 def process_space() -> str:
@@ -134,9 +140,9 @@ class Worker:
                 _log.info("Job %s handed back to the queue", job.id)
             except UnknownJobKind as exc:
                 self._close(job.id, error=str(exc))
-            except DBAPIError as exc:  # the store failed under the job (locked, read-only, full, gone)
+            except STORE_FAULTS as exc:  # the store failed under the job (locked, read-only, full, gone)
                 if attempt == STORE_RETRIES or not self._retry_later(job.id, exc, attempt):
-                    self._close(job.id, error=f"The store failed: {error_text(exc.orig or exc)}")
+                    self._close(job.id, error=f"The store failed: {_store_error(exc)}")
                     return
                 continue
             except Exception as exc:
@@ -146,15 +152,15 @@ class Worker:
                 self._close(job.id, result=result or {})
             return
 
-    def _retry_later(self, job_id: int, exc: DBAPIError, attempt: int) -> bool:
+    def _retry_later(self, job_id: int, exc: Exception, attempt: int) -> bool:
         """Show "retrying" with the error, wait with backoff, then mark it running; False if the job was lost."""
         delay = min(STORE_BACKOFF_MAX, STORE_BACKOFF_FIRST * 2**attempt)
-        text = error_text(exc.orig or exc).splitlines()[0]
+        text = _store_error(exc)
         _log.warning("Job %s hit a store error (%s); retrying in %.0f s", job_id, text, delay)
         try:
             with self._sessions() as session:
                 queue.mark_retrying(session, job_id, self.worker_id, text, delay)
-        except DBAPIError:
+        except STORE_FAULTS:
             _log.warning("Could not mark job %s as retrying (the store still fails)", job_id)
         if self._stop.wait(delay):
             return False
@@ -167,9 +173,10 @@ class Worker:
                 with self._sessions() as session:
                     write(session)
                 return True
-            except DBAPIError as exc:
+            except STORE_FAULTS as exc:
                 delay = min(STORE_BACKOFF_MAX, STORE_BACKOFF_FIRST * 2**attempt)
-                _log.warning("Could not %s: the store failed (%s); trying again in %.0f s", what, exc.orig, delay)
+                reason = _store_error(exc)
+                _log.warning("Could not %s: the store failed (%s); trying again in %.0f s", what, reason, delay)
                 if self._stop.wait(delay):
                     return False
         return False
