@@ -69,20 +69,30 @@ def _run_action(role_id: int, label: str, call, *, advance: bool = True) -> None
         _select_next_unreviewed(role_id)
 
 
-def do_confirm(role_id: int, title: str) -> None:
-    _run_action(role_id, f"Confirmed “{md(title)}”", lambda s: actions.confirm(s, role_id, user))
+# Each action carries the mapping version and code the panel showed: a role changed meanwhile
+# (another analyst, a re-map) is refused with "this role changed since you opened it: now …".
+def do_confirm(role_id: int, title: str, version: int, shown: str | None) -> None:
+    _run_action(
+        role_id,
+        f"Confirmed “{md(title)}”",
+        lambda s: actions.confirm(s, role_id, user, version=version, code=shown),
+    )
 
 
-def do_choose(role_id: int, code: str, title: str) -> None:
-    _run_action(role_id, f"“{md(title)}” → {code}", lambda s: actions.choose_code(s, role_id, code, user))
+def do_choose(role_id: int, code: str, title: str, version: int, shown: str | None) -> None:
+    _run_action(
+        role_id,
+        f"“{md(title)}” → {code}",
+        lambda s: actions.choose_code(s, role_id, code, user, version=version, seen_code=shown),
+    )
 
 
-def do_needs_info(role_id: int, title: str, note_key: str) -> None:
+def do_needs_info(role_id: int, title: str, note_key: str, version: int) -> None:
     note = (st.session_state.get(note_key) or "").strip() or None
     _run_action(
         role_id,
         f"“{md(title)}” marked as needing information",
-        lambda s: actions.mark_needs_info(s, role_id, user, note),
+        lambda s: actions.mark_needs_info(s, role_id, user, note, version=version),
     )
 
 
@@ -308,7 +318,7 @@ def _panel(role_id: int) -> None:
             type="primary",
             key=f"confirm_{role_id}",
             on_click=do_confirm,
-            args=(role_id, role.title),
+            args=(role_id, role.title, mapping.version, mapping.onet_code),
             disabled=not mapping.onet_code,
             width="stretch",
             shortcut="Ctrl+Enter",
@@ -320,7 +330,7 @@ def _panel(role_id: int) -> None:
             "Needs info",
             key=f"needs_{role_id}",
             on_click=do_needs_info,
-            args=(role_id, role.title, note_key),
+            args=(role_id, role.title, note_key, mapping.version),
             width="stretch",
             shortcut="Ctrl+I",
             help="Park this role; the note (below) says what is missing (Ctrl+I).",
@@ -355,7 +365,7 @@ def _panel(role_id: int) -> None:
                 f"Choose {cand['code']}",
                 key=f"choose_{role_id}_{cand['code']}",
                 on_click=do_choose,
-                args=(role_id, cand["code"], role.title),
+                args=(role_id, cand["code"], role.title, mapping.version, mapping.onet_code),
             )
 
     with st.expander("Search any occupation", expanded=not mapping.onet_code):
@@ -373,7 +383,7 @@ def _panel(role_id: int) -> None:
                     f"Use {choice[0]}",
                     key=f"search_use_{role_id}",
                     on_click=do_choose,
-                    args=(role_id, choice[0], role.title),
+                    args=(role_id, choice[0], role.title, mapping.version, mapping.onet_code),
                 )
 
     st.text_area("Note", key=note_key, placeholder="What is missing, or why you decided", height=80)

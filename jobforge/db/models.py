@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -551,16 +552,31 @@ class AuditEvent(Base):
 class JobStatus:
     QUEUED = "queued"
     RUNNING = "running"
+    RETRYING = "retrying"  # its worker hit a store fault and tries again with backoff (error shown)
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+ACTIVE_JOB_SQL = "status IN ('queued', 'running', 'retrying')"
 
 
 class Job(Base):
     """Long work (mapping, imputation) run in batches by a worker; progress is committed per batch."""
 
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_job_status_created", "status", "created_at"),
+        # One active job per project and kind: a second request gets the running one (migration 0012).
+        Index(
+            "uq_job_active_kind",
+            "project_id",
+            "kind",
+            unique=True,
+            sqlite_where=text(ACTIVE_JOB_SQL),
+            postgresql_where=text(ACTIVE_JOB_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # map | impute
@@ -573,6 +589,8 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     worker_id: Mapped[str | None] = mapped_column(String(100))
+    # A new token at every claim; each batch write checks it, so a worker that lost the job writes nothing.
+    lease: Mapped[str | None] = mapped_column(String(32))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -88,11 +88,13 @@ def source_counts(session: Session, project_id: int) -> list[tuple[str, str | No
 
 
 def attributes_by_role(
-    session: Session, role_ids: Iterable[int], refresh: bool = False
+    session: Session, role_ids: Iterable[int], refresh: bool = False, lock: bool = False
 ) -> dict[int, dict[str, RoleAttribute]]:
     """role id -> attribute name -> its row (only existing rows).
 
-    ``refresh`` re-reads rows already in the session (to see another session's committed change).
+    ``refresh`` re-reads rows already in the session (to see another session's committed change);
+    ``lock`` row-locks them until the caller's write transaction ends (Postgres; SQLite's BEGIN
+    IMMEDIATE already holds the store).
     """
     ids = list(role_ids)
     found: dict[int, dict[str, RoleAttribute]] = {role_id: {} for role_id in ids}
@@ -100,6 +102,8 @@ def attributes_by_role(
         query = select(RoleAttribute).where(RoleAttribute.role_id.in_(ids[start : start + 500]))
         if refresh:
             query = query.execution_options(populate_existing=True)
+        if lock:
+            query = query.with_for_update()
         rows = session.scalars(query)
         for row in rows:
             found[row.role_id][row.name] = row

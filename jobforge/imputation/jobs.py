@@ -29,6 +29,7 @@ def handle_impute_job(engine: Engine, job: Job, report: Any) -> dict[str, Any]:
             steps=tuple(params.get("steps") or STEPS),
             progress=report,
             job_id=job.id,
+            lease=job.lease,
             batch_size=params.get("batch_size"),
         )
     return summary.to_dict()

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from jobforge.config import Settings, get_settings
+from jobforge.db.engine import write_transaction
 from jobforge.db.models import MappingStatus, Role, RoleAttribute, SourceType
 from jobforge.errors import JobForgeError
 from jobforge.imputation.attributes import (
@@ -41,6 +42,7 @@ from jobforge.imputation.llm_imputation import (
 )
 from jobforge.imputation.profile import OnetProfile, OnetProfiles, profile_fields_for
 from jobforge.imputation.row_values import count_uploads, uncounted_uploads
+from jobforge.jobs.queue import hold_lease
 from jobforge.llm.base import LLMClient, LLMError, RunAborted, Usage, is_fatal
 from jobforge.llm.usage import UsageRecorder
 from jobforge.onet.repository import active_release
@@ -197,8 +199,10 @@ class _Run:
         llm: LLMClient | None,
         job_id: int | None,
         summary: ImputationSummary,
+        lease: str | None = None,
     ) -> None:
         self.session = session
+        self.lease = lease
         self.project_id = project_id
         self.steps = set(steps)
         self.settings = settings
@@ -240,7 +244,10 @@ class _Run:
 
     def write(self, role: Role, name: str, cells: dict[str, RoleAttribute], **values: Any) -> None:
         current = cells.get(name)
+        current_value = current.value if current is not None else None
         attribute, changed = write_value(self.session, role.id, name, current, add=False, **values)
+        if current is not None and attribute.value != current_value:
+            attribute.version = (attribute.version or 1) + 1  # an analyst's screen showing the old value is stale
         if current is None:
             self.new_rows.append(attribute)  # inserted in bulk by insert_new
         cells[name] = attribute
@@ -352,7 +359,7 @@ class _Run:
 
     def apply_llm(self, role: Role, missing: Sequence[str], result: ImputationOutcome | Exception) -> None:
         # Reload the role's cells: an analyst may have typed a value while the model was thinking.
-        cells = attributes_by_role(self.session, [role.id], refresh=True)[role.id]
+        cells = attributes_by_role(self.session, [role.id], refresh=True, lock=True)[role.id]
         if isinstance(result, Exception):
             kind = getattr(result, "kind", type(result).__name__)
             reason = scrub(f"LLM call failed ({kind}): {result}")  # an SDK error may quote the key
@@ -415,43 +422,53 @@ class _Run:
         rows, self.new_rows = self.new_rows, []
         insert_rows(self.session, rows)
 
+    def hold_lease(self) -> None:
+        """A job's batch writes only while its worker holds the job (JobCancelled otherwise)."""
+        if self.job_id is not None:
+            hold_lease(self.session, self.job_id, self.lease)
+
     def run_batch(self, role_ids: Sequence[int]) -> None:
-        roles = self.session.scalars(
-            select(Role).where(Role.id.in_(role_ids)).options(selectinload(Role.mapping)).order_by(Role.id)
-        ).all()
-        cells_by_role = attributes_by_role(self.session, role_ids)
-        for role in roles:
-            cells = cells_by_role[role.id]
-            for name in self.names:
-                if is_protected(cells.get(name)):
-                    continue
-                if self.hierarchy is not None:
-                    self.inherit(role, name, cells)
-                if "onet" in self.steps:
-                    self.from_onet(role, name, cells)
-        self.insert_new()
-        if self.imputer is None:
-            return
-        requests = [(role, self.llm_request(role, cells_by_role[role.id])) for role in roles]
+        """Impute one batch in two short write transactions, with the LLM calls between them.
+
+        Each transaction re-reads the cells under the write lock (BEGIN IMMEDIATE on SQLite, row
+        locks on Postgres) before deciding, so a value an analyst saved meanwhile is never replaced.
+        """
+        with write_transaction(self.session):
+            self.hold_lease()
+            roles = self.session.scalars(
+                select(Role).where(Role.id.in_(role_ids)).options(selectinload(Role.mapping)).order_by(Role.id)
+            ).all()
+            cells_by_role = attributes_by_role(self.session, role_ids, refresh=True, lock=True)
+            for role in roles:
+                cells = cells_by_role[role.id]
+                for name in self.names:
+                    if is_protected(cells.get(name)):
+                        continue
+                    if self.hierarchy is not None:
+                        self.inherit(role, name, cells)
+                    if "onet" in self.steps:
+                        self.from_onet(role, name, cells)
+            self.insert_new()
+            requests = [(role, self.llm_request(role, cells_by_role[role.id])) for role in roles]
+        # Committed before the (slow) calls: no write lock or row lock is held while the model
+        # thinks, so analysts keep working meanwhile.
         requests = [(role, request) for role, request in requests if request is not None]
-        if not requests:
+        if self.imputer is None or not requests:
             return
-        # Commit what inheritance and O*NET found before the (slow) calls: no write lock or row
-        # lock is held while the model thinks, so analysts keep working meanwhile.
-        self.session.commit()
         workers = max(1, min(self.settings.llm_concurrency, len(requests)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda item: self.call_llm(item[1]), requests))
         self.summary.llm_calls += sum(1 for result in results if result is not None)
         fatal = next((result for result in results if is_fatal(result)), None)
-        for (role, request), result in zip(requests, results, strict=True):
-            if result is not None and not is_fatal(result):
-                self.apply_llm(role, request["missing_attributes"], result)
-        self.insert_new()
-        self.usage_log.flush(self.session, self.job_id)
+        with write_transaction(self.session):
+            self.hold_lease()
+            for (role, request), result in zip(requests, results, strict=True):
+                if result is not None and not is_fatal(result):
+                    self.apply_llm(role, request["missing_attributes"], result)
+            self.insert_new()
+            self.usage_log.flush(self.session, self.job_id)
         if isinstance(fatal, LLMError):
             # What was answered and what was spent are kept; the rest stays empty for a re-run.
-            self.session.commit()
             raise RunAborted(fatal, self.imputer.llm.provider)
 
 
@@ -486,8 +503,12 @@ def impute_project(
     llm: LLMClient | None = None,
     settings: Settings | None = None,
     batch_size: int | None = None,
+    lease: str | None = None,
 ) -> ImputationSummary:
     """Fill the project's empty attribute cells, committing per batch of roles.
+
+    ``lease``: the job's lease token from its claim; each batch write checks it first and raises
+    ``JobCancelled`` (writing nothing) once another worker holds the job.
 
     ``steps`` picks from "hierarchy", "onet", "llm" (always applied in that order). ``llm`` is a
     ready client (tests, the app with its own key); otherwise ``provider`` ("auto" | "anthropic" |
@@ -519,7 +540,7 @@ def impute_project(
             summary.llm_provider = f"{llm.provider} ({llm.model})"
     else:
         llm = None
-    run = _Run(session, project_id, steps, settings, llm, job_id, summary)
+    run = _Run(session, project_id, steps, settings, llm, job_id, summary, lease)
 
     size = max(1, batch_size or settings.imputation_batch_size)
     report(0, len(role_ids), "starting")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, require
@@ -453,17 +453,18 @@ def _merge_roles(session: Session, project_id: int, upload_id: int, roles: list[
     }
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    counts: list[dict[str, Any]] = []  # rows (and headcount) added to roles that already exist
     for role in roles:
         values = _role_values(role)
         if role.title_key in existing:
-            role_id, row_count, headcount, *texts = existing[role.title_key]
-            change: dict[str, Any] = {"id": role_id, "row_count": row_count + role.row_count}
-            if values["headcount"] is not None:
-                change["headcount"] = (headcount or 0.0) + values["headcount"]
+            role_id, _row_count, _headcount, *texts = existing[role.title_key]
+            counts.append({"role": role_id, "rows": role.row_count, "heads": values["headcount"]})
+            change: dict[str, Any] = {"id": role_id}
             for name, current in zip(ROLE_TEXT_FIELDS, texts, strict=True):
                 if not current and values[name]:
                     change[name] = values[name]
-            updates.append(change)
+            if len(change) > 1:
+                updates.append(change)
         else:
             new_rows.append(
                 {
@@ -479,7 +480,22 @@ def _merge_roles(session: Session, project_id: int, upload_id: int, roles: list[
         session.execute(insert(Role), new_rows[start : start + INSERT_CHUNK])
     if updates:
         session.execute(update(Role), updates)
-    return len(new_rows), len(updates)
+    _add_counts(session, counts)
+    return len(new_rows), len(counts)
+
+
+def _add_counts(session: Session, counts: list[dict[str, Any]]) -> None:
+    """Add an upload's rows and headcount to existing roles in SQL (``SET n = n + :k``).
+
+    Computed in Python from an earlier read, two uploads at once would lose one of the increments.
+    """
+    added = update(Role).where(Role.id == bindparam("role")).values(row_count=Role.row_count + bindparam("rows"))
+    with_heads = added.values(headcount=func.coalesce(Role.headcount, 0.0) + bindparam("heads"))
+    plain = [{"role": c["role"], "rows": c["rows"]} for c in counts if c["heads"] is None]
+    heads = [c for c in counts if c["heads"] is not None]
+    for statement, rows in ((added, plain), (with_heads, heads)):
+        if rows:
+            session.connection().execute(statement, rows)
 
 
 def _summary(

@@ -37,6 +37,7 @@ def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
             progress=report,
             job_id=job.id,
             user=job.created_by,  # only decisions of projects its starter may see vote
+            lease=job.lease,
         )
     by_tier = summary.by_tier
     tiers = ", ".join(f"{tier} {by_tier[tier]:,}" for tier in ("HIGH", "MEDIUM", "LOW") if tier in by_tier)
@@ -45,4 +46,3 @@ def run_map_job(engine: Engine, job: Job, report: Report) -> dict[str, Any]:
     if summary.skipped_confirmed:
         message += f"; {summary.skipped_confirmed:,} decided by analysts left unchanged"
     return {**summary.to_dict(), "message": message}
-

@@ -16,9 +16,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from jobforge.config import get_settings
-from jobforge.db.engine import session_factory
+from jobforge.db.engine import StoreError, session_factory
 from jobforge.db.models import Job
 from jobforge.jobs import queue
 from jobforge.jobs.queue import JobCancelled
@@ -26,17 +27,38 @@ from jobforge.jobs.registry import UnknownJobKind, get_handler
 from jobforge.redaction import scrub
 
 _log = logging.getLogger(__name__)
+STORE_RETRIES = 8  # store faults in a row before the job fails (backoff 1, 2, 4 … 30 s)
+STORE_BACKOFF_FIRST = 1.0
+STORE_BACKOFF_MAX = 30.0
+STORE_FAULTS = (DBAPIError, StoreError)  # the driver's errors, and our own "locked" wait giving up
+
+
+def _store_error(exc: Exception) -> str:
+    """The store's own words (the driver's message, not SQLAlchemy's wrapper with the SQL)."""
+    return error_text(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+def process_space() -> str:
+    """Where this process's pids mean something: the host name and its PID namespace.
+
+    Two containers may share a host name; a pid seen from one says nothing about the other.
+    """
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:").strip("[]")
+    except OSError:
+        namespace = "?"
+    return f"{socket.gethostname()}@{namespace}"
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{process_space()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def worker_is_dead(worker_id: str) -> bool:
-    """True only when ``worker_id`` (host:pid:…) names a process of this machine that no longer runs."""
+    """True only when ``worker_id`` (space:pid:…) names a process of this PID namespace that no longer runs."""
     host, _, rest = worker_id.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if host != process_space() or not pid_text.isdigit():
         return False  # another machine's worker: only its heartbeat can tell
     try:
         os.kill(int(pid_text), 0)
@@ -102,24 +124,63 @@ class Worker:
         beater = threading.Thread(target=self._beat, args=(job.id, beating), daemon=True, name=f"heartbeat-{job.id}")
         beater.start()
         try:
-            handler = get_handler(job.kind)
-            result = handler(self.engine, job, self._reporter(job.id))
-        except JobCancelled as exc:
-            _log.info("Job %s stopped: %s", job.id, exc)
-        except WorkerStopping:
-            with self._sessions() as session:
-                queue.release(session, job.id, self.worker_id)
-            _log.info("Job %s handed back to the queue", job.id)
-        except UnknownJobKind as exc:
-            self._close(job.id, error=str(exc))
-        except Exception as exc:
-            _log.exception("Job %s failed", job.id)
-            self._close(job.id, error=error_text(exc))
-        else:
-            self._close(job.id, result=result or {})
+            self._run_with_retries(job)
         finally:
             beating.set()
             beater.join(timeout=5)
+
+    def _run_with_retries(self, job: Job) -> None:
+        """Run the handler; a store fault marks the job "retrying" and runs it again (from its cursor)."""
+        for attempt in range(STORE_RETRIES + 1):
+            try:
+                result = get_handler(job.kind)(self.engine, job, self._reporter(job.id))
+            except JobCancelled as exc:
+                _log.info("Job %s stopped: %s", job.id, exc)
+            except WorkerStopping:
+                self._store_retrying(lambda s: queue.release(s, job.id, self.worker_id), f"hand back job {job.id}")
+                _log.info("Job %s handed back to the queue", job.id)
+            except UnknownJobKind as exc:
+                self._close(job.id, error=str(exc))
+            except STORE_FAULTS as exc:  # the store failed under the job (locked, read-only, full, gone)
+                if attempt == STORE_RETRIES or not self._retry_later(job.id, exc, attempt):
+                    self._close(job.id, error=f"The store failed: {_store_error(exc)}")
+                    return
+                continue
+            except Exception as exc:
+                _log.exception("Job %s failed", job.id)
+                self._close(job.id, error=error_text(exc))
+            else:
+                self._close(job.id, result=result or {})
+            return
+
+    def _retry_later(self, job_id: int, exc: Exception, attempt: int) -> bool:
+        """Show "retrying" with the error, wait with backoff, then mark it running; False if the job was lost."""
+        delay = min(STORE_BACKOFF_MAX, STORE_BACKOFF_FIRST * 2**attempt)
+        text = _store_error(exc)
+        _log.warning("Job %s hit a store error (%s); retrying in %.0f s", job_id, text, delay)
+        try:
+            with self._sessions() as session:
+                queue.mark_retrying(session, job_id, self.worker_id, text, delay)
+        except STORE_FAULTS:
+            _log.warning("Could not mark job %s as retrying (the store still fails)", job_id)
+        if self._stop.wait(delay):
+            return False
+        return self._store_retrying(lambda s: queue.resume_running(s, job_id, self.worker_id), f"resume job {job_id}")
+
+    def _store_retrying(self, write: Any, what: str) -> bool:
+        """Run ``write(session)`` until the store takes it (backoff); False if the worker is stopped first."""
+        for attempt in range(10_000):
+            try:
+                with self._sessions() as session:
+                    write(session)
+                return True
+            except STORE_FAULTS as exc:
+                delay = min(STORE_BACKOFF_MAX, STORE_BACKOFF_FIRST * 2**attempt)
+                reason = _store_error(exc)
+                _log.warning("Could not %s: the store failed (%s); trying again in %.0f s", what, reason, delay)
+                if self._stop.wait(delay):
+                    return False
+        return False
 
     def _reporter(self, job_id: int) -> Any:
         def report(done: int, total: int, message: str) -> None:
@@ -143,11 +204,19 @@ class Worker:
                 _log.warning("Heartbeat of job %s failed; retrying", job_id, exc_info=True)
 
     def _close(self, job_id: int, result: dict[str, Any] | None = None, error: str | None = None) -> None:
-        with self._sessions() as session:
+        """Record the end of the job; a store error here is reported as such and retried.
+
+        The job's work is committed batch by batch with its cursor, so if the end can never be
+        recorded (the worker stops first), the next worker resumes from the cursor: nothing runs twice.
+        """
+
+        def close(session: Any) -> bool:
             if error is None:
-                queue.finish(session, job_id, self.worker_id, result or {})
-            else:
-                queue.fail(session, job_id, self.worker_id, error)
+                return queue.finish(session, job_id, self.worker_id, result or {})
+            return queue.fail(session, job_id, self.worker_id, error)
+
+        if not self._store_retrying(close, f"record the end of job {job_id}"):
+            _log.warning("The end of job %s was not recorded; it will resume from its cursor", job_id)
 
 
 # ---------------------------------------------------------------------------------------------

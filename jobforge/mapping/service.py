@@ -12,6 +12,7 @@ the same batch instead of paying again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -19,13 +20,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.codebooks.decided import decided_index
 from jobforge.codebooks.vote import DecidedIndex, add_voted
 from jobforge.config import Settings, get_settings
+from jobforge.db.engine import write_transaction
 from jobforge.db.models import Job, LlmBatch, Mapping, MappingStatus, Project, Role, utcnow
+from jobforge.jobs.queue import hold_lease
 from jobforge.llm.tokens import CostEstimate  # precedent roles count as no cost
 from jobforge.llm.usage import UsageRecorder
 from jobforge.mapping.agent import RoleMappingAgent, estimate_mapping_cost
@@ -162,6 +165,7 @@ def map_roles(
     batch_api: bool = False,
     use_decisions: bool = True,
     user: str | None = None,
+    lease: str | None = None,
 ) -> MappingRunSummary:
     """Map the project's roles in ``scope`` and store the proposals; returns what was done.
 
@@ -179,6 +183,8 @@ def map_roles(
     ``use_decisions``: the nearest decided titles (decisions, enabled codebooks) vote (see
     :mod:`jobforge.codebooks.vote`); False leaves them out. ``user``: only decisions of projects
     this user may see vote (None: every project's, as for a run without a user).
+    ``lease``: the job's lease token from its claim (default: the job's current one); every batch
+    write checks it first and raises ``JobCancelled`` (writing nothing) once another worker holds it.
     Raises ``ProviderUnavailable`` when an explicitly named provider cannot be used, or when
     ``batch_api`` is asked for and the provider is (or "auto" resolves to) offline.
     """
@@ -195,6 +201,7 @@ def map_roles(
             + (f" ({choice.note})" if choice.note else ".")
         )
     job = session.get(Job, job_id, populate_existing=True) if job_id is not None else None
+    lease = lease if lease is not None or job is None else job.lease
     state = _ResumeState.of(job)
     summary = _summary_from(state.summary, choice)
     summary.skipped_confirmed = _analyst_owned_count(session, project_id)
@@ -234,18 +241,25 @@ def map_roles(
     for start in range(0, len(role_ids), chunk):
         ids = role_ids[start : start + chunk]
         roles = list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.id)))
-        results = proposals if proposals is not None else _propose(session, roles, index, selector.select, decided)
-        written, raced = _store(session, roles, results, index.release_id)
-        for result in written:
-            summary.mapped += 1
-            summary.by_source[str(result.source)] = summary.by_source.get(str(result.source), 0) + 1
-            summary.by_tier[str(result.confidence)] = summary.by_tier.get(str(result.confidence), 0) + 1
-        summary.skipped_confirmed += raced
-        done += len(ids)
-        state.cursor, state.done = ids[-1], done
-        message = f"Mapped {done:,} of {total:,} roles"
-        _save_job_state(session, job, state, summary, total, message)
-        session.commit()  # one batch: its mappings and the job's cursor together
+        results = (
+            proposals
+            if proposals is not None
+            else _propose(session, roles, index, _no_open_read(session, selector.select), decided)
+        )
+        session.commit()  # end the read: the batch's write below is one short transaction of its own
+        with write_transaction(session):  # one batch: its mappings and the job's cursor together, fenced by the lease
+            if job is not None:
+                hold_lease(session, job.id, lease)
+            written, raced = _store(session, roles, results, index.release_id)
+            for result in written:
+                summary.mapped += 1
+                summary.by_source[str(result.source)] = summary.by_source.get(str(result.source), 0) + 1
+                summary.by_tier[str(result.confidence)] = summary.by_tier.get(str(result.confidence), 0) + 1
+            summary.skipped_confirmed += raced
+            done += len(ids)
+            state.cursor, state.done = ids[-1], done
+            message = f"Mapped {done:,} of {total:,} roles"
+            _save_job_state(session, job, state, summary, total, message)
         if progress:
             progress(done, total, message)
         if settings.map_batch_delay > 0:
@@ -340,6 +354,16 @@ def _batch_api_select(
     return select_batch
 
 
+def _no_open_read(session: Session, select_roles: Select) -> Select:
+    """``select_roles`` run with no transaction open: an LLM call can take minutes (with retries)."""
+
+    def select(requests: list[RoleRequest]) -> list[RoleMappingResult]:
+        session.commit()  # ends the read transaction of candidates and precedents; nothing to write
+        return select_roles(requests)
+
+    return select
+
+
 def _propose(
     session: Session, roles: list[Role], index: Any, select_roles: Select, decided: DecidedIndex | None = None
 ) -> dict[int, RoleMappingResult]:
@@ -400,7 +424,8 @@ def _store(
     more than retrieval itself on large projects.
     """
     ids = [role.id for role in roles]
-    # Re-read under a row lock (Postgres): an analyst may have confirmed a role while it was mapped.
+    # Re-read under a row lock (Postgres; SQLite holds the write lock since BEGIN IMMEDIATE): an
+    # analyst may have confirmed a role while it was mapped.
     existing = {
         role_id: (mapping_id, status)
         for mapping_id, role_id, status in session.execute(
@@ -429,7 +454,13 @@ def _store(
     if inserts:
         session.execute(insert(Mapping), inserts)
     if updates:
-        session.execute(update(Mapping), updates)
+        # The status is checked again in the UPDATE itself: a decision is never overwritten.
+        not_owned = and_(
+            Mapping.id == bindparam("mapping_id"), *(Mapping.status != owned for owned in MappingStatus.ANALYST_OWNED)
+        )
+        statement = update(Mapping).where(not_owned).values(version=Mapping.version + 1)
+        rows = [{"mapping_id": mapping_id, **values} for values in updates for mapping_id in [values.pop("id")]]
+        session.connection().execute(statement, rows)
     # Mapping objects this session loaded earlier (role.mapping) must not hide the new values.
     for role in roles:
         session.expire(role, ["mapping"])
@@ -554,4 +585,4 @@ def _with_decided_examples(
     extra = roles * estimate_tokens(f',"decided":{TYPICAL_DECIDED}')
     input_tokens = figures.input_tokens + extra
     usd = cost_usd(provider, input_tokens, figures.output_tokens, settings, batch_api=batch_api)
-    return CostEstimate(figures.calls, input_tokens, figures.output_tokens, usd)
+    return dataclasses.replace(figures, input_tokens=input_tokens, usd=usd)  # reading_roles etc. kept

@@ -1,8 +1,11 @@
 """What an analyst does to a proposal: confirm, choose another code, ask for info, note, bulk.
 
-Each action changes the mapping, writes an audit event with the state before and after and the
-user, and commits (one transaction per action, so a failure changes nothing). ``proposed_code``
-and ``proposed_tier`` keep what the machine proposed, for the calibration view.
+Each action is one write transaction (``write_transaction``: BEGIN IMMEDIATE on SQLite, the
+mapping row locked on Postgres): it checks the mapping version and code the analyst saw (refused
+with ``StaleDecision`` when the role changed since), changes the mapping, raises its version and
+writes the audit event with the state before and after, all committed together, so the audit log
+is the history of the data in commit order. ``proposed_code`` and ``proposed_tier`` keep what the
+machine proposed, for the calibration view.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, require
+from jobforge.db.engine import write_transaction
 from jobforge.db.models import AuditEvent, Mapping, MappingStatus, OnetOccupation, Role, utcnow
 from jobforge.errors import JobForgeError
 from jobforge.onet.repository import require_active_release
@@ -45,6 +49,18 @@ STATE_FIELDS = (
 
 class ReviewError(JobForgeError, ValueError):
     """The action cannot be done (unknown role, no proposal, invalid code); the message says why."""
+
+
+class StaleDecision(ReviewError):
+    """The role changed since the analyst's screen showed it ("… now <code title, status>"); nothing written."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the analyst's screen showed: the mapping version (0: no mapping) and code; None: not checked."""
+
+    version: int | None
+    code: str | None
 
 
 @dataclass
@@ -81,12 +97,43 @@ def _role(session: Session, role_id: int) -> Role:
     return role
 
 
+def _locked_mapping(session: Session, role_id: int) -> Mapping | None:
+    """The role's mapping as committed now, row-locked until the action commits (Postgres).
+
+    On SQLite the write transaction began IMMEDIATE, which locks the whole store instead.
+    """
+    return session.scalar(
+        select(Mapping).where(Mapping.role_id == role_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
 def _mapping(session: Session, role_id: int) -> tuple[Role, Mapping]:
     role = _role(session, role_id)
-    mapping = session.scalar(select(Mapping).where(Mapping.role_id == role_id))
+    mapping = _locked_mapping(session, role_id)
     if mapping is None:
         raise ReviewError(f"'{role.title}' has no proposal yet: map the project's roles first.")
     return role, mapping
+
+
+def _check_seen(mapping: Mapping | None, seen: Seen) -> None:
+    """Refuse the action when the role changed since the analyst's screen showed it.
+
+    ``seen.version`` is the mapping version shown (0: no mapping was shown), ``seen.code`` the code
+    shown; None skips that check (scripts, the CLI, tests acting on the current state).
+    """
+    version = mapping.version if mapping is not None else 0
+    code = mapping.onet_code if mapping is not None else None
+    if (seen.version is not None and version != seen.version) or (seen.code is not None and code != seen.code):
+        raise StaleDecision(f"This role changed since you opened it: now {_describe(mapping)}. Look at it again.")
+
+
+def _describe(mapping: Mapping | None) -> str:
+    if mapping is None:
+        return "no proposal"
+    code = f"{mapping.onet_code} {mapping.onet_title or ''}".strip() if mapping.onet_code else "no code"
+    status = str(mapping.status).replace("_", " ")
+    by = f" by {mapping.confirmed_by}" if mapping.confirmed_by else ""
+    return f"{code}, {status}{by}"
 
 
 def _finish(
@@ -98,13 +145,19 @@ def _finish(
     before: dict[str, Any] | None,
     extra: dict[str, Any] | None = None,
 ) -> None:
+    """Bump the version and record the audit event, in the action's own transaction."""
     if mapping is not None:
         mapping.decided_in_bulk = False  # an action on one role is a decision looked at one by one
-    after = mapping_state(mapping) if mapping is not None else None
+        mapping.version = (1 if mapping.version is None else mapping.version) + 1
+        session.flush()
+    after = {**mapping_state(mapping), "version": mapping.version} if mapping is not None else None
     if extra and after is not None:
         after = {**after, **extra}
     audit.record(session, user, action, "mapping", role.id, role.project_id, before=before, after=after)
-    session.commit()
+
+
+def _before(mapping: Mapping) -> dict[str, Any]:
+    return {**mapping_state(mapping), "version": mapping.version}
 
 
 def _keep_proposal(mapping: Mapping) -> None:
@@ -115,14 +168,21 @@ def _keep_proposal(mapping: Mapping) -> None:
         mapping.proposed_tier = mapping.tier
 
 
-def confirm(session: Session, role_id: int, user: str) -> Mapping:
-    """Accept the role's current code: status CONFIRMED, who and when recorded."""
-    try:
+def confirm(
+    session: Session, role_id: int, user: str, *, version: int | None = None, code: str | None = None
+) -> Mapping:
+    """Accept the role's current code: status CONFIRMED, who and when recorded.
+
+    ``version``/``code``: the mapping version and code the analyst saw; StaleDecision (nothing
+    written) when the role changed since. ReviewError when there is nothing to confirm.
+    """
+    with write_transaction(session):
         role, mapping = _mapping(session, role_id)
         require(session, user, Permission.PROJECT_WRITE, role.project_id)
+        _check_seen(mapping, Seen(version, code))
         if not mapping.onet_code:
             raise ReviewError(f"'{role.title}' has no proposed code to confirm: choose an occupation instead.")
-        before = mapping_state(mapping)
+        before = _before(mapping)
         _keep_proposal(mapping)
         # Confirming a code the analyst chose earlier keeps it an override.
         changed = mapping.proposed_code is not None and mapping.onet_code != mapping.proposed_code
@@ -130,9 +190,6 @@ def confirm(session: Session, role_id: int, user: str) -> Mapping:
         mapping.confirmed_by = user
         mapping.confirmed_at = utcnow()
         _finish(session, role, mapping, "confirm", user, before)
-    except Exception:
-        session.rollback()
-        raise
     return mapping
 
 
@@ -150,17 +207,21 @@ def resolve_code(session: Session, code: str) -> OnetOccupation:
     return occupation
 
 
-def choose_code(session: Session, role_id: int, code: str, user: str) -> Mapping:
+def choose_code(
+    session: Session, role_id: int, code: str, user: str, *, version: int | None = None, seen_code: str | None = None
+) -> Mapping:
     """Set the role's code to any occupation of the active release (status OVERRIDDEN).
 
     Choosing the code that was proposed is a confirmation. A role without a proposal gets a
-    mapping with source "analyst".
+    mapping with source "analyst". ``version``/``seen_code``: what the analyst saw (version 0: no
+    proposal); StaleDecision when the role changed since.
     """
-    try:
+    with write_transaction(session):
         role = _role(session, role_id)
         require(session, user, Permission.PROJECT_WRITE, role.project_id)
         occupation = resolve_code(session, code)
-        mapping = session.scalar(select(Mapping).where(Mapping.role_id == role_id))
+        mapping = _locked_mapping(session, role_id)
+        _check_seen(mapping, Seen(version, seen_code))
         now = utcnow()
         if mapping is None:
             mapping = Mapping(
@@ -176,12 +237,13 @@ def choose_code(session: Session, role_id: int, code: str, user: str) -> Mapping
                 confirmed_by=user,
                 confirmed_at=now,
                 release_id=occupation.release_id,
+                version=0,  # _finish raises it to 1, the version of a new row
             )
             session.add(mapping)
             session.flush()
             _finish(session, role, mapping, "choose_code", user, None)
             return mapping
-        before = mapping_state(mapping)
+        before = _before(mapping)
         _keep_proposal(mapping)
         mapping.onet_code = occupation.code
         mapping.onet_title = occupation.title
@@ -192,18 +254,18 @@ def choose_code(session: Session, role_id: int, code: str, user: str) -> Mapping
         mapping.confirmed_by = user
         mapping.confirmed_at = now
         _finish(session, role, mapping, "choose_code", user, before)
-    except Exception:
-        session.rollback()
-        raise
     return mapping
 
 
-def mark_needs_info(session: Session, role_id: int, user: str, note: str | None = None) -> Mapping:
-    """Flag the role as needing more information before it can be decided."""
-    try:
+def mark_needs_info(
+    session: Session, role_id: int, user: str, note: str | None = None, *, version: int | None = None
+) -> Mapping:
+    """Flag the role as needing more information before it can be decided (StaleDecision: see confirm)."""
+    with write_transaction(session):
         role, mapping = _mapping(session, role_id)
         require(session, user, Permission.PROJECT_WRITE, role.project_id)
-        before = mapping_state(mapping)
+        _check_seen(mapping, Seen(version, None))
+        before = _before(mapping)
         _keep_proposal(mapping)
         mapping.status = MappingStatus.NEEDS_INFO
         mapping.confirmed_by = None
@@ -211,18 +273,16 @@ def mark_needs_info(session: Session, role_id: int, user: str, note: str | None 
         if note and note.strip():
             mapping.note = _append_note(mapping.note, user, note)
         _finish(session, role, mapping, "needs_info", user, before)
-    except Exception:
-        session.rollback()
-        raise
     return mapping
 
 
-def reopen(session: Session, role_id: int, user: str) -> Mapping:
-    """Back to the machine's proposal, undecided (undo of a single decision)."""
-    try:
+def reopen(session: Session, role_id: int, user: str, *, version: int | None = None) -> Mapping:
+    """Back to the machine's proposal, undecided (undo of a single decision; StaleDecision: see confirm)."""
+    with write_transaction(session):
         role, mapping = _mapping(session, role_id)
         require(session, user, Permission.PROJECT_WRITE, role.project_id)
-        before = mapping_state(mapping)
+        _check_seen(mapping, Seen(version, None))
+        before = _before(mapping)
         if mapping.proposed_code is not None and mapping.onet_code != mapping.proposed_code:
             occupation = session.scalar(
                 select(OnetOccupation).where(
@@ -237,9 +297,6 @@ def reopen(session: Session, role_id: int, user: str) -> Mapping:
         mapping.confirmed_by = None
         mapping.confirmed_at = None
         _finish(session, role, mapping, "reopen", user, before)
-    except Exception:
-        session.rollback()
-        raise
     return mapping
 
 
@@ -252,15 +309,12 @@ def add_note(session: Session, role_id: int, user: str, note: str) -> Mapping:
     """Append a note (with who and when) to the role's mapping."""
     if not note or not note.strip():
         raise ReviewError("The note is empty.")
-    try:
+    with write_transaction(session):  # a note adds to the role whatever changed: no version check
         role, mapping = _mapping(session, role_id)
         require(session, user, Permission.PROJECT_WRITE, role.project_id)
-        before = mapping_state(mapping)
+        before = _before(mapping)
         mapping.note = _append_note(mapping.note, user, note)
         _finish(session, role, mapping, "add_note", user, before)
-    except Exception:
-        session.rollback()
-        raise
     return mapping
 
 
@@ -271,32 +325,10 @@ def bulk_confirm(session: Session, project_id: int, role_ids: list[int], user: s
     audit event ("bulk_confirm") lists every role with its previous state; its id is the
     bulk action's id.
     """
-    require(session, user, Permission.PROJECT_WRITE, project_id)
     ids = sorted({int(role_id) for role_id in role_ids})
-    try:
-        rows = []
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            rows += session.execute(
-                select(
-                    Mapping.id,
-                    Mapping.role_id,
-                    Mapping.onet_code,
-                    Mapping.tier,
-                    Mapping.status,
-                    Mapping.proposed_code,
-                    Mapping.proposed_tier,
-                    Mapping.confirmed_by,
-                    Mapping.confirmed_at,
-                )
-                .join(Role, Role.id == Mapping.role_id)
-                .where(
-                    Role.project_id == project_id,
-                    Mapping.role_id.in_(chunk),
-                    Mapping.status == MappingStatus.PROPOSED,
-                    Mapping.onet_code.is_not(None),
-                )
-            ).all()
+    with write_transaction(session):
+        require(session, user, Permission.PROJECT_WRITE, project_id)
+        rows = _bulk_candidates(session, project_id, ids)
         now = utcnow()
         previous = [
             {
@@ -310,17 +342,19 @@ def bulk_confirm(session: Session, project_id: int, role_ids: list[int], user: s
             }
             for row in rows
         ]
-        # One UPDATE per chunk: the proposal is kept in SQL (COALESCE), not row by row.
+        # One UPDATE per chunk: the proposal is kept in SQL (COALESCE), not row by row; the status is
+        # checked again in the UPDATE, so a role decided meanwhile is never confirmed over.
         mapping_ids = [row.id for row in rows]
         for start in range(0, len(mapping_ids), CHUNK):
             session.execute(
                 update(Mapping)
-                .where(Mapping.id.in_(mapping_ids[start : start + CHUNK]))
+                .where(Mapping.id.in_(mapping_ids[start : start + CHUNK]), Mapping.status == MappingStatus.PROPOSED)
                 .values(
                     status=MappingStatus.CONFIRMED,
                     confirmed_by=user,
                     confirmed_at=now,
                     decided_in_bulk=True,
+                    version=Mapping.version + 1,
                     proposed_code=func.coalesce(Mapping.proposed_code, Mapping.onet_code),
                     proposed_tier=func.coalesce(Mapping.proposed_tier, Mapping.tier),
                 )
@@ -343,12 +377,49 @@ def bulk_confirm(session: Session, project_id: int, role_ids: list[int], user: s
         )
         session.flush()
         event.entity_id = event.id
-        session.commit()
-        session.expire_all()  # bulk UPDATEs bypass objects already loaded in this session
-    except Exception:
-        session.rollback()
-        raise
+    session.expire_all()  # bulk UPDATEs bypass objects already loaded in this session
     return BulkAction(id=event.id, count=len(rows))
+
+
+def _bulk_candidates(session: Session, project_id: int, ids: list[int]) -> list[Any]:
+    """The proposed mappings with a code among ``ids`` of the project, row-locked (Postgres)."""
+    rows: list[Any] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows += session.execute(
+            select(
+                Mapping.id,
+                Mapping.role_id,
+                Mapping.onet_code,
+                Mapping.tier,
+                Mapping.status,
+                Mapping.proposed_code,
+                Mapping.proposed_tier,
+                Mapping.confirmed_by,
+                Mapping.confirmed_at,
+            )
+            .join(Role, Role.id == Mapping.role_id)
+            .where(
+                Role.project_id == project_id,
+                Mapping.role_id.in_(chunk),
+                Mapping.status == MappingStatus.PROPOSED,
+                Mapping.onet_code.is_not(None),
+            )
+            .with_for_update(of=Mapping)
+        ).all()
+    return rows
+
+
+def _locked_states(session: Session, mapping_ids: list[int]) -> list[Any]:
+    """(id, status, confirmed_by, confirmed_at) of these mappings, row-locked (Postgres)."""
+    rows: list[Any] = []
+    for start in range(0, len(mapping_ids), CHUNK):
+        rows += session.execute(
+            select(Mapping.id, Mapping.status, Mapping.confirmed_by, Mapping.confirmed_at)
+            .where(Mapping.id.in_(mapping_ids[start : start + CHUNK]))
+            .with_for_update()
+        ).all()
+    return rows
 
 
 def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
@@ -357,7 +428,7 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
     A role changed again after the bulk action (confirmed by someone else, overridden, flagged)
     keeps that later decision and is counted as skipped. Undoing twice is an error.
     """
-    try:
+    with write_transaction(session):
         event = session.get(AuditEvent, bulk_action_id)
         if event is None or event.action != BULK_ACTION:
             raise ReviewError(f"There is no bulk confirmation with id {bulk_action_id}.")
@@ -373,14 +444,7 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
             raise ReviewError("This bulk confirmation has already been undone.")
         previous = {item["mapping_id"]: item for item in (event.before or {}).get("mappings", [])}
         stamp = (event.after or {}).get("confirmed_at")
-        current = []
-        ids = sorted(previous)
-        for start in range(0, len(ids), CHUNK):
-            current += session.execute(
-                select(Mapping.id, Mapping.status, Mapping.confirmed_by, Mapping.confirmed_at).where(
-                    Mapping.id.in_(ids[start : start + CHUNK])
-                )
-            ).all()
+        current = _locked_states(session, sorted(previous))
         restore, skipped = [], len(previous) - len(current)
         for row in current:
             untouched = (
@@ -416,6 +480,7 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
                         proposed_code=proposed_code,
                         proposed_tier=proposed_tier,
                         decided_in_bulk=False,
+                        version=Mapping.version + 1,
                     )
                     .execution_options(synchronize_session=False)
                 )
@@ -429,9 +494,5 @@ def undo_bulk(session: Session, bulk_action_id: int, user: str) -> UndoResult:
             before={"role_ids": [item["role_id"] for _, item in restore]},
             after={"restored": len(restore), "skipped": skipped},
         )
-        session.commit()
-        session.expire_all()
-    except Exception:
-        session.rollback()
-        raise
+    session.expire_all()
     return UndoResult(restored=len(restore), skipped=skipped)

@@ -69,6 +69,8 @@ def _poll(job_id: int, label: str, state_key: str) -> None:
         else f"{label}: {snap['done']:,} of {snap['total']:,} — {snap['message'] or 'working'}"
     )
     st.progress(share, text=text)
+    if snap["status"] == JobStatus.RETRYING:  # a store fault: shown, retried with backoff, resumed from its cursor
+        st.warning(f"The store failed under this job ({snap['error']}); it retries by itself.", icon=":material/sync:")
     if waiting:
         st.caption("On Postgres, jobs are run by `python -m jobforge worker` processes; start one if none is running.")
 
@@ -83,7 +85,7 @@ def active_job_id(project_id: int, kind: str) -> int | None:
             .where(
                 Job.project_id == project_id,
                 Job.kind == kind,
-                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING]),
             )
             .order_by(Job.id.desc())
             .limit(1)

@@ -17,7 +17,13 @@ from jobforge.db.models import Job, JobStatus, Mapping, Role
 from jobforge.jobs import queue
 from jobforge.jobs.queue import claim_next, enqueue
 from jobforge.jobs.registry import register_handler, registered_kinds
-from jobforge.jobs.worker import Worker, ensure_background_worker, stop_background_workers, worker_is_dead
+from jobforge.jobs.worker import (
+    Worker,
+    ensure_background_worker,
+    process_space,
+    stop_background_workers,
+    worker_is_dead,
+)
 from jobforge.projects import create_project
 from jobforge.retrieval.normalize import title_key
 
@@ -150,7 +156,7 @@ def test_the_background_worker_runs_queued_jobs(onet_engine: Engine) -> None:
 def test_jobs_of_a_dead_local_worker_process_are_resumed_at_once(engine: Engine) -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    host = socket.gethostname()
+    host = process_space()
     with session_factory(engine)() as session:
         orphan = enqueue(session, "map", None, {}, "alice")
         claim_next(session, f"{host}:{gone.pid}:abc123")  # that process has exited
@@ -158,11 +164,14 @@ def test_jobs_of_a_dead_local_worker_process_are_resumed_at_once(engine: Engine)
         claim_next(session, f"{host}:{os.getpid()}:def456")  # this very process
         remote = enqueue(session, "map", None, {}, "alice")
         claim_next(session, "another-host:1:ghi789")  # only its heartbeat can tell
+        same_name = enqueue(session, "map", None, {}, "alice")
+        claim_next(session, f"{socket.gethostname()}@other-ns:{gone.pid}:jkl012")  # another container
 
         assert queue.requeue_orphans(session, worker_is_dead) == 1
         assert queue.get_job(session, orphan.id).status == JobStatus.QUEUED
         assert queue.get_job(session, alive.id).status == JobStatus.RUNNING
         assert queue.get_job(session, remote.id).status == JobStatus.RUNNING
+        assert queue.get_job(session, same_name.id).status == JobStatus.RUNNING
 
 
 def test_a_map_job_without_an_onet_release_fails_with_a_clear_message(engine: Engine) -> None:
