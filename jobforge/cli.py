@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "jobforge.export.cli",  # export | projects
     "jobforge.access.cli",  # users …; projects members | add-member | remove-member (after export: extends `projects`)
     "jobforge.review.opinions_cli",  # opinions sample | agreement
+    "jobforge.review.deletion_cli",  # uploads list | delete; roles delete; projects archive | restore | delete
 )
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from jobforge.access import Permission
 from jobforge.config import get_settings
 from jobforge.db.models import MappingStatus, Role
 from jobforge.onet.repository import OnetRepository
 from jobforge.projects import list_projects, project_stats
 from jobforge.review import actions
 from jobforge.review.queries import UNMAPPED, families, review_rows
+from jobforge.ui.access import can
 from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
+from jobforge.ui.deletion import delete_role_control
 from jobforge.ui.errors import reported
 from jobforge.ui.grid import role_grid
 from jobforge.ui.project import require_project
@@ -375,6 +378,8 @@ def _panel(role_id: int) -> None:
 
     st.text_area("Note", key=note_key, placeholder="What is missing, or why you decided", height=80)
     st.button("Save note", key=f"save_note_{role_id}", on_click=do_note, args=(role_id, note_key))
+    if can(Permission.DELETE, project_id):
+        delete_role_control(role_id, role.title, user, _flash)
 
 
 with detail_col:
