@@ -14,6 +14,7 @@ from jobforge.review import actions
 from jobforge.review.queries import UNMAPPED, families, review_rows
 from jobforge.ui.access import can
 from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
+from jobforge.ui.bulk import bulk_apply_panel, undo_last_bulk
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
 from jobforge.ui.deletion import delete_role_control
 from jobforge.ui.errors import reported
@@ -27,7 +28,6 @@ SELECTED = "review_selected"
 LAST_GRID_PICK = "review_grid_pick"
 ORDER = "review_order"
 FLASH = "review_flash"
-LAST_BULK = "review_last_bulk"
 GRID_NONCE = "review_grid_nonce"  # bumped when Python moves the selection, so the grid is redrawn with it
 TIERS = ["LOW", "MEDIUM", "HIGH"]
 REVIEWED = set(MappingStatus.ANALYST_OWNED)
@@ -83,8 +83,18 @@ def do_needs_info(role_id: int, title: str, note_key: str) -> None:
     note = (st.session_state.get(note_key) or "").strip() or None
     _run_action(
         role_id,
-        f"“{md(title)}” marked as needing information",
+        f"“{md(title)}” is waiting for information",
         lambda s: actions.mark_needs_info(s, role_id, user, note),
+    )
+    st.session_state[note_key] = ""  # the note went with the action (or its message said why not)
+
+
+def do_reopen(role_id: int, title: str) -> None:
+    _run_action(
+        role_id,
+        f"“{md(title)}” is undecided again (back to the proposal)",
+        lambda s: actions.reopen(s, role_id, user),
+        advance=False,
     )
 
 
@@ -100,22 +110,21 @@ def do_note(role_id: int, note_key: str) -> None:
 def do_bulk_confirm(ids: list[int]) -> None:
     with reported("Bulk confirm failed", show=_flash_warning) as outcome, session() as s:
         bulk = actions.bulk_confirm(s, project_id, ids, user)
-        st.session_state[LAST_BULK] = (bulk.id, bulk.count)
     if not outcome.ok:
         return
-    _flash(f"Confirmed {bulk.count:,} HIGH roles. You can undo this.")
+    _flash(f"Confirmed {bulk.count:,} HIGH roles. You can undo this, even after a reload.")
 
 
-def do_undo_bulk() -> None:
-    bulk = st.session_state.pop(LAST_BULK, None)
-    if not bulk:
-        return
-    with reported("Undo failed", show=_flash_warning) as outcome, session() as s:
-        undone = actions.undo_bulk(s, bulk[0], user)
-    if not outcome.ok:
-        return
-    kept = f" ({undone.skipped:,} changed since then were left as they are)" if undone.skipped else ""
-    _flash(f"Undone: {undone.restored:,} roles are back to proposed{kept}.", ":material/undo:")
+def _described(tiers: list[str] | None, statuses: list[str] | None, family: str, text: str) -> str:
+    """The filters in words, for the bulk panel and its audit event: "the search “evs” · LOW"."""
+    parts = [f"the search “{text.strip()}”"] if text.strip() else []
+    if tiers and len(tiers) < len(TIERS):
+        parts.append("/".join(tiers))
+    if statuses and len(statuses) < len(STATUS_OPTIONS):
+        parts.append("/".join(STATUS_LABELS.get(status, status) for status in statuses))
+    if family != "All":
+        parts.append(f"family {family}")
+    return " · ".join(parts) if parts else "all roles"
 
 
 # ------------------------------------------------------------------ page
@@ -183,10 +192,7 @@ bar[1].button(
     key="bulk_confirm",
     help="Confirms every HIGH proposal currently shown that nobody has reviewed yet. You can undo it.",
 )
-if LAST_BULK in st.session_state:
-    bar[2].button(
-        f"Undo last bulk confirm ({st.session_state[LAST_BULK][1]:,})", on_click=do_undo_bulk, key="undo_bulk"
-    )
+undo_last_bulk(bar[2], project_id, user, _flash)
 
 if shown.empty:
     st.info("No role matches these filters. Clear the search or add tiers and statuses back.")
@@ -200,6 +206,16 @@ if selected not in visible_ids:
     selected = int((pending if not pending.empty else shown).iloc[0]["role_id"])
     st.session_state[SELECTED] = selected
     st.session_state[GRID_NONCE] = st.session_state.get(GRID_NONCE, 0) + 1
+
+open_row = shown[shown["role_id"] == selected].iloc[0]
+bulk_apply_panel(
+    project_id,
+    user,
+    rows[["role_id", "title"]],
+    _described(tiers, statuses, family, text),
+    (open_row["code"], open_row["onet_title"] or "") if open_row["code"] else None,
+    _flash,
+)
 
 grid_frame = pd.DataFrame(
     {
@@ -302,6 +318,15 @@ def _panel(role_id: int) -> None:
             st.caption(f"• {md(task)}")
         if mapping.note:
             st.caption(f"Note: {md(mapping.note)}")
+        if mapping.status != MappingStatus.PROPOSED:
+            st.button(
+                "Undo this decision" if mapping.status in REVIEWED else "Back to undecided",
+                icon=":material/undo:",
+                key=f"reopen_{role_id}",
+                on_click=do_reopen,
+                args=(role_id, role.title),
+                help="Back to the machine's proposal, undecided (recorded in the audit log).",
+            )
         st.button(
             "Confirm",
             icon=":material/check:",
@@ -317,13 +342,14 @@ def _panel(role_id: int) -> None:
         note_key = f"note_{role_id}"
         a2, a3 = st.columns(2)
         a2.button(
-            "Needs info",
+            "Ask for info",
+            icon=":material/help:",
             key=f"needs_{role_id}",
             on_click=do_needs_info,
             args=(role_id, role.title, note_key),
             width="stretch",
             shortcut="Ctrl+I",
-            help="Park this role; the note (below) says what is missing (Ctrl+I).",
+            help="Park this role as “Waiting for info”; the note (below) says what is missing (Ctrl+I).",
         )
         a3.button(
             "Skip",

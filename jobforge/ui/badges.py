@@ -9,7 +9,7 @@ STATUS_LABELS = {
     "proposed": "Proposed",
     "confirmed": "Confirmed",
     "overridden": "Changed by analyst",
-    "needs_info": "Needs info",
+    "needs_info": "Waiting for info",  # the filter's name; the action that sets it is "Ask for info"
     "unmapped": "Not mapped yet",
 }
 STATUS_COLORS = {"proposed": "gray", "confirmed": "green", "overridden": "blue", "needs_info": "violet"}
