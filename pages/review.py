@@ -11,14 +11,16 @@ from jobforge.db.models import MappingStatus, Role
 from jobforge.onet.repository import OnetRepository
 from jobforge.projects import list_projects, project_stats
 from jobforge.review import actions
+from jobforge.review.deletion import project_uploads
 from jobforge.review.queries import UNMAPPED, families, review_rows
 from jobforge.ui.access import can
 from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
 from jobforge.ui.bulk import bulk_apply_panel, undo_last_bulk
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
-from jobforge.ui.deletion import delete_role_control
+from jobforge.ui.deletion import blank_note, delete_role_control
 from jobforge.ui.errors import reported
-from jobforge.ui.grid import role_grid
+from jobforge.ui.grid import STATUS_ICON_COLUMN, STATUS_ICONS, role_grid, rows_digest
+from jobforge.ui.layout import compact_page
 from jobforge.ui.project import require_project
 from jobforge.ui.store import session
 from jobforge.ui.text import md
@@ -115,6 +117,15 @@ def do_bulk_confirm(ids: list[int]) -> None:
     _flash(f"Confirmed {bulk.count:,} HIGH roles. You can undo this, even after a reload.")
 
 
+ORDER_LABELS = {"tier": "LOW first", "impact": "Impact"}
+
+
+def _low_only() -> None:
+    """One click: LOW proposals still waiting for a decision."""
+    st.session_state["flt_tier"] = ["LOW"]
+    st.session_state["flt_status"] = [MappingStatus.PROPOSED]
+
+
 def _described(tiers: list[str] | None, statuses: list[str] | None, family: str, text: str) -> str:
     """The filters in words, for the bulk panel and its audit event: "the search “evs” · LOW"."""
     parts = [f"the search “{text.strip()}”"] if text.strip() else []
@@ -128,13 +139,16 @@ def _described(tiers: list[str] | None, statuses: list[str] | None, family: str,
 
 
 # ------------------------------------------------------------------ page
-st.title("Review")
+compact_page()
+head_title, head_progress = st.columns([1, 4], vertical_alignment="bottom")
+head_title.title("Review")
 if FLASH in st.session_state:
     message, icon = st.session_state.pop(FLASH)
     st.toast(message, icon=icon)
 
 with session() as s:
     stats = project_stats(s, project_id)
+    blanks = blank_note(project_uploads(s, project_id))
 if stats.roles == 0:
     st.info("No roles yet: upload a spreadsheet first.")
     st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
@@ -145,7 +159,7 @@ if stats.mapped == 0:
     st.stop()
 
 reviewed = stats.confirmed
-st.progress(
+head_progress.progress(
     reviewed / stats.roles,
     text=f"{projects[project_id]} · {reviewed:,} of {stats.roles:,} roles confirmed ({reviewed / stats.roles:.0%})",
 )
@@ -153,15 +167,20 @@ st.progress(
 with session() as s:
     family_names = families(s, project_id)
 
-f_tier, f_status = st.columns([1, 3])
-tiers = f_tier.pills("Tier", TIERS, selection_mode="multi", default=TIERS, key="flt_tier")
-statuses = f_status.pills(
-    "Status", STATUS_OPTIONS, selection_mode="multi", default=STATUS_OPTIONS, format_func=STATUS_LABELS.get,
-    key="flt_status",
-)  # fmt: skip
-f_family, f_text = st.columns([1, 3])
-family = f_family.selectbox("Job family", ["All", *family_names], key="flt_family")
+f_text, f_tier, f_low, f_order, f_more = st.columns([2.2, 1.5, 0.9, 1.6, 1.1], vertical_alignment="bottom")
 text = f_text.text_input("Search titles", placeholder="title, code or O*NET title", key="flt_text")
+tiers = f_tier.pills("Tier", TIERS, selection_mode="multi", default=TIERS, key="flt_tier")
+f_low.button("LOW only", key="low_only", on_click=_low_only, help="Show only the LOW proposals still to decide.")
+order = f_order.segmented_control(
+    "Order", list(ORDER_LABELS), format_func=ORDER_LABELS.get, default="tier", key="flt_order",
+    help="Impact = employees affected (rows) × doubt (LOW 3, MEDIUM 2, HIGH 1; decided 0); lower score first.",
+) or "tier"  # fmt: skip
+with f_more.popover("More filters", icon=":material/filter_list:", width="stretch"):
+    statuses = st.pills(
+        "Status", STATUS_OPTIONS, selection_mode="multi", default=STATUS_OPTIONS, format_func=STATUS_LABELS.get,
+        key="flt_status",
+    )  # fmt: skip
+    family = st.selectbox("Job family", ["All", *family_names], key="flt_family")
 
 with session() as s:
     rows = review_rows(
@@ -171,6 +190,7 @@ with session() as s:
         statuses=statuses or None,
         family=None if family == "All" else family,
         text=text.strip() or None,
+        order=order,
     )
 
 limit = get_settings().review_page_size
@@ -182,7 +202,8 @@ bar = st.columns([3, 2, 2], vertical_alignment="center")
 bar[0].caption(
     f"{len(rows):,} of {stats.roles:,} roles match the filters"
     + (f" · showing the first {limit:,}: narrow the filters to see the rest" if len(rows) > limit else "")
-    + " · LOW first"
+    + (" · highest impact first" if order == "impact" else " · LOW first")
+    + (f" · {blanks}" if blanks else "")
 )
 bar[1].button(
     f"Confirm all visible HIGH ({len(visible_high):,})",
@@ -220,8 +241,10 @@ bulk_apply_panel(
 grid_frame = pd.DataFrame(
     {
         "role_id": shown["role_id"].astype(int),
+        STATUS_ICON_COLUMN: shown["status"].map(STATUS_ICONS).fillna(""),
         "Tier": shown["tier"].fillna(""),
         "Title": shown["title"],
+        "Impact": shown["impact"].astype(int),
         "Rows": shown["row_count"].astype(int),
         "Code": shown["code"].fillna(""),
         "O*NET title": shown["onet_title"].fillna(""),
@@ -232,15 +255,19 @@ grid_frame = pd.DataFrame(
 )
 grid_col, detail_col = st.columns([3, 2], gap="medium")
 with grid_col:
-    grid_key = f"review_grid_{project_id}_{st.session_state.get(GRID_NONCE, 0)}"
+    # The grid is drawn anew whenever its rows change (a search cleared, a filter changed) or Python moves
+    # the selection, so the highlighted row is always the role the panel shows and the buttons act on.
+    grid_key = f"review_grid_{project_id}_{st.session_state.get(GRID_NONCE, 0)}_{rows_digest(shown)}"
     picked = role_grid(
         grid_frame,
         key=grid_key,
         selected_id=selected,
         height=560,
         column_widths={
-            "Tier": 88,
+            STATUS_ICON_COLUMN: 44,
+            "Tier": 84,
             "Title": 220,
+            "Impact": 76,
             "Rows": 66,
             "Code": 104,
             "O*NET title": 200,
@@ -248,7 +275,7 @@ with grid_col:
             "Status": 110,
             "Rationale": 360,
         },
-        pinned=("Tier", "Title"),
+        pinned=(STATUS_ICON_COLUMN, "Tier", "Title"),
     )
     # Only a new click counts: the grid keeps returning its last selection on every rerun.
     if picked is not None and (grid_key, picked) != st.session_state.get(LAST_GRID_PICK):
@@ -264,6 +291,77 @@ with grid_col:
         with c2:
             st.caption("Roles per O*NET major group")
             major_group_chart(stats.major_groups)
+
+
+def _decision_box(role_id: int, title: str, mapping, tasks: list[str]) -> None:
+    """The proposal with its tier and status, and the buttons right under it (seen without scrolling)."""
+    note_key = f"note_{role_id}"
+    with st.container(border=True):
+        head = st.columns([4, 1, 2], vertical_alignment="center")
+        head[0].markdown(
+            f"**{md(mapping.onet_code)}** {md(mapping.onet_title or '')}" if mapping.onet_code else "**No proposal**"
+        )
+        with head[1]:
+            tier_badge(mapping.tier)
+        with head[2]:
+            status_badge(mapping.status)
+        a1, a2, a3 = st.columns([2, 1.4, 1])
+        a1.button(
+            "Confirm",
+            icon=":material/check:",
+            type="primary",
+            key=f"confirm_{role_id}",
+            on_click=do_confirm,
+            args=(role_id, title),
+            disabled=not mapping.onet_code,
+            width="stretch",
+            shortcut="Ctrl+Enter",
+            help="Accept the proposal and move to the next unreviewed role (Ctrl+Enter).",
+        )
+        a2.button(
+            "Ask for info",
+            icon=":material/help:",
+            key=f"needs_{role_id}",
+            on_click=do_needs_info,
+            args=(role_id, title, note_key),
+            width="stretch",
+            shortcut="Ctrl+I",
+            help="Park this role as “Waiting for info”; the note (below) says what is missing (Ctrl+I).",
+        )
+        a3.button(
+            "Skip",
+            icon=":material/skip_next:",
+            key=f"skip_{role_id}",
+            on_click=_select_next_unreviewed,
+            args=(role_id,),
+            width="stretch",
+            shortcut="Ctrl+Down",
+            help="Leave this role as it is and open the next unreviewed one (Ctrl+Down).",
+        )
+        st.caption(f"Why: {md(mapping.rationale)}" if mapping.rationale else "No rationale recorded.")
+        if not mapping.onet_code:
+            st.warning("No O*NET occupation was proposed. Search for one below, or ask for info.")
+        meta = [f"score {mapping.score:.2f}", f"source {mapping.source}"]
+        if mapping.confirmed_by:
+            when = mapping.confirmed_at.strftime("%Y-%m-%d %H:%M") if mapping.confirmed_at else ""
+            meta.append(f"reviewed by {md(mapping.confirmed_by)} {when}")
+        st.caption(" · ".join(meta))
+        for task in tasks:
+            st.caption(f"• {md(task)}")
+        if mapping.note:
+            st.caption(f"Note: {md(mapping.note)}")
+        if mapping.status != MappingStatus.PROPOSED:
+            st.button(
+                "Undo this decision" if mapping.status in REVIEWED else "Back to undecided",
+                icon=":material/undo:",
+                key=f"reopen_{role_id}",
+                on_click=do_reopen,
+                args=(role_id, title),
+                help="Back to the machine's proposal, undecided (recorded in the audit log).",
+            )
+        st.text_area("Note", key=note_key, placeholder="What is missing (for Ask for info), or why you decided",
+                     height=68)  # fmt: skip
+        st.button("Save note", key=f"save_note_{role_id}", on_click=do_note, args=(role_id, note_key))
 
 
 def _panel(role_id: int) -> None:
@@ -297,70 +395,7 @@ def _panel(role_id: int) -> None:
     if mapping is None:
         st.info("No proposal yet for this role.")
         return
-    with st.container(border=True):
-        head = st.columns([4, 1, 2], vertical_alignment="center")
-        head[0].markdown(
-            f"**{md(mapping.onet_code)}** {md(mapping.onet_title or '')}" if mapping.onet_code else "**No proposal**"
-        )
-        with head[1]:
-            tier_badge(mapping.tier)
-        with head[2]:
-            status_badge(mapping.status)
-        st.caption(f"Why: {md(mapping.rationale)}" if mapping.rationale else "No rationale recorded.")
-        if not mapping.onet_code:
-            st.warning("No O*NET occupation was proposed. Search for one below, or mark the role as needing info.")
-        meta = [f"score {mapping.score:.2f}", f"source {mapping.source}"]
-        if mapping.confirmed_by:
-            when = mapping.confirmed_at.strftime("%Y-%m-%d %H:%M") if mapping.confirmed_at else ""
-            meta.append(f"reviewed by {md(mapping.confirmed_by)} {when}")
-        st.caption(" · ".join(meta))
-        for task in tasks.get(mapping.onet_code or "", []):
-            st.caption(f"• {md(task)}")
-        if mapping.note:
-            st.caption(f"Note: {md(mapping.note)}")
-        if mapping.status != MappingStatus.PROPOSED:
-            st.button(
-                "Undo this decision" if mapping.status in REVIEWED else "Back to undecided",
-                icon=":material/undo:",
-                key=f"reopen_{role_id}",
-                on_click=do_reopen,
-                args=(role_id, role.title),
-                help="Back to the machine's proposal, undecided (recorded in the audit log).",
-            )
-        st.button(
-            "Confirm",
-            icon=":material/check:",
-            type="primary",
-            key=f"confirm_{role_id}",
-            on_click=do_confirm,
-            args=(role_id, role.title),
-            disabled=not mapping.onet_code,
-            width="stretch",
-            shortcut="Ctrl+Enter",
-            help="Accept the proposal and move to the next unreviewed role (Ctrl+Enter).",
-        )
-        note_key = f"note_{role_id}"
-        a2, a3 = st.columns(2)
-        a2.button(
-            "Ask for info",
-            icon=":material/help:",
-            key=f"needs_{role_id}",
-            on_click=do_needs_info,
-            args=(role_id, role.title, note_key),
-            width="stretch",
-            shortcut="Ctrl+I",
-            help="Park this role as “Waiting for info”; the note (below) says what is missing (Ctrl+I).",
-        )
-        a3.button(
-            "Skip",
-            icon=":material/skip_next:",
-            key=f"skip_{role_id}",
-            on_click=_select_next_unreviewed,
-            args=(role_id,),
-            width="stretch",
-            shortcut="Ctrl+Down",
-            help="Leave this role as it is and open the next unreviewed one (Ctrl+Down).",
-        )
+    _decision_box(role_id, role.title, mapping, tasks.get(mapping.onet_code or "", []))
 
     others = [c for c in candidates if c.get("code") and c.get("code") != mapping.onet_code][:5]
     if others:
@@ -402,8 +437,6 @@ def _panel(role_id: int) -> None:
                     args=(role_id, choice[0], role.title),
                 )
 
-    st.text_area("Note", key=note_key, placeholder="What is missing, or why you decided", height=80)
-    st.button("Save note", key=f"save_note_{role_id}", on_click=do_note, args=(role_id, note_key))
     if can(Permission.DELETE, project_id):
         delete_role_control(role_id, role.title, user, _flash)
 
