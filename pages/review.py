@@ -14,7 +14,7 @@ from jobforge.review import actions
 from jobforge.review.deletion import project_uploads
 from jobforge.review.queries import UNMAPPED, families, review_rows
 from jobforge.ui.access import can
-from jobforge.ui.badges import STATUS_LABELS, status_badge, tier_badge
+from jobforge.ui.badges import STATUS_LABELS, status_markdown, tier_markdown
 from jobforge.ui.bulk import bulk_apply_panel, undo_last_bulk
 from jobforge.ui.charts import major_group_chart, tier_mix_chart
 from jobforge.ui.deletion import blank_note, delete_role_control
@@ -148,7 +148,7 @@ if FLASH in st.session_state:
 
 with session() as s:
     stats = project_stats(s, project_id)
-    blanks = blank_note(project_uploads(s, project_id))
+    blanks = blank_note(project_uploads(s, project_id), short=True)
 if stats.roles == 0:
     st.info("No roles yet: upload a spreadsheet first.")
     st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
@@ -167,7 +167,7 @@ head_progress.progress(
 with session() as s:
     family_names = families(s, project_id)
 
-f_text, f_tier, f_low, f_order, f_more = st.columns([2.2, 1.5, 0.9, 1.6, 1.1], vertical_alignment="bottom")
+f_text, f_tier, f_low, f_order, f_more = st.columns([1.6, 2.0, 0.9, 1.5, 1.2], vertical_alignment="bottom")
 text = f_text.text_input("Search titles", placeholder="title, code or O*NET title", key="flt_text")
 tiers = f_tier.pills("Tier", TIERS, selection_mode="multi", default=TIERS, key="flt_tier")
 f_low.button("LOW only", key="low_only", on_click=_low_only, help="Show only the LOW proposals still to decide.")
@@ -198,7 +198,7 @@ shown = rows.head(limit)
 st.session_state[ORDER] = list(zip(shown["role_id"].astype(int), shown["status"], strict=True))
 visible_high = [int(r.role_id) for r in shown.itertuples() if r.tier == "HIGH" and r.status == MappingStatus.PROPOSED]
 
-bar = st.columns([3, 2, 2], vertical_alignment="center")
+bar = st.columns([4, 2, 2], vertical_alignment="center")
 bar[0].caption(
     f"{len(rows):,} of {stats.roles:,} roles match the filters"
     + (f" · showing the first {limit:,}: narrow the filters to see the rest" if len(rows) > limit else "")
@@ -297,16 +297,11 @@ def _decision_box(role_id: int, title: str, mapping, tasks: list[str]) -> None:
     """The proposal with its tier and status, and the buttons right under it (seen without scrolling)."""
     note_key = f"note_{role_id}"
     with st.container(border=True):
-        head = st.columns([4, 1, 2], vertical_alignment="center")
-        head[0].markdown(
+        proposal = (
             f"**{md(mapping.onet_code)}** {md(mapping.onet_title or '')}" if mapping.onet_code else "**No proposal**"
         )
-        with head[1]:
-            tier_badge(mapping.tier)
-        with head[2]:
-            status_badge(mapping.status)
-        a1, a2, a3 = st.columns([2, 1.4, 1])
-        a1.button(
+        st.markdown(f"{proposal} &nbsp; {tier_markdown(mapping.tier)} {status_markdown(mapping.status)}")
+        st.button(
             "Confirm",
             icon=":material/check:",
             type="primary",
@@ -318,6 +313,7 @@ def _decision_box(role_id: int, title: str, mapping, tasks: list[str]) -> None:
             shortcut="Ctrl+Enter",
             help="Accept the proposal and move to the next unreviewed role (Ctrl+Enter).",
         )
+        a2, a3 = st.columns([3, 2])
         a2.button(
             "Ask for info",
             icon=":material/help:",

@@ -80,9 +80,11 @@ class BulkActionInfo:
     code: str | None = None  # the code applied (bulk_apply)
     role_ids: list[int] = field(default_factory=list)
 
-    def describe(self) -> str:
+    def describe(self, you: str | None = None) -> str:
+        """ "applied 43-4051.00 to 3 role(s) at 17:20" (with the user's name unless it is ``you``)."""
         what = f"applied {self.code} to" if self.kind == APPLY_ACTION else "confirmed"
-        return f"{self.user} {what} {self.count:,} role(s) at {self.at:%H:%M}"
+        who = "" if you == self.user else f"{self.user} "
+        return f"{who}{what} {self.count:,} role(s) at {self.at:%H:%M}"
 
 
 def _rows(session: Session, project_id: int, role_ids: Sequence[int]) -> list[Any]:

@@ -43,3 +43,10 @@ def tier_markdown(tier: str | None) -> str:
     if not tier:
         return ""
     return f":{TIER_COLORS.get(tier, 'gray')}-badge[{tier}]"
+
+
+def status_markdown(status: str | None) -> str:
+    """A status as a coloured Markdown badge (the label, never data)."""
+    if not status:
+        return ""
+    return f":{STATUS_COLORS.get(status, 'gray')}-badge[{STATUS_LABELS.get(status, status)}]"

@@ -50,7 +50,7 @@ def undo_last_bulk(container: st.delta_generator.DeltaGenerator, project_id: int
     if last is None:
         return
     container.button(
-        f"Undo: {last.describe()}",
+        f"Undo: {last.describe(you=user)}",
         key="undo_bulk",
         icon=":material/undo:",
         on_click=_do_undo,
@@ -76,9 +76,7 @@ def bulk_apply_panel(
     flash: Flash,
 ) -> None:
     """Choose a code and apply it to every role of ``matched`` (role_id, title) or to picked ones, after a preview."""
-    with st.expander(
-        f"Apply one code to many roles ({len(matched):,} match {described_as})", icon=":material/done_all:"
-    ):
+    with st.expander(f"Apply one code to many roles: {len(matched):,} ({described_as})", icon=":material/done_all:"):
         titles = dict(zip(matched["role_id"].astype(int), matched["title"], strict=True))
         scope = st.radio(
             "Roles",

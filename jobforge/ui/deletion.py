@@ -23,12 +23,14 @@ PENDING_UPLOAD = "delete_upload_pending"
 PENDING_ROLE = "delete_role_pending"
 
 
-def blank_note(uploads: list[UploadInfo]) -> str | None:
+def blank_note(uploads: list[UploadInfo], short: bool = False) -> str | None:
     """A line such as "13 row(s) have no title (5 of them placeholders …)", or None when none is blank."""
     blank = sum(upload.blank_titles for upload in uploads)
     if not blank:
         return None
     placeholders = sum(upload.placeholder_titles for upload in uploads)
+    if short:
+        return f"{blank:,} rows without a title ({placeholders:,} placeholders) not mapped"
     named = f" ({placeholders:,} of them placeholders such as 'TBD' or 'Vacant')" if placeholders else ""
     return f"{blank:,} row(s) have no title{named}: counted in the uploads, not mapped."
 

@@ -21,7 +21,7 @@ def test_apply_a_code_to_a_search_then_undo_after_a_reload(open_app, ui_engine, 
     before = _mappings(ui_engine, NURSES)
     at = open_app("review", mapped_project)
     at.text_input(key="flt_text").input("nurse").run()
-    assert any("2 match the search “nurse”" in e.label for e in at.expander)
+    assert any("many roles: 2 (the search “nurse”)" in e.label for e in at.expander)
     at.text_input(key="bulk_code_query").input("29-1141.01").run()
     assert at.selectbox(key="bulk_code").value[0] == "29-1141.01"
     preview = at.dataframe[0].value
@@ -37,7 +37,7 @@ def test_apply_a_code_to_a_search_then_undo_after_a_reload(open_app, ui_engine, 
 
     at = open_app("review", mapped_project)  # a reload: a new browser session, nothing remembered
     undo = at.button(key="undo_bulk")
-    assert "applied 29-1141.01 to 2 role(s)" in undo.label
+    assert undo.label.startswith("Undo: applied 29-1141.01 to 2 role(s) at ")
     undo.click().run()
     assert "Undone: 2 roles are back to what they were" in texts(at)
     restored = _mappings(ui_engine, NURSES)
