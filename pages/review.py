@@ -326,7 +326,6 @@ def _decision_box(role_id: int, title: str, mapping, tasks: list[str]) -> None:
         )
         a3.button(
             "Skip",
-            icon=":material/skip_next:",
             key=f"skip_{role_id}",
             on_click=_select_next_unreviewed,
             args=(role_id,),

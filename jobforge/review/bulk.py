@@ -227,24 +227,28 @@ def _undone_ids(session: Session, ids: Sequence[int]) -> set[int]:
 
 
 def last_bulk_action(session: Session, project_id: int, user: str | None = None) -> BulkActionInfo | None:
-    """The newest bulk action in the project (by ``user`` when given) that was not undone, if any."""
-    query = select(AuditEvent).where(
+    """The newest bulk action in the project (by ``user`` when given) that was not undone, if any.
+
+    Reads only the newest events' ids first: a bulk event's JSON can list thousands of roles.
+    """
+    query = select(AuditEvent.id, AuditEvent.action, AuditEvent.user, AuditEvent.at).where(
         AuditEvent.project_id == project_id,
         AuditEvent.entity_type == "bulk_action",
         AuditEvent.action.in_(BULK_KINDS),
     )
     if user is not None:
         query = query.where(AuditEvent.user == user)
-    events = list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(20)))
+    events = session.execute(query.order_by(AuditEvent.id.desc()).limit(20)).all()
     undone = _undone_ids(session, [event.id for event in events])
     for event in events:
         if event.id in undone:
             continue
-        role_ids = [int(role_id) for role_id in (event.after or {}).get("role_ids", [])]
-        if not role_ids:
-            continue
-        code = (event.after or {}).get("code")
-        return BulkActionInfo(event.id, event.action, event.user, event.at, len(role_ids), code, role_ids)
+        after = session.scalar(select(AuditEvent.after).where(AuditEvent.id == event.id)) or {}
+        role_ids = [int(role_id) for role_id in after.get("role_ids", [])]
+        if role_ids:
+            return BulkActionInfo(
+                event.id, event.action, event.user, event.at, len(role_ids), after.get("code"), role_ids
+            )
     return None
 
 

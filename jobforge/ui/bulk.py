@@ -76,7 +76,11 @@ def bulk_apply_panel(
     flash: Flash,
 ) -> None:
     """Choose a code and apply it to every role of ``matched`` (role_id, title) or to picked ones, after a preview."""
-    with st.expander(f"Apply one code to many roles: {len(matched):,} ({described_as})", icon=":material/done_all:"):
+    # A toggle, not an expander: the preview is only computed while the panel is open.
+    label = f"Apply one code to many roles: {len(matched):,} ({described_as})"
+    if not st.toggle(label, key="bulk_open", help="Choose an occupation, check the preview, apply; undo after."):
+        return
+    with st.container(border=True):
         titles = dict(zip(matched["role_id"].astype(int), matched["title"], strict=True))
         scope = st.radio(
             "Roles",

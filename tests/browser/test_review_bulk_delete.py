@@ -153,7 +153,8 @@ def test_bulk_by_search_undo_after_reload_delete_an_upload_and_screens_that_fit(
         with session_factory(app.engine)() as s:
             roles = project_stats(s, project).roles
         expect(page.get_by_text(f"3 of {roles} roles match the filters")).to_be_visible()
-        page.get_by_text(re.compile(r"^Apply one code to many roles: 3 \(the search")).click()
+        page.get_by_text(re.compile(r"^Apply one code to many roles: 3 \(the search")).click()  # the toggle
+        settle(page)
         page.get_by_label("Occupation to apply").fill("43-4051")
         page.get_by_label("Occupation to apply").press("Enter")
         settle(page)

@@ -21,7 +21,9 @@ def test_apply_a_code_to_a_search_then_undo_after_a_reload(open_app, ui_engine, 
     before = _mappings(ui_engine, NURSES)
     at = open_app("review", mapped_project)
     at.text_input(key="flt_text").input("nurse").run()
-    assert any("many roles: 2 (the search “nurse”)" in e.label for e in at.expander)
+    toggle = at.toggle(key="bulk_open")
+    assert "many roles: 2 (the search “nurse”)" in toggle.label
+    toggle.set_value(True).run()
     at.text_input(key="bulk_code_query").input("29-1141.01").run()
     assert at.selectbox(key="bulk_code").value[0] == "29-1141.01"
     preview = at.dataframe[0].value
@@ -56,6 +58,7 @@ def test_decided_roles_are_left_alone_unless_ticked(open_app, ui_engine, mapped_
     at.run()
     at.button(key=f"confirm_{nurse}").click().run()
     at.text_input(key="flt_text").input("nurse").run()
+    at.toggle(key="bulk_open").set_value(True).run()
     at.text_input(key="bulk_code_query").input("29-1141.01").run()
     assert set(at.dataframe[0].value["Title"]) == {"Senior Nurse - ICU"}
     assert "1 already decided are left alone" in texts(at)
