@@ -29,6 +29,7 @@ def _do_apply(
         done = apply_code(s, project_id, role_ids, code, user, include_decided=include, described_as=described)
     if outcome.ok:
         st.session_state.pop("bulk_pick", None)
+        st.session_state["bulk_open"] = False  # done: the grid and the panel come back up; Undo is in the bar
         flash(
             f"Applied {done.code} to {done.count:,} roles. You can undo this, even after a reload.",
             ":material/done_all:",
@@ -85,10 +86,8 @@ def bulk_apply_panel(
         scope = st.radio(
             "Roles",
             [SCOPE_ALL, SCOPE_PICKED],
-            format_func={
-                SCOPE_ALL: f"All {len(titles):,} roles that match {described_as}",
-                SCOPE_PICKED: "Only the roles I pick",
-            }.get,
+            # Fixed labels: a label that changed with the count would make the radio lose its choice.
+            format_func={SCOPE_ALL: "Every role that matches", SCOPE_PICKED: "Only the roles I pick"}.get,
             horizontal=True,
             key="bulk_scope",
         )

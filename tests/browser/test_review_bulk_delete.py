@@ -107,6 +107,7 @@ def _check_laptop_screen(page: Page, app: LiveApp, width: int, height: int) -> N
     """Title, proposal, tier, status and Confirm are on screen without scrolling; the grid row is the open role."""
     heading = page.get_by_test_id("stHeading").filter(has=page.locator("h3")).first
     expect(heading).to_be_visible()
+    _shot(page, app, f"review-{width}x{height}")
     title = heading.inner_text().strip()
     mapping = _mapping(app, title)
     confirm = page.get_by_role("button", name=re.compile(r"^Confirm Shortcut"))
@@ -116,7 +117,6 @@ def _check_laptop_screen(page: Page, app: LiveApp, width: int, height: int) -> N
     assert _in_panel(page, STATUS_LABELS[mapping.status], width, height), "the status is not visible"
     selected = page.frame_locator(GRID).locator(".ag-pinned-left-cols-container .ag-row-selected")
     expect(selected).to_contain_text(title)
-    _shot(page, app, f"review-{width}x{height}")
 
 
 def _scroll_to_top(page: Page) -> None:
