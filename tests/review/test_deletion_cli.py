@@ -45,6 +45,8 @@ def test_delete_a_role_an_upload_and_a_project_from_the_command_line(configured,
     assert code == 1 and "error: Archive 'Acme' first" in err
     code, out, _ = _run(capsys, "projects", "archive", "Acme")
     assert code == 0 and "Archived 'Acme'" in out
+    code, out, _ = _run(capsys, "projects")
+    assert code == 0 and out.startswith("Acme (archived): 0 roles")
     code, _, err = _run(capsys, "projects", "delete", "Acme", "--confirm", "Acme Corp")
     assert code == 1 and "Type the project's name, 'Acme', exactly" in err
     code, out, _ = _run(capsys, "projects", "delete", "Acme", "--confirm", "Acme")
