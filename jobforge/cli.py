@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "jobforge.access.cli",  # users …; projects members | add-member | remove-member (after export: extends `projects`)
     "jobforge.review.opinions_cli",  # opinions sample | agreement
     "jobforge.codebooks.cli",  # codebook import | list | disable | enable | delete
+    "jobforge.review.deletion_cli",  # uploads list | delete; roles delete; projects archive | restore | delete
 )
 
 

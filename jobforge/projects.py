@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from jobforge.access import Permission, require, visible_project_ids
 from jobforge.access.membership import put_member
-from jobforge.db.models import Mapping, MappingStatus, Project, Role, Upload
+from jobforge.db.models import Mapping, MappingStatus, Project, Role, Upload, utcnow
 from jobforge.errors import JobForgeError
 from jobforge.review import audit
 
@@ -81,9 +81,14 @@ def create_project(session: Session, name: str, user: str, description: str = ""
     return project
 
 
-def list_projects(session: Session, user: str | None = None) -> Sequence[Project]:
-    """The projects ``user`` may see (every project when ``user`` is None), newest first."""
+def list_projects(session: Session, user: str | None = None, *, archived: bool | None = False) -> Sequence[Project]:
+    """The projects ``user`` may see (every project when ``user`` is None), newest first.
+
+    ``archived``: False (default) lists the open projects, True only the archived ones, None both.
+    """
     query = select(Project).order_by(Project.created_at.desc(), Project.id.desc())
+    if archived is not None:
+        query = query.where(Project.archived_at.is_not(None) if archived else Project.archived_at.is_(None))
     visible = visible_project_ids(session, user) if user is not None else None
     if visible is not None:
         query = query.where(Project.id.in_(visible))
@@ -109,12 +114,51 @@ def find_project(session: Session, name: str) -> Project | None:
     return session.scalar(select(Project).where(func.lower(Project.name) == clean))
 
 
-def delete_project(session: Session, project_id: int, user: str) -> None:
-    """Delete a project with its uploads, roles, mappings and attributes (the audit log stays); admins only."""
-    require(session, user, Permission.DELETE, project_id)
-    project = get_project(session, project_id)
-    stats = project_stats(session, project_id)
-    try:
+def archive_project(session: Session, project_id: int, user: str) -> Project:
+    """Archive a project: hidden from the project pickers (its data kept), and from then on deletable.
+
+    One transaction (pass a session with no transaction in progress), audited; PermissionDenied
+    unless ``user`` may delete in the project, ProjectError when it is unknown or already archived.
+    """
+    with session.begin():
+        require(session, user, Permission.DELETE, project_id)
+        project = get_project(session, project_id)
+        if project.archived_at is not None:
+            raise ProjectError(f"'{project.name}' is already archived.")
+        project.archived_at = utcnow()
+        project.archived_by = user
+        audit.record(session, user, "archive_project", "project", project_id, project_id, after={"name": project.name})
+    return project
+
+
+def restore_project(session: Session, project_id: int, user: str) -> Project:
+    """Bring an archived project back to the pickers (one transaction, audited)."""
+    with session.begin():
+        require(session, user, Permission.DELETE, project_id)
+        project = get_project(session, project_id)
+        if project.archived_at is None:
+            raise ProjectError(f"'{project.name}' is not archived.")
+        project.archived_at = None
+        project.archived_by = None
+        audit.record(session, user, "restore_project", "project", project_id, project_id, after={"name": project.name})
+    return project
+
+
+def delete_project(session: Session, project_id: int, user: str, *, confirmation: str) -> None:
+    """Delete an archived project with its uploads, roles, mappings and attributes (the audit log stays).
+
+    ``confirmation`` must be the project's name as typed by the user (case and spacing as shown).
+    One transaction; PermissionDenied unless ``user`` may delete (admins), ProjectError when the
+    project is unknown, not archived yet or the confirmation does not match.
+    """
+    with session.begin():
+        require(session, user, Permission.DELETE, project_id)
+        project = get_project(session, project_id)
+        if project.archived_at is None:
+            raise ProjectError(f"Archive '{project.name}' first: only an archived project can be deleted.")
+        if " ".join((confirmation or "").split()) != project.name:
+            raise ProjectError(f"Type the project's name, '{project.name}', exactly to delete it.")
+        stats = project_stats(session, project_id)
         audit.record(
             session,
             user,
@@ -128,10 +172,6 @@ def delete_project(session: Session, project_id: int, user: str) -> None:
         # The database cascades to uploads, roles, mappings and attributes in one statement.
         session.expunge(project)
         session.execute(delete(Project).where(Project.id == project_id))
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
 
 
 def project_stats(session: Session, project_id: int) -> ProjectStats:

@@ -238,7 +238,7 @@ with jobs_tab:
                         "Kind": j.kind,
                         "Project": names.get(j.project_id, ""),
                         "Status": j.status,
-                        "Progress": f"{j.progress_done:,}/{j.progress_total:,}",
+                        "Progress": f"{j.progress_done:,}/{j.progress_total:,}" if j.progress_total else "—",
                         "Message": j.error or j.message or "",
                         "By": j.created_by or "",
                         "Created": j.created_at.strftime("%Y-%m-%d %H:%M:%S"),

@@ -7,9 +7,11 @@ import streamlit as st
 
 from jobforge.access import Permission
 from jobforge.projects import create_project, list_projects, project_stats
+from jobforge.review.deletion import project_uploads
 from jobforge.ui.access import can
 from jobforge.ui.charts import tier_mix_chart
 from jobforge.ui.codebooks import codebooks_section
+from jobforge.ui.deletion import archive_control, archived_projects, blank_note, deletion_flash, uploads_section
 from jobforge.ui.errors import reported
 from jobforge.ui.project import current_project_id, open_project
 from jobforge.ui.status import load_default_release_button, release_summary, show_providers
@@ -20,6 +22,7 @@ from jobforge.ui.user import current_user
 user = current_user() or "unknown"
 st.title("Projects")
 st.caption("A project holds one organisation's roles: upload spreadsheets into it, review the mappings, export.")
+deletion_flash()
 
 with session() as s:
     projects = list_projects(s, user)
@@ -55,6 +58,7 @@ if may_create:  # analysts and admins
 codebooks_section(user)  # the store's decided titles, which every project learns from
 
 if not projects:
+    archived_projects(user)
     if may_create:
         st.info("Create your first project above, then upload a spreadsheet of job roles.")
     else:
@@ -96,6 +100,10 @@ if open_id in stats:
     m[1].metric("Spreadsheet rows", f"{ps.rows:,}")
     m[2].metric("Mapped", pct(ps.mapped, ps.roles))
     m[3].metric("Confirmed", pct(ps.confirmed, ps.roles))
+    with session() as s:
+        blanks = blank_note(project_uploads(s, open_id))
+    if blanks:
+        st.caption(blanks)
     if ps.roles == 0:
         st.info("This project has no roles yet.")
         st.page_link("pages/upload.py", label="Upload a spreadsheet", icon=":material/upload_file:")
@@ -108,6 +116,10 @@ if open_id in stats:
             st.write(f"**{ps.tiers.get('LOW', 0):,}** LOW roles need the most attention.")
             st.page_link("pages/review.py", label="Review the roles", icon=":material/fact_check:")
 
+    uploads_section(open_id, user)
+    archive_control(open_id, names[open_id], user)
+
+archived_projects(user)
 st.divider()
 info, providers = st.columns(2)
 with info:

@@ -7,7 +7,15 @@ from sqlalchemy import func, select
 
 from jobforge.db.engine import session_factory
 from jobforge.db.models import AuditEvent, Mapping, Role, Upload
-from jobforge.projects import ProjectError, create_project, delete_project, get_project, list_projects, project_stats
+from jobforge.projects import (
+    ProjectError,
+    archive_project,
+    create_project,
+    delete_project,
+    get_project,
+    list_projects,
+    project_stats,
+)
 from jobforge.review.actions import choose_code, confirm, mark_needs_info
 from tests.factories import make_review_project
 
@@ -61,7 +69,8 @@ def test_delete_project_removes_its_data_and_keeps_the_audit_log(onet_engine):
     made = make_review_project(onet_engine)
     other = make_review_project(onet_engine, name="Other")
     with session_factory(onet_engine)() as session:
-        delete_project(session, made.project_id, "ann")
+        archive_project(session, made.project_id, "ann")
+        delete_project(session, made.project_id, "ann", confirmation="Acme")
     with session_factory(onet_engine)() as session:
         assert [project.name for project in list_projects(session)] == ["Other"]
         assert session.scalar(select(func.count()).select_from(Role)) == 6

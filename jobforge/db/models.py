@@ -237,6 +237,9 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # Set when the project is archived: hidden from the project pickers, and only then deletable.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_by: Mapped[str | None] = mapped_column(String(200))
 
     uploads: Mapped[list[Upload]] = relationship(back_populates="project", cascade="all, delete-orphan")
     roles: Mapped[list[Role]] = relationship(back_populates="project", cascade="all, delete-orphan")

@@ -61,14 +61,15 @@ def run_projects(args: argparse.Namespace) -> int:
     from jobforge.projects import list_projects, project_stats
 
     with session_factory(get_engine())() as session:
-        projects = list_projects(session, acting_user(args))
+        projects = list_projects(session, acting_user(args), archived=None)  # archived ones too, marked
         if not projects:
             print("No projects yet.")
         for project in projects:
             stats = project_stats(session, project.id)
             tiers = ", ".join(f"{tier} {count}" for tier, count in stats.tiers.items())
             print(
-                f"{project.name}: {stats.roles:,} roles from {stats.rows:,} rows; mapped {stats.mapped:,} ({tiers}); "
+                f"{project.name}{' (archived)' if project.archived_at else ''}: "
+                f"{stats.roles:,} roles from {stats.rows:,} rows; mapped {stats.mapped:,} ({tiers}); "
                 f"confirmed {stats.confirmed:,}; needs info {stats.needs_info:,}"
             )
     return 0

@@ -36,6 +36,7 @@ from jobforge.errors import JobForgeError
 from jobforge.export.typed import cell_text, dates_in, numbers_in, upload_rows
 from jobforge.imputation.attributes import project_attribute_names
 from jobforge.imputation.row_values import project_summaries
+from jobforge.ingest.placeholders import is_placeholder
 from jobforge.ingest.reader import IngestError
 from jobforge.ingest.uploads import role_key
 from jobforge.onet.repository import active_release
@@ -287,6 +288,8 @@ def original_frame(session: Session, project_id: int, typed: bool = False) -> pd
     if not parts:
         raise ExportError("The project's uploads were stored without their files; export one row per role instead.")
     rows = pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else parts[0]
+    # Rows of a deleted role belong to no role any more: they leave the export as they left the counts.
+    rows = rows[rows["_key"].isna() | rows["_key"].isin(set(keys.values()))].reset_index(drop=True)
     own = {name: rows.pop(_OWN + name) for name in names}
     mapping = roles[joined_columns].rename(
         columns={
@@ -312,7 +315,7 @@ def _upload_part(upload: Upload, names: list[str], typed: bool) -> pd.DataFrame:
         raise ExportError(f"The stored file '{upload.filename}' cannot be re-read: {exc}") from exc
     table = (cells if typed else text).copy()
     titles = text[upload.title_column].fillna("").astype(str).str.strip()
-    key_of = {title: role_key(title) if title else None for title in titles.unique()}
+    key_of = {title: role_key(title) if title and not is_placeholder(title) else None for title in titles.unique()}
     table.insert(0, "source_file", upload.filename)
     table["_key"] = titles.map(key_of)
     attribute_columns = set(upload.attribute_columns or [])

@@ -4,7 +4,9 @@ An analyst's confirmed (or overridden) mapping is the best evidence there is, so
 normalised title (``title_key``) was already decided in any project of the store gets that code,
 source ``precedent``, tier HIGH, and a rationale naming the project, who decided and when.
 When analysts disagree (two different codes for one key) the most recent decision wins and the
-rationale says so.
+rationale says so. Decisions made in bulk (apply to all matches, confirm all HIGH) weigh less: a
+decision looked at one by one wins over any bulk one, and a precedent that only bulk decisions
+give is proposed as MEDIUM, so an analyst looks at it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Precedent:
     decided_at: datetime | None
     status: str  # confirmed | overridden
     other_codes: list[str] = field(default_factory=list)  # differing codes of older decisions
+    in_bulk: bool = False  # the decision came from a bulk action (nobody looked at this role alone)
 
     def rationale(self) -> str:
         verb = "chose" if self.status == MappingStatus.OVERRIDDEN else "confirmed"
@@ -45,7 +48,8 @@ class Precedent:
         text = (
             f"Precedent: {who} {verb} {self.code}"
             f"{f' ({self.onet_title})' if self.onet_title else ''} for '{self.role_title}'"
-            f" in project '{self.project_name}'{when}."
+            f" in project '{self.project_name}'{when}"
+            + (" in a bulk action (not looked at one by one)." if self.in_bulk else ".")
         )
         if self.other_codes:
             text += (
@@ -92,11 +96,13 @@ def find_precedents(
             decided_at=mapping.confirmed_at,
             status=mapping.status,
             other_codes=others,
+            in_bulk=bool(mapping.decided_in_bulk),
         )
     return found
 
 
-def _recency(item: tuple[Mapping, Role, str]) -> tuple[float, float, int]:
+def _recency(item: tuple[Mapping, Role, str]) -> tuple[bool, float, float, int]:
+    """Sort key: decisions looked at one by one before bulk ones, then the most recent."""
     mapping = item[0]
 
     def stamp(value: datetime | None) -> float:
@@ -105,7 +111,7 @@ def _recency(item: tuple[Mapping, Role, str]) -> tuple[float, float, int]:
         # SQLite hands back naive UTC datetimes, Postgres aware ones: compare them as UTC seconds.
         return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
 
-    return stamp(mapping.confirmed_at), stamp(mapping.updated_at), mapping.id
+    return not mapping.decided_in_bulk, stamp(mapping.confirmed_at), stamp(mapping.updated_at), mapping.id
 
 
 def precedent_result(
@@ -128,7 +134,7 @@ def precedent_result(
         source_role=request.title,
         onet_code=precedent.code,
         onet_title=onet_title,
-        confidence=ConfidenceTier.HIGH,
+        confidence=ConfidenceTier.MEDIUM if precedent.in_bulk else ConfidenceTier.HIGH,
         reasoning=precedent.rationale(),
         source=MappingSource.PRECEDENT,
         role_id=request.role_id,

@@ -109,6 +109,32 @@ def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# How much doubt a proposal carries, by tier: LOW > MEDIUM > HIGH; a role without one is as doubtful as LOW.
+DOUBT = {"LOW": 3, "MEDIUM": 2, "HIGH": 1}
+ORDERS = ("tier", "impact")
+
+
+def impact(frame: pd.DataFrame) -> pd.Series:
+    """Employees affected × doubt: rows × 3 (LOW, or no proposal), × 2 (MEDIUM), × 1 (HIGH); 0 once decided."""
+    doubt = frame["tier"].map(DOUBT).fillna(DOUBT["LOW"])
+    decided = frame["status"].isin(MappingStatus.ANALYST_OWNED)
+    return (frame["row_count"].astype(int) * doubt).where(~decided, 0).astype(int)
+
+
+def _ordered_by_impact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Highest impact first (see :func:`impact`); within equal impact the lower score (more doubt) first."""
+    if frame.empty:
+        return frame.assign(impact=pd.Series(dtype=int))
+    scores = frame["score"].astype(float).fillna(-1.0) if "score" in frame else pd.Series(0.0, index=frame.index)
+    return (
+        frame.assign(impact=impact(frame), _score=scores)
+        .assign(_impact=lambda f: -f["impact"])
+        .sort_values(["_impact", "_score", "title", "role_id"], kind="stable")
+        .drop(columns=["_impact", "_score"])
+        .reset_index(drop=True)
+    )
+
+
 def _frame(session: Session, query: Select[Any], columns: list[str]) -> pd.DataFrame:
     # Core execution (no ORM row processing) and plain tuples: pandas probing Row objects is slow.
     return pd.DataFrame([tuple(row) for row in session.connection().execute(query)], columns=columns)
@@ -149,15 +175,22 @@ def review_rows(
     statuses: str | Iterable[str] | None = None,
     family: str | Iterable[str] | None = None,
     text: str | None = None,
+    order: str = "tier",
 ) -> pd.DataFrame:
-    """The project's unique roles for the review grid: LOW first, then MEDIUM, HIGH, unmapped.
+    """The project's unique roles for the review grid, with an ``impact`` column.
 
+    ``order`` "tier" (default): LOW first, then MEDIUM, HIGH, unmapped; within a tier, roles with
+    more rows first. "impact": employees affected × doubt, highest first (see :func:`impact`).
     Filters: ``tiers`` (HIGH/MEDIUM/LOW), ``statuses`` (proposed, confirmed, overridden,
     needs_info, or "unmapped"), ``family`` (job family values) and ``text`` (case-insensitive,
-    in the title, the code or the O*NET title). Within a tier, roles with more rows come first.
+    in the title, the code or the O*NET title).
     """
     query = _filtered(REVIEW_SELECT, project_id, tiers, statuses, family, text)
-    return _ordered(_frame(session, query, REVIEW_COLUMNS))
+    frame = _frame(session, query, REVIEW_COLUMNS)
+    if order == "impact":
+        return _ordered_by_impact(frame)
+    ordered = _ordered(frame)
+    return ordered.assign(impact=impact(ordered) if not ordered.empty else pd.Series(dtype=int))
 
 
 def families(session: Session, project_id: int) -> list[str]:

@@ -9,7 +9,7 @@ STATUS_LABELS = {
     "proposed": "Proposed",
     "confirmed": "Confirmed",
     "overridden": "Changed by analyst",
-    "needs_info": "Needs info",
+    "needs_info": "Waiting for info",  # the filter's name; the action that sets it is "Ask for info"
     "unmapped": "Not mapped yet",
 }
 STATUS_COLORS = {"proposed": "gray", "confirmed": "green", "overridden": "blue", "needs_info": "violet"}
@@ -43,3 +43,10 @@ def tier_markdown(tier: str | None) -> str:
     if not tier:
         return ""
     return f":{TIER_COLORS.get(tier, 'gray')}-badge[{tier}]"
+
+
+def status_markdown(status: str | None) -> str:
+    """A status as a coloured Markdown badge (the label, never data)."""
+    if not status:
+        return ""
+    return f":{STATUS_COLORS.get(status, 'gray')}-badge[{STATUS_LABELS.get(status, status)}]"

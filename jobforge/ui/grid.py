@@ -7,10 +7,15 @@ JavaScript here is ours (tier colours looked up by value, scrolling the selected
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
 
 ID_COLUMN = "role_id"
+STATUS_ICON_COLUMN = " "  # a narrow column beside the title: the status as an icon with a colour
+# status -> icon; the colours are in _STATUS_STYLE (same order of meaning as the panel's badges).
+STATUS_ICONS = {"confirmed": "✓", "overridden": "✎", "needs_info": "?", "proposed": "•", "unmapped": "–"}
 
 _TIER_STYLE = JsCode(
     """
@@ -18,6 +23,15 @@ function(params) {
   const colours = {HIGH: ['#d3f4dc', '#11632b'], MEDIUM: ['#ffeccc', '#8a4b00'], LOW: ['#ffdcdc', '#9b1c1c']};
   const c = colours[params.value];
   return c ? {backgroundColor: c[0], color: c[1], fontWeight: '600', textAlign: 'center'} : null;
+}
+"""
+)
+_STATUS_STYLE = JsCode(
+    """
+function(params) {
+  const colours = {'✓': '#11632b', '✎': '#1d4ed8', '?': '#7c3aed', '•': '#9ca3af', '–': '#9ca3af'};
+  const c = colours[params.value];
+  return c ? {color: c, fontWeight: '700', fontSize: '1.05rem', textAlign: 'center'} : null;
 }
 """
 )
@@ -52,6 +66,8 @@ def role_grid(
     builder.configure_column(ID_COLUMN, hide=True)
     if "Tier" in data.columns:
         builder.configure_column("Tier", cellStyle=_TIER_STYLE)
+    if STATUS_ICON_COLUMN in data.columns:
+        builder.configure_column(STATUS_ICON_COLUMN, cellStyle=_STATUS_STYLE, headerTooltip="Status", filter=False)
     for name, width in (column_widths or {}).items():
         if name in data.columns:
             builder.configure_column(name, width=width, minWidth=width)
@@ -82,3 +98,9 @@ def role_grid(
     if selected is None or len(selected) == 0:
         return None
     return int(selected.iloc[0][ID_COLUMN])
+
+
+def rows_digest(frame: pd.DataFrame) -> str:
+    """A short fingerprint of which roles a grid shows, in which order (part of the grid's key)."""
+    ids = ",".join(str(int(role_id)) for role_id in frame[ID_COLUMN].tolist())
+    return hashlib.blake2b(ids.encode(), digest_size=6).hexdigest()

@@ -63,16 +63,22 @@ def _poll(job_id: int, label: str, state_key: str) -> None:
     total = max(snap["total"], 1)
     share = min(snap["done"] / total, 1.0)
     waiting = snap["status"] == JobStatus.QUEUED
-    text = (
-        f"{label}: waiting for a worker…"
-        if waiting
-        else f"{label}: {snap['done']:,} of {snap['total']:,} — {snap['message'] or 'working'}"
-    )
+    text = progress_text(label, snap)
     st.progress(share, text=text)
     if snap["status"] == JobStatus.RETRYING:  # a store fault: shown, retried with backoff, resumed from its cursor
         st.warning(f"The store failed under this job ({snap['error']}); it retries by itself.", icon=":material/sync:")
     if waiting:
         st.caption("On Postgres, jobs are run by `python -m jobforge worker` processes; start one if none is running.")
+
+
+def progress_text(label: str, snap: dict) -> str:
+    """What a job's progress bar says: a real count, never "0 of 0" (before the count is known, the
+    job is preparing: building the search index)."""
+    if snap["status"] == JobStatus.QUEUED:
+        return f"{label}: waiting for a worker…"
+    if not snap["total"]:
+        return f"{label}: building the index…"
+    return f"{label}: {snap['done']:,} of {snap['total']:,} — {snap['message'] or 'working'}"
 
 
 def active_job_id(project_id: int, kind: str) -> int | None:

@@ -8,6 +8,11 @@ PROJECT_KEY = "project_id"
 
 
 def current_project_id() -> int | None:
+    """The open project: from this session, else from the URL (``?project=ID``: a reload keeps it).
+
+    The id is written back to the URL on every run, because moving to another page drops query
+    parameters: whatever page is reloaded, the project stays open.
+    """
     value = st.session_state.get(PROJECT_KEY)
     if value is None and "project" in st.query_params:
         try:
@@ -15,6 +20,8 @@ def current_project_id() -> int | None:
         except ValueError:
             value = None
         st.session_state[PROJECT_KEY] = value
+    if value is not None and st.query_params.get("project") != str(value):
+        st.query_params["project"] = str(value)
     return value
 
 

@@ -19,7 +19,7 @@ from jobforge.export.writers import export_roles
 from jobforge.imputation.overrides import set_attribute
 from jobforge.ingest.uploads import create_upload
 from jobforge.jobs.queue import cancel, enqueue
-from jobforge.projects import create_project, delete_project, list_projects
+from jobforge.projects import archive_project, create_project, delete_project, list_projects
 from jobforge.review.actions import add_note, bulk_confirm, choose_code, confirm, mark_needs_info, reopen
 from tests.factories import REVIEW_CSV, make_review_project
 
@@ -159,7 +159,9 @@ def test_deleting_a_project_is_for_admins(team: tuple[Engine, int]) -> None:
     engine, project_id = team
     with session_factory(engine)() as s:
         with pytest.raises(PermissionDenied, match="may not delete"):
-            delete_project(s, project_id, ANALYST)
-        s.rollback()
-        delete_project(s, project_id, ADMIN)
+            archive_project(s, project_id, ANALYST)
+        with pytest.raises(PermissionDenied, match="may not delete"):
+            delete_project(s, project_id, ANALYST, confirmation="Acme")
+        archive_project(s, project_id, ADMIN)
+        delete_project(s, project_id, ADMIN, confirmation="Acme")
         assert s.get(Project, project_id) is None

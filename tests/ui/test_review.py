@@ -132,7 +132,7 @@ def test_bulk_confirm_visible_high_and_undo(open_app, ui_engine, mapped_project)
 
     at.button(key="undo_bulk").click().run()
     assert all(_mapping(ui_engine, rid).status == "proposed" for rid in high)
-    assert "back to proposed" in texts(at)
+    assert "are back to what they were" in texts(at)
 
 
 def test_filters_narrow_the_grid(open_app, ui_engine, mapped_project):
