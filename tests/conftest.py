@@ -60,6 +60,7 @@ def _close_cached_engines() -> None:
         import streamlit as st
 
         st.cache_resource.clear()
+        st.cache_data.clear()  # e.g. provider status cached for 60 s would carry one test's keys into the next
     dispose_engines()
 
 
