@@ -17,11 +17,7 @@ MAX_FUNCTION_LINES = 80
 EXEMPT = {("jobforge/db/migrations/versions/0001_initial_schema.py", "upgrade")}
 # TEMPORARY: being rewritten on other branches (issue 13, items 1 and 2) while this test was written.
 # The lead empties this when merging them; do not add to it.
-ALLOWED_FOR_NOW = {
-    ("jobforge/mapping/service.py", "map_roles"),
-    ("jobforge/review/actions.py", "bulk_confirm"),
-    ("jobforge/review/actions.py", "undo_bulk"),
-}
+ALLOWED_FOR_NOW: set[tuple[str, str]] = set()  # empty: every function is within the limit
 
 
 def _functions(path: Path) -> list[tuple[str, int, int]]:

@@ -190,30 +190,19 @@ def map_roles(
     """
     settings = get_settings()
     _scope_filter(scope)  # validate before anything runs
-    project = session.get(Project, project_id)
-    if project is None:
+    if session.get(Project, project_id) is None:
         raise LookupError(f"No project with id {project_id}.")
-
-    choice = ProviderChoice(provider) if selector is not None else resolve_provider(provider, settings)
-    if batch_api and not choice.is_llm:
-        raise ProviderUnavailable(
-            f"The batch API needs an LLM provider (anthropic or openai), not '{choice.provider}'"
-            + (f" ({choice.note})" if choice.note else ".")
-        )
+    choice = _provider_choice(provider, selector, batch_api, settings)
     job = session.get(Job, job_id, populate_existing=True) if job_id is not None else None
-    lease = lease if lease is not None or job is None else job.lease
     state = _ResumeState.of(job)
     summary = _summary_from(state.summary, choice)
     summary.skipped_confirmed = _analyst_owned_count(session, project_id)
-
     role_ids = roles_in_scope(session, project_id, scope, after_role_id=state.cursor)
-    total = state.done + len(role_ids)
-    summary.total = total
+    summary.total = total = state.done + len(role_ids)
+    lease = lease if lease is not None or job is None else job.lease
+    run = _Run(session, job, lease, state, summary, total, progress)
     if not role_ids:
-        _save_job_state(session, job, state, summary, total, "Nothing to map.")
-        session.commit()
-        if progress:
-            progress(state.done, total, "Nothing to map.")
+        run.report("Nothing to map.")
         return summary
 
     from jobforge.retrieval.index import get_candidate_index
@@ -224,20 +213,11 @@ def map_roles(
         selector = make_selector(
             choice.provider, session, settings, usage=_usage_recorder(session, choice, job_id), batch_size=batch_size
         )
-    chunk = _chunk_size(choice, batch_size, settings)
-    done = state.done
+    run.release_id = index.release_id
     proposals: dict[int, RoleMappingResult] | None = None
-    if batch_api:
-        # Every role in scope in one provider batch; its results are then stored chunk by chunk below.
-        roles = list(session.scalars(_in_scope(Role, project_id=project_id, scope=scope, after_role_id=state.cursor)))
-        role_ids = [role.id for role in roles]
-        message = f"Sending {len(roles):,} roles to the {choice.provider} batch API (or resuming its batch)"
-        _save_job_state(session, job, state, summary, total, message)
-        session.commit()
-        if progress:
-            progress(state.done, total, message)
-        select_batch = _batch_api_select(session, selector, choice, job, state, summary, total, progress)
-        proposals = _propose(session, roles, index, select_batch, decided)
+    if batch_api:  # every role in scope in one provider batch; its results are then stored chunk by chunk
+        role_ids, proposals = _propose_by_batch_api(run, project_id, scope, index, selector, choice, decided)
+    chunk = _chunk_size(choice, batch_size, settings)
     for start in range(0, len(role_ids), chunk):
         ids = role_ids[start : start + chunk]
         roles = list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.id)))
@@ -246,31 +226,88 @@ def map_roles(
             if proposals is not None
             else _propose(session, roles, index, _no_open_read(session, selector.select), decided)
         )
-        session.commit()  # end the read: the batch's write below is one short transaction of its own
-        with write_transaction(session):  # one batch: its mappings and the job's cursor together, fenced by the lease
-            if job is not None:
-                hold_lease(session, job.id, lease)
-            written, raced = _store(session, roles, results, index.release_id)
+        run.store_chunk(ids, roles, results)
+        if settings.map_batch_delay > 0:
+            time.sleep(settings.map_batch_delay)
+    _note_fallbacks(summary)
+    return summary
+
+
+def _propose_by_batch_api(
+    run: _Run,
+    project_id: int,
+    scope: str,
+    index: Any,
+    selector: Selector,
+    choice: ProviderChoice,
+    decided: DecidedIndex | None,
+) -> tuple[list[int], dict[int, RoleMappingResult]]:
+    """Every role in scope sent as one provider batch (or its batch resumed): (role ids, proposals)."""
+    session, state = run.session, run.state
+    roles = list(session.scalars(_in_scope(Role, project_id=project_id, scope=scope, after_role_id=state.cursor)))
+    run.report(f"Sending {len(roles):,} roles to the {choice.provider} batch API (or resuming its batch)")
+    select_batch = _batch_api_select(session, selector, choice, run.job, state, run.summary, run.total, run.progress)
+    return [role.id for role in roles], _propose(session, roles, index, select_batch, decided)
+
+
+def _provider_choice(provider: str, selector: Selector | None, batch_api: bool, settings: Settings) -> ProviderChoice:
+    """The provider a run uses (a given ``selector`` is only labelled with ``provider``)."""
+    choice = ProviderChoice(provider) if selector is not None else resolve_provider(provider, settings)
+    if batch_api and not choice.is_llm:
+        raise ProviderUnavailable(
+            f"The batch API needs an LLM provider (anthropic or openai), not '{choice.provider}'"
+            + (f" ({choice.note})" if choice.note else ".")
+        )
+    return choice
+
+
+@dataclass
+class _Run:
+    """One mapping run's job, lease and running totals: what every stored chunk updates."""
+
+    session: Session
+    job: Job | None
+    lease: str | None
+    state: _ResumeState
+    summary: MappingRunSummary
+    total: int
+    progress: Progress | None
+    release_id: int | None = None  # the O*NET release the proposals come from, once the index is built
+
+    def report(self, message: str) -> None:
+        """Commit ``message`` as the job's progress and tell the caller."""
+        _save_job_state(self.session, self.job, self.state, self.summary, self.total, message)
+        self.session.commit()
+        if self.progress:
+            self.progress(self.state.done, self.total, message)
+
+    def store_chunk(self, ids: list[int], roles: list[Role], results: dict[int, RoleMappingResult]) -> None:
+        """Store one chunk's proposals with the job's cursor, in one short transaction fenced by the lease."""
+        session, summary = self.session, self.summary
+        session.commit()  # end the read: the write below is a transaction of its own
+        with write_transaction(session):
+            if self.job is not None:
+                hold_lease(session, self.job.id, self.lease)
+            written, raced = _store(session, roles, results, self.release_id)
             for result in written:
                 summary.mapped += 1
                 summary.by_source[str(result.source)] = summary.by_source.get(str(result.source), 0) + 1
                 summary.by_tier[str(result.confidence)] = summary.by_tier.get(str(result.confidence), 0) + 1
             summary.skipped_confirmed += raced
-            done += len(ids)
-            state.cursor, state.done = ids[-1], done
-            message = f"Mapped {done:,} of {total:,} roles"
-            _save_job_state(session, job, state, summary, total, message)
-        if progress:
-            progress(done, total, message)
-        if settings.map_batch_delay > 0:
-            time.sleep(settings.map_batch_delay)
+            self.state.cursor, self.state.done = ids[-1], self.state.done + len(ids)
+            message = f"Mapped {self.state.done:,} of {self.total:,} roles"
+            _save_job_state(session, self.job, self.state, summary, self.total, message)
+        if self.progress:
+            self.progress(self.state.done, self.total, message)
+
+
+def _note_fallbacks(summary: MappingRunSummary) -> None:
     fallbacks = summary.by_source.get(MappingSource.FALLBACK.value, 0)
     if fallbacks:
         summary.notes.append(
             f"{fallbacks:,} role(s) fell back to the best retrieval candidate with tier LOW; the rationale says why. "
             "Re-run with scope 'low' to try them again."
         )
-    return summary
 
 
 def _summary_from(saved: dict[str, Any], choice: ProviderChoice) -> MappingRunSummary:
