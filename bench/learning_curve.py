@@ -44,7 +44,8 @@ def codebook_of(labels, reader) -> list:
     return out
 
 
-def run_row(name, new, candidates, index, entries) -> dict:
+def run_row(name, new, candidates, index, entries, release: str | None = None) -> dict:
+    """``release``: the store's O*NET release version, which picks the tier model fitted with it."""
     from jobforge.codebooks.vote import DecidedIndex, add_voted
     from jobforge.evaluation.labels import title_group
     from jobforge.evaluation.predict import ranked_codes
@@ -56,7 +57,7 @@ def run_row(name, new, candidates, index, entries) -> dict:
     decided = DecidedIndex(entries) if entries else None
     titles = [item.title for item in new]
     votes = decided.votes(titles) if decided else [None] * len(titles)
-    selector = OfflineSelector(index)
+    selector = OfflineSelector(index, release_version=release)
     requests = [
         RoleRequest(i, t, title_key(t), candidates=add_voted(list(candidates[t]), v, index.occupation), vote=v)
         for i, (t, v) in enumerate(zip(titles, votes, strict=True))
@@ -102,7 +103,7 @@ def main() -> None:
     parser.add_argument("--timing-only", action="store_true", help="only the 25,000-entry / 10,000-role timing")
     args = parser.parse_args()
 
-    from accuracy import bench_index
+    from accuracy import bench_index, release_version
 
     from jobforge.codebooks import vote as vote_module
     from jobforge.codebooks.codes import CodeReader
@@ -114,6 +115,7 @@ def main() -> None:
     h1b = read_labels(path, {H1B})
     everything = read_labels(path)
     index = bench_index(args.store)
+    release = release_version(args.store)  # the fitted tier model of that release, as `map` uses
     reader = CodeReader(index.codes, None)
     if args.timing_only:
         timing(index, everything, reader)
@@ -136,24 +138,24 @@ def main() -> None:
         return {t: [copy.copy(c) for c in cs] for t, cs in candidates.items()}
 
     if args.tune:
-        print(table([run_row("no codebook", new, fresh(), index, [])]))
+        print(table([run_row("no codebook", new, fresh(), index, [], release)]))
         for power in (1, 2, 4):
             for pair in (0.0, 0.5, 1.0):
                 for weight in (2.5, 4.0):
                     vote_module.SIMILARITY_POWER, vote_module.PAIR_WEIGHT, vote_module.VOTE_WEIGHT = power, pair, weight
-                    row = run_row(f"power={power} pair={pair} w={weight}", new, fresh(), index, pool)
+                    row = run_row(f"power={power} pair={pair} w={weight}", new, fresh(), index, pool, release)
                     print(table([row]).splitlines()[-1], flush=True)
         return
 
     rows = []
     for step in (0, 250, 1000, len(shuffled)):
-        rows.append(run_row("H-1B decided titles", new, fresh(), index, shuffled[:step]))
+        rows.append(run_row("H-1B decided titles", new, fresh(), index, shuffled[:step], release))
     others = [t for t in everything if t.title.strip().casefold() not in {n.title.strip().casefold() for n in new}]
     other_sources = [t for t in others if any(s != H1B for s in t.sources)]
     other_entries = codebook_of(
         [type(t)(t.title, set().union(*(c for s, c in t.sources.items() if s != H1B))) for t in other_sources], reader
     )
-    rows.append(run_row("every other source", new, fresh(), index, other_entries))
+    rows.append(run_row("every other source", new, fresh(), index, other_entries, release))
     print(table(rows))
     timing(index, everything, reader)
 
