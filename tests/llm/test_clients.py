@@ -124,9 +124,10 @@ def test_check_connection_can_record_its_cost(engine, fake_llm_env: FakeLLMServe
     from sqlalchemy.orm import Session
 
     from jobforge.db.models import LlmUsage
+    from jobforge.llm.store import OwnTransactions
     from jobforge.llm.usage import UsageRecorder
 
-    check_connection("openai", usage=UsageRecorder(engine, purpose="test"))
+    check_connection("openai", usage=UsageRecorder(OwnTransactions(engine), purpose="test"))
 
     with Session(engine) as session:
         [row] = session.scalars(select(LlmUsage)).all()
