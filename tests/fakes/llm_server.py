@@ -191,7 +191,7 @@ def _instance(schema: dict[str, Any], root: dict[str, Any]) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _apply_answer_fault(fault: Fault | None, call: LLMCall, answer: Any) -> tuple[str, bool]:
+def apply_answer_fault(fault: Fault | None, call: LLMCall, answer: Any) -> tuple[str, bool]:
     """The answer text after ``fault``, and whether it is a refusal."""
     if fault is None:
         return (answer if isinstance(answer, str) else json.dumps(answer)), False
@@ -348,7 +348,7 @@ class FakeLLMServer:
             result = answerer(call)
             if result is not None:
                 break
-        text, refused = _apply_answer_fault(fault, call, result)
+        text, refused = apply_answer_fault(fault, call, result)
         return fault, text, refused
 
     def new_id(self, prefix: str) -> str:
