@@ -171,6 +171,7 @@ def main() -> None:
     from jobforge.db.models import LlmCache, LlmUsage
     from jobforge.llm.cache import ResponseCache
     from jobforge.llm.factory import make_client
+    from jobforge.llm.store import OwnTransactions
     from jobforge.llm.usage import UsageRecorder
     from jobforge.mapping.agent import RoleMappingAgent, tokens_per_role
 
@@ -214,9 +215,10 @@ def main() -> None:
             with ServerProcess() as server:
                 base_url = server.url if provider == "anthropic" else server.url + "/v1"
                 client = make_client(provider, settings.model_copy(update={f"{provider}_base_url": base_url}))
-                usage = UsageRecorder(engine, purpose="mapping")
+                store = OwnTransactions(engine)
+                usage = UsageRecorder(store, purpose="mapping")
                 agent = RoleMappingAgent(
-                    client, batch_size=settings.llm_batch_size, cache=ResponseCache(engine), usage=usage, readings="off"
+                    client, batch_size=settings.llm_batch_size, cache=ResponseCache(store), usage=usage, readings="off"
                 )
                 started = time.perf_counter()
                 results = agent.select(workload)

@@ -44,6 +44,7 @@ from jobforge.imputation.profile import OnetProfile, OnetProfiles, profile_field
 from jobforge.imputation.row_values import count_uploads, uncounted_uploads
 from jobforge.jobs.queue import hold_lease
 from jobforge.llm.base import LLMClient, LLMError, RunAborted, Usage, is_fatal
+from jobforge.llm.store import CallersSession
 from jobforge.llm.usage import UsageRecorder
 from jobforge.onet.repository import active_release
 from jobforge.redaction import scrub
@@ -167,7 +168,7 @@ class _UsageLog:
 
     def flush(self, session: Session, job_id: int | None) -> None:
         usages, self.pending = self.pending, []
-        recorder = UsageRecorder(session, job_id=job_id, purpose="imputation")
+        recorder = UsageRecorder(CallersSession(session), job_id=job_id, purpose="imputation")
         for usage in usages:
             recorder.record(usage)
 

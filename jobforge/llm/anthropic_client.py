@@ -36,7 +36,13 @@ class AnthropicClient(SDKClient):
     key_env = "ANTHROPIC_API_KEY"
 
     def _make_sdk_client(self) -> anthropic.Anthropic:
-        return anthropic.Anthropic(api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0)
+        return anthropic.Anthropic(
+            api_key=self._api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=0,
+            http_client=self._http_client,
+        )
 
     def _sdk_module(self) -> Any:
         return anthropic

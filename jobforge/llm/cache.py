@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from jobforge.db.models import LlmCache
-from jobforge.llm.store import StoreTarget, reading, writing
+from jobforge.llm.store import Store
 
 # Keys per IN (...) query: well under SQLite's and Postgres' parameter limits.
 _LOOKUP_CHUNK = 500
@@ -42,13 +42,15 @@ def cache_key(
 
 
 class ResponseCache:
-    def __init__(self, engine_or_session: StoreTarget) -> None:
-        self.target = engine_or_session
+    """Cached answers in ``store`` (see :mod:`jobforge.llm.store` for who commits)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, dict[str, Any]] = {}
-        with reading(self.target) as session:
+        with self.store.reading() as session:
             for start in range(0, len(wanted), _LOOKUP_CHUNK):
                 chunk = wanted[start : start + _LOOKUP_CHUNK]
                 for row in session.scalars(select(LlmCache).where(LlmCache.key.in_(chunk))):
@@ -63,7 +65,7 @@ class ResponseCache:
         if not entries:
             return
         rows = [{"key": k, "provider": provider, "model": model, "response": v} for k, v in entries.items()]
-        with writing(self.target) as session:
+        with self.store.writing() as session:
             dialect = session.get_bind().dialect.name
             if dialect in ("sqlite", "postgresql"):
                 insert = sqlite_insert if dialect == "sqlite" else postgresql_insert

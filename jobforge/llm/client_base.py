@@ -89,6 +89,7 @@ class SDKClient:
         retry_policy: RetryPolicy | None = None,
         max_output_tokens: int = 4096,
         key_source: str = "",
+        http_client: Any = None,
     ) -> None:
         self.model = model
         self._api_key = api_key  # kept private: never logged, never stored
@@ -98,6 +99,9 @@ class SDKClient:
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.max_output_tokens = max_output_tokens
         self.key_source = key_source or self.key_env
+        # Handed to the SDK as its ``http_client`` (None: the SDK's own). A client of the SDK's HTTP
+        # library (httpx2 for anthropic 2.x / openai 3.x), e.g. one with tests' MockTransport.
+        self._http_client = http_client
         self._sdk_client: Any = None
 
     def __repr__(self) -> str:  # no key in reprs, logs or tracebacks

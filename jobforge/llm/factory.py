@@ -38,11 +38,15 @@ def make_client(
     settings: Settings | None = None,
     api_key: str | None = None,
     retry_policy: RetryPolicy | None = None,
+    http_client: Any = None,
 ) -> SDKClient:
     """A client for ``provider`` ("anthropic" | "openai").
 
     ``api_key`` overrides the environment/settings key (the app passes Streamlit secrets here);
     without either, the client exists but ``is_available()`` says why it cannot be used.
+    ``http_client`` is handed to the SDK (its ``http_client`` argument): a client of the SDK's HTTP
+    library (``httpx2.Client`` for anthropic 2.x / openai 3.x) with a proxy or a custom transport,
+    e.g. tests' ``httpx2.MockTransport``; None uses the SDK's own.
     """
     settings = settings or get_settings()
     cls = _client_class(provider)
@@ -63,6 +67,7 @@ def make_client(
         retry_policy=policy,
         max_output_tokens=settings.llm_max_output_tokens,
         key_source=source,
+        http_client=http_client,
         **extra,
     )
 

@@ -39,7 +39,13 @@ class OpenAIClient(SDKClient):
     key_env = "OPENAI_API_KEY"
 
     def _make_sdk_client(self) -> openai.OpenAI:
-        return openai.OpenAI(api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0)
+        return openai.OpenAI(
+            api_key=self._api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=0,
+            http_client=self._http_client,
+        )
 
     def _sdk_module(self) -> Any:
         return openai

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from jobforge.config import Settings
 from jobforge.db.models import LlmUsage
 from jobforge.llm.base import Usage
-from jobforge.llm.store import StoreTarget, reading, writing
+from jobforge.llm.store import Store
 from jobforge.llm.tokens import cost_usd
 
 # Calls made through a provider's batch API carry this in their detail (they cost half).
@@ -22,11 +22,12 @@ class UsageRecorder:
     """Writes one ``llm_usage`` row per call (retries are counted in its detail).
 
     ``purpose`` says what the calls were for: "mapping" | "imputation" | "test". Safe to share
-    between threads; with a Session target, record from the thread that owns the session.
+    between threads with :class:`~jobforge.llm.store.OwnTransactions`; with
+    :class:`~jobforge.llm.store.CallersSession`, record from the thread that owns the session.
     """
 
-    def __init__(self, engine_or_session: StoreTarget, job_id: int | None = None, purpose: str = "mapping") -> None:
-        self.target = engine_or_session
+    def __init__(self, store: Store, job_id: int | None = None, purpose: str = "mapping") -> None:
+        self.store = store
         self.job_id = job_id
         self.purpose = purpose
         self._lock = threading.Lock()
@@ -41,7 +42,7 @@ class UsageRecorder:
         """Several calls in one transaction (the agent flushes its finished batches together)."""
         if not calls:
             return
-        with self._lock, writing(self.target) as session:
+        with self._lock, self.store.writing() as session:
             for usage, detail in calls:
                 session.add(self._row(usage, detail))
                 self.calls += 1
@@ -101,12 +102,11 @@ def usage_summary(
     if purpose is not None:
         query = query.where(LlmUsage.purpose == purpose)
     summary = UsageSummary()
-    with reading(session) as s:
-        for provider, outcome, batch_api, calls, tokens_in, tokens_out, latency in s.execute(query):
-            summary.calls += calls
-            summary.input_tokens += int(tokens_in)
-            summary.output_tokens += int(tokens_out)
-            summary.latency_ms += int(latency)
-            summary.usd += cost_usd(provider, int(tokens_in), int(tokens_out), settings, batch_api=bool(batch_api))
-            summary.by_outcome[outcome] = summary.by_outcome.get(outcome, 0) + calls
+    for provider, outcome, batch_api, calls, tokens_in, tokens_out, latency in session.execute(query):
+        summary.calls += calls
+        summary.input_tokens += int(tokens_in)
+        summary.output_tokens += int(tokens_out)
+        summary.latency_ms += int(latency)
+        summary.usd += cost_usd(provider, int(tokens_in), int(tokens_out), settings, batch_api=bool(batch_api))
+        summary.by_outcome[outcome] = summary.by_outcome.get(outcome, 0) + calls
     return summary

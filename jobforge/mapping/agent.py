@@ -39,13 +39,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from jobforge.config import Settings, get_settings
 from jobforge.db.models import LlmBatch, utcnow
 from jobforge.llm.base import LLMClient, LLMError, RunAborted, Usage, is_fatal
 from jobforge.llm.cache import ResponseCache, cache_key
-from jobforge.llm.store import StoreTarget, writing
+from jobforge.llm.store import OwnTransactions, Store
 from jobforge.llm.tokens import CostEstimate, cost_usd, estimate_tokens
 from jobforge.llm.usage import BATCH_API_NOTE, UsageRecorder
 from jobforge.mapping.prompts import (
@@ -318,7 +317,7 @@ class RoleMappingAgent:
         if cache is None and getattr(onet_repository, "session", None) is not None:
             # By default answers are cached in the same store as O*NET (cache=False turns it off).
             # Through the engine, in short transactions of its own, as the usage recorder does.
-            self.cache = ResponseCache(onet_repository.session.get_bind())
+            self.cache = ResponseCache(OwnTransactions(onet_repository.session.get_bind()))
         self.usage = usage
         # Readings (see jobforge.mapping.readings): "weak" | "all" | "off", and where they are searched
         # (``search(text, k)`` -> candidates; by default the candidate index, when that is the source).
@@ -621,21 +620,21 @@ class RoleMappingAgent:
     def _keep(self, outcomes: list[_BatchOutcome]) -> None:
         """Record the outcomes' usage and cache their valid answers.
 
-        A failed write through an engine of our own is logged, not raised: the proposals are still
+        A failed write in transactions of our own is logged, not raised: the proposals are still
         good. Written into the caller's session, the error is the caller's to handle.
         """
-        writes: list[tuple[Any, Callable[[], None]]] = []
+        writes: list[tuple[Store, Callable[[], None]]] = []
         if self.usage is not None:
             calls = [call for o in outcomes for call in o.calls]
-            writes.append((self.usage.target, lambda: self.usage.record_many(calls)))
+            writes.append((self.usage.store, lambda: self.usage.record_many(calls)))
         if self.cache is not None:
             entries = {key: answer for o in outcomes for key, answer in o.cache_entries.items()}
-            writes.append((self.cache.target, lambda: self.cache.put_many(self.llm.provider, self.llm.model, entries)))
-        for target, write in writes:
+            writes.append((self.cache.store, lambda: self.cache.put_many(self.llm.provider, self.llm.model, entries)))
+        for store, write in writes:
             try:
                 write()
             except SQLAlchemyError:
-                if isinstance(target, Session):
+                if store.callers_transaction:
                     raise
                 _log.warning("could not record LLM usage or cache answers", exc_info=True)
 
@@ -643,7 +642,7 @@ class RoleMappingAgent:
     def select_with_batch_api(
         self,
         roles: list[RoleRequest],
-        store: StoreTarget,
+        store: Store,
         job_id: int | None = None,
         wait: bool = True,
         poll_interval: float | None = None,
@@ -656,9 +655,10 @@ class RoleMappingAgent:
         instead of paying twice. With ``wait=False`` it returns None while the batch is still
         running (call again later). Roles are matched back by ``role_id``; a role the stored
         batch does not carry is mapped with ordinary calls. Same validation and fallback as
-        :meth:`select`. With a Session as ``store``, commit it after this returns (or after
-        submission, to survive a crash before the results). Raises RunAborted when submitting or
-        polling fails in a way that concerns the whole run (a rejected key, say).
+        :meth:`select`. With a :class:`~jobforge.llm.store.CallersSession` as ``store``, commit its
+        session after this returns (or after submission, to survive a crash before the results).
+        Raises RunAborted when submitting or polling fails in a way that concerns the whole run (a
+        rejected key, say).
         """
         try:
             return self._through_batch_api(roles, store, job_id, wait, poll_interval, sleep)
@@ -670,7 +670,7 @@ class RoleMappingAgent:
     def _through_batch_api(
         self,
         roles: list[RoleRequest],
-        store: StoreTarget,
+        store: Store,
         job_id: int | None,
         wait: bool,
         poll_interval: float | None,
@@ -712,10 +712,10 @@ class RoleMappingAgent:
             results[i] = result
         return [r for r in results if r is not None]
 
-    def _open_batch(self, store: StoreTarget, job_id: int | None) -> LlmBatch | None:
+    def _open_batch(self, store: Store, job_id: int | None) -> LlmBatch | None:
         if job_id is None:
             return None
-        with writing(store) as session:
+        with store.writing() as session:
             return session.scalar(
                 select(LlmBatch)
                 .where(
@@ -734,8 +734,8 @@ class RoleMappingAgent:
             status = self.llm.batch_status(batch_id)
         return status
 
-    def _finish_batch(self, store: StoreTarget, batch_row: LlmBatch, status: str) -> None:
-        with writing(store) as session:
+    def _finish_batch(self, store: Store, batch_row: LlmBatch, status: str) -> None:
+        with store.writing() as session:
             row = session.get(LlmBatch, batch_row.id)
             if row is not None:
                 row.status, row.finished_at = status, utcnow()
@@ -743,7 +743,7 @@ class RoleMappingAgent:
     def _read_through_batch_api(
         self,
         roles: list[RoleRequest],
-        store: StoreTarget,
+        store: Store,
         job_id: int | None,
         batch_row: LlmBatch | None,
         wait: bool,
@@ -793,7 +793,7 @@ class RoleMappingAgent:
         note = f"readings failed ({BATCH_API_NOTE}): {reason}; roles keep retrieval's candidates"
         return _BatchOutcome(batch, [], [(usage, note)] if usage else [])
 
-    def _submit_reading_batch(self, store: StoreTarget, job_id: int | None, roles: list[RoleRequest]) -> LlmBatch:
+    def _submit_reading_batch(self, store: Store, job_id: int | None, roles: list[RoleRequest]) -> LlmBatch:
         requests = []
         request_map: dict[str, list[str]] = {}
         for number, start in enumerate(range(0, len(roles), READING_BATCH_SIZE), start=1):
@@ -803,7 +803,7 @@ class RoleMappingAgent:
             request_map[custom_id] = [str(r.role_id) for r in batch]
         return self._record_batch(store, job_id, self.llm.submit_batch(requests), request_map)
 
-    def _submit_batch(self, store: StoreTarget, job_id: int | None, roles: list[RoleRequest]) -> LlmBatch:
+    def _submit_batch(self, store: Store, job_id: int | None, roles: list[RoleRequest]) -> LlmBatch:
         requests = []
         request_map: dict[str, list[str]] = {}
         for number, start in enumerate(range(0, len(roles), self.batch_size), start=1):
@@ -814,9 +814,9 @@ class RoleMappingAgent:
         return self._record_batch(store, job_id, self.llm.submit_batch(requests), request_map)
 
     def _record_batch(
-        self, store: StoreTarget, job_id: int | None, batch_id: str, request_map: dict[str, list[str]]
+        self, store: Store, job_id: int | None, batch_id: str, request_map: dict[str, list[str]]
     ) -> LlmBatch:
-        with writing(store) as session:
+        with store.writing() as session:
             row = LlmBatch(
                 job_id=job_id,
                 provider=self.llm.provider,

@@ -14,6 +14,7 @@ from jobforge.config import Settings, get_settings
 from jobforge.errors import JobForgeError
 from jobforge.llm.cache import ResponseCache
 from jobforge.llm.factory import available_providers, make_client
+from jobforge.llm.store import OwnTransactions
 from jobforge.llm.usage import UsageRecorder
 from jobforge.mapping.agent import RoleMappingAgent
 from jobforge.mapping.offline import OfflineSelector
@@ -87,7 +88,7 @@ def make_selector(
             candidates_per_role=CANDIDATES_PER_ROLE,
             concurrency=settings.llm_concurrency,
             # Answers are cached in the store: re-running a mapping costs nothing.
-            cache=ResponseCache(session.get_bind()),
+            cache=ResponseCache(OwnTransactions(session.get_bind())),
             usage=usage,
             settings=settings,
             # Readings are searched in the same candidate index as the roles' own titles.

@@ -29,6 +29,7 @@ from jobforge.config import Settings, get_settings
 from jobforge.db.engine import write_transaction
 from jobforge.db.models import Job, LlmBatch, Mapping, MappingStatus, Project, Role, utcnow
 from jobforge.jobs.queue import hold_lease
+from jobforge.llm.store import OwnTransactions
 from jobforge.llm.tokens import CostEstimate  # precedent roles count as no cost
 from jobforge.llm.usage import UsageRecorder
 from jobforge.mapping.agent import RoleMappingAgent, estimate_mapping_cost
@@ -345,7 +346,7 @@ def _usage_recorder(session: Session, choice: ProviderChoice, job_id: int | None
     if not choice.is_llm:
         return None
     # The engine, not this session: calls may run in threads and record as they finish.
-    return UsageRecorder(session.get_bind(), job_id=job_id, purpose="mapping")
+    return UsageRecorder(OwnTransactions(session.get_bind()), job_id=job_id, purpose="mapping")
 
 
 def _batch_api_select(
@@ -386,7 +387,7 @@ def _batch_api_select(
     def select_batch(requests: list[RoleRequest]) -> list[RoleMappingResult]:
         session.commit()  # close the read transaction: the batch may run for hours
         # The engine, not this session: the batch id is committed the moment it is submitted.
-        return selector.select_with_batch_api(requests, engine, job_id=job_id, sleep=wait)
+        return selector.select_with_batch_api(requests, OwnTransactions(engine), job_id=job_id, sleep=wait)
 
     return select_batch
 

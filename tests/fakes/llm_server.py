@@ -24,6 +24,10 @@ predicate accepts (useful with concurrent calls). Fault kinds: see :class:`Fault
 how many were in flight at once (to check concurrency limits). Every request is recorded (``server.requests``; model calls also in ``server.calls``) so tests can
 count calls and read prompts. Usage is reported with the product's own token rule
 (:func:`jobforge.llm.tokens.estimate_tokens`).
+
+This module is the shared core (answers, faults, HTTP dispatch); each API's request parsing and
+response shapes live in :mod:`fakes.anthropic_api` and :mod:`fakes.openai_api`, the call both
+understand in :mod:`fakes.llm_call`.
 """
 
 from __future__ import annotations
@@ -31,50 +35,29 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from jobforge.llm.tokens import estimate_tokens
+from fakes import anthropic_api, openai_api
+from fakes.anthropic_api import anthropic_call, anthropic_message
+from fakes.llm_call import FakeBatch, LLMCall, input_tokens
+from fakes.openai_api import openai_call, openai_completion
+
+# Names tests import from here (the vendor modules and fakes.llm_call hold them now).
+__all__ = [
+    "FakeLLMServer", "Fault", "LLMCall", "RecordedRequest", "anthropic_call", "anthropic_message", "echo_headers",
+    "input_tokens", "mapping_answer", "openai_call", "openai_completion", "rate_limit", "reading_answer",
+    "schema_answer", "server_error", "timeout",
+]
 
 SECRET_HEADERS = ("x-api-key", "authorization")
-ROLES_BLOCK = re.compile(r"<roles>\s*(.*?)\s*</roles>", re.DOTALL)
-
-
-@dataclass
-class LLMCall:
-    """One model call as the fake understood it."""
-
-    api: str  # "anthropic" | "openai"
-    model: str
-    system: str
-    user: str
-    schema: dict[str, Any] | None
-    body: dict[str, Any]
-    batch: bool = False  # came through a batch API
-
-    @property
-    def roles(self) -> list[dict[str, Any]]:
-        """The roles of a mapping prompt (empty for other prompts)."""
-        match = ROLES_BLOCK.search(self.user)
-        if not match:
-            return []
-        try:
-            return json.loads(match.group(1))
-        except json.JSONDecodeError:
-            return []
-
-    @property
-    def prompt_text(self) -> str:
-        return self.system + "\n" + self.user
 
 
 @dataclass
@@ -208,7 +191,7 @@ def _instance(schema: dict[str, Any], root: dict[str, Any]) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _apply_answer_fault(fault: Fault | None, call: LLMCall, answer: Any) -> tuple[str, bool]:
+def apply_answer_fault(fault: Fault | None, call: LLMCall, answer: Any) -> tuple[str, bool]:
     """The answer text after ``fault``, and whether it is a refusal."""
     if fault is None:
         return (answer if isinstance(answer, str) else json.dumps(answer)), False
@@ -256,20 +239,6 @@ class _Rule:
     times: int | None
 
 
-@dataclass
-class _Batch:
-    api: str
-    id: str
-    created: datetime
-    items: list[tuple[str, dict[str, Any]]]  # custom id -> request params / body
-    polls_left: int
-    input_file_id: str | None = None
-    output_file_id: str | None = None
-    results: list[dict[str, Any]] = field(default_factory=list)
-    done: bool = False
-    expired: bool = False  # ended without answers (the provider's 24-hour window passed)
-
-
 class FakeLLMServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[RecordedRequest] = []
@@ -295,7 +264,7 @@ class FakeLLMServer:
         self.expire_next_batches = 0
         self._faults: list[Fault] = []
         self._rules: list[_Rule] = []
-        self._batches: dict[str, _Batch] = {}
+        self._batches: dict[str, FakeBatch] = {}
         self._files: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -379,7 +348,7 @@ class FakeLLMServer:
             result = answerer(call)
             if result is not None:
                 break
-        text, refused = _apply_answer_fault(fault, call, result)
+        text, refused = apply_answer_fault(fault, call, result)
         return fault, text, refused
 
     def new_id(self, prefix: str) -> str:
@@ -387,82 +356,6 @@ class FakeLLMServer:
 
     def sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
-
-
-# --------------------------------------------------------------------------------------------
-# Request parsing per API
-# --------------------------------------------------------------------------------------------
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return ""
-
-
-def anthropic_call(body: dict[str, Any], batch: bool = False) -> LLMCall:
-    system = _text_of(body.get("system", ""))
-    user = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []) if m.get("role") == "user")
-    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
-    if schema is None and body.get("tools"):  # strict tool use: the tool's input schema
-        schema = body["tools"][0].get("input_schema")
-    return LLMCall("anthropic", body.get("model", ""), system, user, schema, body, batch)
-
-
-def openai_call(body: dict[str, Any], batch: bool = False) -> LLMCall:
-    messages = body.get("messages", [])
-    system = "\n".join(_text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
-    user = "\n".join(_text_of(m.get("content")) for m in messages if m.get("role") == "user")
-    response_format = body.get("response_format") or {}
-    schema = (response_format.get("json_schema") or {}).get("schema")
-    return LLMCall("openai", body.get("model", ""), system, user, schema, body, batch)
-
-
-def input_tokens(call: LLMCall) -> int:
-    schema = json.dumps(call.schema) if call.schema else ""
-    return estimate_tokens(call.system) + estimate_tokens(call.user) + estimate_tokens(schema)
-
-
-def anthropic_message(call: LLMCall, text: str, refused: bool, truncated: bool = False) -> dict[str, Any]:
-    return {
-        "id": f"msg_{uuid.uuid4().hex[:24]}",
-        "type": "message",
-        "role": "assistant",
-        "model": call.model,
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "refusal" if refused else ("max_tokens" if truncated else "end_turn"),
-        "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens(call), "output_tokens": estimate_tokens(text)},
-    }
-
-
-def openai_completion(call: LLMCall, text: str, refused: bool, truncated: bool = False) -> dict[str, Any]:
-    prompt, completion = input_tokens(call), estimate_tokens(text)
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": call.model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": None if refused else text,
-                    "refusal": text if refused else None,
-                },
-                "finish_reason": "length" if truncated else "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
-    }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
@@ -496,16 +389,9 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             self, api: str, status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
         ) -> None:
             if api == "anthropic":
-                kinds = {
-                    429: "rate_limit_error",
-                    401: "authentication_error",
-                    403: "permission_error",
-                    404: "not_found_error",
-                    400: "invalid_request_error",
-                }
-                payload = {"type": "error", "error": {"type": kinds.get(status, "api_error"), "message": message}}
+                payload = anthropic_api.error_payload(status, message)
             else:
-                payload = {"error": {"message": message, "type": code or "server_error", "param": None, "code": code}}
+                payload = openai_api.error_payload(status, message, code)
             self._send(status, payload, headers)
 
         def _authorised(self, api: str) -> bool:
@@ -619,28 +505,14 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
         def _batch_item(self, api: str, custom_id: str, params: dict[str, Any]) -> dict[str, Any]:
             call = anthropic_call(params, batch=True) if api == "anthropic" else openai_call(params, batch=True)
             fault, text, refused = server.answer(call)
-            failed = fault is not None and fault.kind in HTTP_FAULTS
+            failure = fault.kind if fault is not None and fault.kind in HTTP_FAULTS else None
             if api == "anthropic":
-                if failed:
-                    error = {"type": "error", "error": {"type": "api_error", "message": fault.kind}}
-                    return {"custom_id": custom_id, "result": {"type": "errored", "error": error}}
-                message = anthropic_message(call, text, refused)
-                return {"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}
-            if failed:
-                return {
-                    "id": server.new_id("batch_req_"),
-                    "custom_id": custom_id,
-                    "response": {"status_code": 500, "request_id": "req", "body": {"error": {"message": fault.kind}}},
-                    "error": None,
-                }
-            return {
-                "id": server.new_id("batch_req_"),
-                "custom_id": custom_id,
-                "response": {"status_code": 200, "request_id": "req", "body": openai_completion(call, text, refused)},
-                "error": None,
-            }
+                message = None if failure else anthropic_message(call, text, refused)
+                return anthropic_api.batch_item(custom_id, message, failure)
+            completion = None if failure else openai_completion(call, text, refused)
+            return openai_api.batch_item(server.new_id("batch_req_"), custom_id, completion, failure)
 
-        def _advance(self, batch: _Batch) -> None:
+        def _advance(self, batch: FakeBatch) -> None:
             """Each status check moves a batch on; when done, its results are computed."""
             if batch.done:
                 return
@@ -648,8 +520,8 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 batch.polls_left -= 1
                 return
             if batch.expired:
-                expired = [{"custom_id": cid, "result": {"type": "expired"}} for cid, _ in batch.items]
-                batch.results, batch.done = (expired if batch.api == "anthropic" else []), True
+                batch.results = anthropic_api.expired_items(batch) if batch.api == "anthropic" else []
+                batch.done = True
                 return
             batch.results = [self._batch_item(batch.api, cid, params) for cid, params in batch.items]
             batch.done = True
@@ -657,39 +529,19 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 batch.output_file_id = server.new_id("file-")
                 server._files[batch.output_file_id] = "\n".join(json.dumps(r) for r in batch.results).encode() + b"\n"
 
-        def _maybe_expire(self, batch: _Batch) -> None:
+        def _maybe_expire(self, batch: FakeBatch) -> None:
             with server._lock:
                 if server.expire_next_batches > 0:
                     server.expire_next_batches -= 1
                     batch.expired = True
 
         # -- Anthropic Message Batches --------------------------------------------------------
-        def _anthropic_batch_json(self, batch: _Batch) -> dict[str, Any]:
-            done = batch.done
-            succeeded = sum(1 for r in batch.results if r["result"]["type"] == "succeeded")
-            expired = sum(1 for r in batch.results if r["result"]["type"] == "expired")
-            return {
-                "id": batch.id,
-                "type": "message_batch",
-                "processing_status": "ended" if done else "in_progress",
-                "request_counts": {
-                    "processing": 0 if done else len(batch.items),
-                    "succeeded": succeeded,
-                    "errored": len(batch.results) - succeeded - expired,
-                    "canceled": 0,
-                    "expired": expired,
-                },
-                "created_at": _iso(batch.created),
-                "expires_at": _iso(batch.created + timedelta(hours=24)),
-                "ended_at": _iso(datetime.now(UTC)) if done else None,
-                "archived_at": None,
-                "cancel_initiated_at": None,
-                "results_url": f"{server.url}/v1/messages/batches/{batch.id}/results" if done else None,
-            }
+        def _anthropic_batch_json(self, batch: FakeBatch) -> dict[str, Any]:
+            return anthropic_api.batch_json(batch, server.url)
 
         def _create_anthropic_batch(self, body: dict[str, Any]) -> None:
             items = [(r["custom_id"], r["params"]) for r in body.get("requests", [])]
-            batch = _Batch(
+            batch = FakeBatch(
                 "anthropic", server.new_id("msgbatch_"), datetime.now(UTC), items, server.batch_polls_before_done
             )
             server._batches[batch.id] = batch
@@ -726,38 +578,7 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                     purpose = (part.get_payload(decode=True) or b"batch").decode()
             file_id = server.new_id("file-")
             server._files[file_id] = content
-            self._send(
-                200,
-                {
-                    "id": file_id,
-                    "object": "file",
-                    "bytes": len(content),
-                    "created_at": int(time.time()),
-                    "filename": filename,
-                    "purpose": purpose,
-                    "status": "processed",
-                },
-            )
-
-        def _openai_batch_json(self, batch: _Batch, endpoint: str = "/v1/chat/completions") -> dict[str, Any]:
-            done = batch.done
-            failed = sum(1 for r in batch.results if r["response"]["status_code"] != 200)
-            return {
-                "id": batch.id,
-                "object": "batch",
-                "endpoint": endpoint,
-                "input_file_id": batch.input_file_id,
-                "completion_window": "24h",
-                "status": ("expired" if batch.expired else "completed") if done else "in_progress",
-                "created_at": int(batch.created.timestamp()),
-                "output_file_id": batch.output_file_id,
-                "error_file_id": None,
-                "request_counts": {
-                    "total": len(batch.items),
-                    "completed": len(batch.results) - failed,
-                    "failed": failed,
-                },
-            }
+            self._send(200, openai_api.file_json(file_id, content, filename, purpose))
 
         def _create_openai_batch(self, body: dict[str, Any]) -> None:
             data = server._files.get(body.get("input_file_id", ""))
@@ -766,11 +587,11 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 return
             lines = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
             items = [(line["custom_id"], line["body"]) for line in lines]
-            batch = _Batch("openai", server.new_id("batch_"), datetime.now(UTC), items, server.batch_polls_before_done)
+            batch = FakeBatch("openai", server.new_id("batch_"), datetime.now(UTC), items, server.batch_polls_before_done)
             batch.input_file_id = body["input_file_id"]
             server._batches[batch.id] = batch
             self._maybe_expire(batch)
-            self._send(200, self._openai_batch_json(batch, body.get("endpoint", "/v1/chat/completions")))
+            self._send(200, openai_api.batch_json(batch, body.get("endpoint", "/v1/chat/completions")))
 
         def _openai_batch_status(self, batch_id: str) -> None:
             batch = server._batches.get(batch_id)
@@ -778,6 +599,6 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._error("openai", 404, "no such batch")
                 return
             self._advance(batch)
-            self._send(200, self._openai_batch_json(batch))
+            self._send(200, openai_api.batch_json(batch))
 
     return Handler

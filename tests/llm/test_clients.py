@@ -1,9 +1,14 @@
-"""The real SDK clients against the fake server: structured answers, retries, faults, usage."""
+"""The real SDK clients against the fake server: structured answers, retries, faults, usage.
+
+Tests about the answer itself (structured output, refusal, truncation, the request body) run
+without a socket through :class:`fakes.transport.FakeLLMTransport`; HTTP faults keep the server.
+"""
 
 from __future__ import annotations
 
 import pytest
 from fakes.llm_server import FakeLLMServer, rate_limit, server_error, timeout
+from fakes.transport import FakeLLMTransport
 from pydantic import BaseModel
 
 from jobforge.llm.base import LLMError, Message
@@ -26,13 +31,20 @@ def _client_recording_sleeps(provider: str, max_retries: int = 4) -> tuple[objec
     return make_client(provider, retry_policy=policy), slept
 
 
-def test_structured_answer_parses_into_the_model(fake_llm_client, fake_llm_env: FakeLLMServer) -> None:
-    answer, usage = fake_llm_client.parse(MESSAGES, Answer)
+def _socket_free_client(provider: str, fake: FakeLLMTransport) -> object:
+    """A real SDK client answered by ``fake`` in process (no retries needed: answer faults are final)."""
+    return make_client(provider, api_key="test-key", http_client=fake.http_client())
+
+
+def test_structured_answer_parses_into_the_model(llm_provider: str) -> None:
+    fake = FakeLLMTransport()
+    answer, usage = _socket_free_client(llm_provider, fake).parse(MESSAGES, Answer)
 
     assert answer == Answer(colour="x", count=0, sure=True)
     assert usage.outcome == "ok" and usage.attempts == 1
     assert usage.input_tokens > 0 and usage.output_tokens > 0
-    call = fake_llm_env.model_calls()[0]
+    [call] = fake.calls
+    assert call.api == llm_provider
     assert call.schema is not None and set(call.schema["properties"]) == {"colour", "count", "sure"}
     assert "What colour is the sky?" in call.user and "Answer in JSON." in call.system
 
@@ -78,15 +90,25 @@ def test_timeout_is_retried(fake_llm_env: FakeLLMServer, llm_provider: str) -> N
     assert usage.attempts == 2 and usage.detail == "timeout"
 
 
-@pytest.mark.parametrize("fault, kind", [("malformed", "malformed"), ("refusal", "refused"), ("auth", "auth")])
-def test_bad_answers_are_not_retried(fake_llm_env: FakeLLMServer, llm_provider: str, fault: str, kind: str) -> None:
+@pytest.mark.parametrize("fault, kind", [("malformed", "malformed"), ("refusal", "refused")])
+def test_bad_answers_are_not_retried(llm_provider: str, fault: str, kind: str) -> None:
+    fake = FakeLLMTransport()
+    fake.fail_next(fault)
+
+    with pytest.raises(LLMError) as caught:
+        _socket_free_client(llm_provider, fake).parse(MESSAGES, Answer)
+
+    assert caught.value.kind == kind and len(fake.calls) == 1
+
+
+def test_a_rejected_key_is_not_retried(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
     client, _slept = _client_recording_sleeps(llm_provider)
-    fake_llm_env.fail_next(fault)
+    fake_llm_env.fail_next("auth")  # an HTTP fault: through the socket
 
     with pytest.raises(LLMError) as caught:
         client.parse(MESSAGES, Answer)
 
-    assert caught.value.kind == kind and len(fake_llm_env.model_calls()) == 1
+    assert caught.value.kind == "auth" and len(fake_llm_env.model_calls()) == 1
 
 
 def test_availability_follows_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,21 +146,22 @@ def test_check_connection_can_record_its_cost(engine, fake_llm_env: FakeLLMServe
     from sqlalchemy.orm import Session
 
     from jobforge.db.models import LlmUsage
+    from jobforge.llm.store import OwnTransactions
     from jobforge.llm.usage import UsageRecorder
 
-    check_connection("openai", usage=UsageRecorder(engine, purpose="test"))
+    check_connection("openai", usage=UsageRecorder(OwnTransactions(engine), purpose="test"))
 
     with Session(engine) as session:
         [row] = session.scalars(select(LlmUsage)).all()
     assert row.purpose == "test" and row.provider == "openai" and row.outcome == "ok" and row.input_tokens > 0
 
 
-def test_an_answer_cut_off_at_the_token_cap_says_so(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
-    client, _slept = _client_recording_sleeps(llm_provider)
-    fake_llm_env.fail_next("truncated")
+def test_an_answer_cut_off_at_the_token_cap_says_so(llm_provider: str) -> None:
+    fake = FakeLLMTransport()
+    fake.fail_next("truncated")
 
     with pytest.raises(LLMError) as caught:
-        client.parse(MESSAGES, Answer)
+        _socket_free_client(llm_provider, fake).parse(MESSAGES, Answer)
 
     assert caught.value.kind == "malformed" and "cut off" in str(caught.value)
 
@@ -148,7 +171,7 @@ def test_an_answer_cut_off_at_the_token_cap_says_so(fake_llm_env: FakeLLMServer,
     [("gpt-5-mini", "auto", "low"), ("o4-mini", "auto", "low"), ("gpt-4.1", "auto", None), ("gpt-5", "high", "high")],
 )
 def test_openai_reasoning_effort_is_sent_only_to_reasoning_models(
-    fake_llm_env: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, model: str, setting: str, sent: str | None
+    monkeypatch: pytest.MonkeyPatch, model: str, setting: str, sent: str | None
 ) -> None:
     from jobforge.config import get_settings
 
@@ -156,7 +179,8 @@ def test_openai_reasoning_effort_is_sent_only_to_reasoning_models(
     monkeypatch.setenv("JOBFORGE_OPENAI_REASONING_EFFORT", setting)
     get_settings.cache_clear()
 
-    make_client("openai").parse(MESSAGES, Answer)
+    fake = FakeLLMTransport()
+    _socket_free_client("openai", fake).parse(MESSAGES, Answer)
 
-    body = fake_llm_env.model_calls()[0].body
+    body = fake.calls[0].body
     assert body.get("reasoning_effort") == sent and body["model"] == model

@@ -7,6 +7,7 @@ import math
 import pytest
 from agent_helpers import first_code, make_role, make_roles
 from fakes.llm_server import FakeLLMServer, Fault, input_tokens, rate_limit, server_error, timeout
+from fakes.transport import FakeLLMTransport
 
 from jobforge.llm.factory import make_client
 from jobforge.llm.retry import RetryPolicy
@@ -18,6 +19,11 @@ from jobforge.retrieval.candidates import Candidate
 def _agent(provider: str, batch_size: int = 12, max_retries: int = 4, **kwargs: object) -> RoleMappingAgent:
     policy = RetryPolicy(max_retries=max_retries, base_delay=0.001, max_delay=0.002, sleep=lambda _s: None)
     return RoleMappingAgent(make_client(provider, retry_policy=policy), batch_size=batch_size, **kwargs)
+
+
+def _socket_free_agent(provider: str, fake: FakeLLMTransport) -> RoleMappingAgent:
+    """An agent whose SDK client is answered by ``fake`` in process (answer faults need no socket)."""
+    return RoleMappingAgent(make_client(provider, api_key="test-key", http_client=fake.http_client()))
 
 
 @pytest.mark.parametrize("count, batch_size", [(1, 12), (12, 12), (25, 12), (30, 10), (7, 3)])
@@ -68,22 +74,24 @@ def test_prompt_carries_ids_titles_context_and_twenty_candidates(fake_llm_env: F
     )
 
 
-def test_answers_are_matched_by_id_when_the_model_reorders(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+def test_answers_are_matched_by_id_when_the_model_reorders(llm_provider: str) -> None:
     roles = make_roles(5)
-    fake_llm_env.fail_next("reorder")
+    fake = FakeLLMTransport()
+    fake.fail_next("reorder")
 
-    results = _agent(llm_provider).select(roles)
+    results = _socket_free_agent(llm_provider, fake).select(roles)
 
     assert [r.onet_code for r in results] == [first_code(r) for r in roles]
     assert all(r.source == MappingSource.LLM for r in results)
 
 
 @pytest.mark.parametrize("answer_format", ["fenced", "bare_array"])
-def test_fenced_or_bare_json_answers_parse(fake_llm_env: FakeLLMServer, llm_provider: str, answer_format: str) -> None:
+def test_fenced_or_bare_json_answers_parse(llm_provider: str, answer_format: str) -> None:
     roles = make_roles(3)
-    fake_llm_env.fail_next(answer_format)
+    fake = FakeLLMTransport()
+    fake.fail_next(answer_format)
 
-    results = _agent(llm_provider).select(roles)
+    results = _socket_free_agent(llm_provider, fake).select(roles)
 
     assert [r.onet_code for r in results] == [first_code(r) for r in roles]
     assert all(r.source == MappingSource.LLM for r in results)
@@ -104,24 +112,24 @@ def _assert_fallback(result, role, reason: str) -> None:
         (Fault("rename_role", role=1), "left this role out"),
     ],
 )
-def test_a_bad_answer_for_one_role_falls_back_for_that_role_only(
-    fake_llm_env: FakeLLMServer, llm_provider: str, fault: Fault, reason: str
-) -> None:
+def test_a_bad_answer_for_one_role_falls_back_for_that_role_only(llm_provider: str, fault: Fault, reason: str) -> None:
     roles = make_roles(4)
-    fake_llm_env.fail_next(fault)
+    fake = FakeLLMTransport()
+    fake.fail_next(fault)
 
-    results = _agent(llm_provider).select(roles)
+    results = _socket_free_agent(llm_provider, fake).select(roles)
 
     _assert_fallback(results[1], roles[1], reason)
     for index in (0, 2, 3):
         assert results[index].source == MappingSource.LLM and results[index].onet_code == first_code(roles[index])
 
 
-def test_an_extra_unknown_id_changes_nothing(fake_llm_env: FakeLLMServer, llm_provider: str) -> None:
+def test_an_extra_unknown_id_changes_nothing(llm_provider: str) -> None:
     roles = make_roles(3)
-    fake_llm_env.fail_next("extra_role")
+    fake = FakeLLMTransport()
+    fake.fail_next("extra_role")
 
-    results = _agent(llm_provider).select(roles)
+    results = _socket_free_agent(llm_provider, fake).select(roles)
 
     assert [r.source for r in results] == [MappingSource.LLM] * 3
     assert [r.onet_code for r in results] == [first_code(r) for r in roles]

@@ -15,17 +15,22 @@ from jobforge.db.models import Job, LlmBatch, LlmCache, LlmUsage
 from jobforge.llm.cache import ResponseCache
 from jobforge.llm.factory import make_client
 from jobforge.llm.retry import RetryPolicy
+from jobforge.llm.store import CallersSession, OwnTransactions, Store
 from jobforge.llm.usage import UsageRecorder, usage_summary
 from jobforge.mapping.agent import RoleMappingAgent
 from jobforge.mapping.tiers import MappingSource
 
 
-def _agent(provider: str, engine: Engine | Session, job_id: int | None = None, **kwargs) -> RoleMappingAgent:
+def _agent(
+    provider: str, engine: Engine, job_id: int | None = None, store: Store | None = None, **kwargs
+) -> RoleMappingAgent:
+    """An agent recording in transactions of its own, or into ``store`` when given."""
     policy = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.002, sleep=lambda _s: None)
+    store = store or OwnTransactions(engine)
     return RoleMappingAgent(
         make_client(provider, retry_policy=policy),
-        cache=ResponseCache(engine),
-        usage=UsageRecorder(engine, job_id=job_id, purpose="mapping"),
+        cache=ResponseCache(store),
+        usage=UsageRecorder(store, job_id=job_id, purpose="mapping"),
         **kwargs,
     )
 
@@ -96,7 +101,7 @@ def test_every_call_is_recorded_with_tokens_outcome_and_job(engine: Engine, fake
 
 def test_recording_into_the_callers_session(engine: Engine, fake_llm_env: FakeLLMServer) -> None:
     with Session(engine) as session:
-        _agent("openai", session).select(make_roles(2))
+        _agent("openai", engine, store=CallersSession(session)).select(make_roles(2))
         session.commit()
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(LlmUsage)) == 1
@@ -111,7 +116,7 @@ def test_batch_api_creates_polls_and_fetches(engine: Engine, fake_llm_env: FakeL
     slept: list[float] = []
 
     results = _agent(provider, engine, job_id=job_id).select_with_batch_api(
-        roles, engine, job_id=job_id, poll_interval=5, sleep=slept.append
+        roles, OwnTransactions(engine), job_id=job_id, poll_interval=5, sleep=slept.append
     )
 
     assert [r.onet_code for r in results] == [first_code(r) for r in roles]
@@ -146,7 +151,10 @@ def test_batch_api_resumes_by_batch_id_after_a_restart(
 
     # The worker submits, sees the batch running, and "crashes" (returns without results).
     assert (
-        _agent(provider, engine, job_id=job_id).select_with_batch_api(roles, engine, job_id=job_id, wait=False) is None
+        _agent(provider, engine, job_id=job_id).select_with_batch_api(
+            roles, OwnTransactions(engine), job_id=job_id, wait=False
+        )
+        is None
     )
     with Session(engine) as session:
         [submitted] = session.scalars(select(LlmBatch)).all()
@@ -154,7 +162,7 @@ def test_batch_api_resumes_by_batch_id_after_a_restart(
 
     # A new process picks the job up: it polls the same batch instead of submitting again.
     results = _agent(provider, engine, job_id=job_id).select_with_batch_api(
-        roles, engine, job_id=job_id, poll_interval=0, sleep=lambda _s: None
+        roles, OwnTransactions(engine), job_id=job_id, poll_interval=0, sleep=lambda _s: None
     )
 
     creates = [r for r in fake_llm_env.requests if r.method == "POST" and r.path.endswith("batches")]
@@ -169,7 +177,9 @@ def test_batch_api_applies_the_same_validation(engine: Engine, fake_llm_env: Fak
     roles = make_roles(4)
     fake_llm_env.fail_next("invented_code")
 
-    results = _agent(llm_provider, engine, batch_size=2).select_with_batch_api(roles, engine, poll_interval=0)
+    results = _agent(llm_provider, engine, batch_size=2).select_with_batch_api(
+        roles, OwnTransactions(engine), poll_interval=0
+    )
 
     fallbacks = [r for r in results if r.source == MappingSource.FALLBACK]
     assert len(fallbacks) == 1 and fallbacks[0].reasoning.startswith("Fallback match – ")
@@ -182,7 +192,9 @@ def test_a_failed_request_inside_a_batch_falls_back(
     roles = make_roles(4)
     fake_llm_env.fail_next("server_error")
 
-    results = _agent(llm_provider, engine, batch_size=2).select_with_batch_api(roles, engine, poll_interval=0)
+    results = _agent(llm_provider, engine, batch_size=2).select_with_batch_api(
+        roles, OwnTransactions(engine), poll_interval=0
+    )
 
     assert [r.source for r in results].count(MappingSource.FALLBACK) == 2
     assert all(r.confidence.value == "LOW" for r in results if r.source == MappingSource.FALLBACK)
