@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
@@ -36,6 +36,23 @@ def settle(page: Page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(250)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_timeout(150)
+
+
+def click_until_shown(page: Page, button: Locator, shown: Locator, attempts: int = 3) -> None:
+    """Click ``button`` once the page is idle, until ``shown`` appears (a click that lands while the
+    page is redrawing its widgets can be lost on a loaded machine; a second job request is harmless:
+    the running job is returned)."""
+    for attempt in range(attempts):
+        settle(page)
+        if attempt and shown.first.is_visible():
+            return
+        button.click()
+        try:
+            expect(shown.first).to_be_visible(timeout=30_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
 
 
 def shot(page: Page, app: LiveApp, name: str) -> None:
@@ -106,7 +123,11 @@ def test_upload_map_review_override_export(live_app: LiveApp, browser_page: Page
     expect(page.get_by_text("added: 300 new roles")).to_be_visible(timeout=60_000)
 
     # Map offline as a job, with a progress bar, until it finishes.
-    page.get_by_role("button", name="Map 300 unmapped roles").click()
+    click_until_shown(
+        page,
+        page.get_by_role("button", name="Map 300 unmapped roles"),
+        page.get_by_test_id("stProgress").or_(page.get_by_text("Mapping finished")),
+    )
     expect(page.get_by_text("Mapping finished")).to_be_visible(timeout=180_000)
     with session_factory(app.engine)() as s:
         assert s.query(Mapping).count() == 300

@@ -16,7 +16,7 @@ from fakes.llm_server import FakeLLMServer
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveApp
-from tests.browser.test_journey import GRID, USER, go, mapping_of, settle, shot
+from tests.browser.test_journey import GRID, USER, click_until_shown, go, mapping_of, settle, shot
 
 pytestmark = pytest.mark.browser
 MTS = "Member of Technical Staff"
@@ -65,7 +65,11 @@ def test_the_models_reading_reaches_review(live_app: LiveApp, browser_page: Page
     expect(
         page.get_by_text(re.compile(r"including the model's readings of ~\d+ weakly matched titles"))
     ).to_be_visible()
-    page.get_by_role("button", name="Map 3 unmapped roles").click()
+    click_until_shown(
+        page,
+        page.get_by_role("button", name="Map 3 unmapped roles"),
+        page.get_by_test_id("stProgress").or_(page.get_by_text("Mapping finished")),
+    )
     expect(page.get_by_text("Mapping finished")).to_be_visible(timeout=180_000)
 
     mts = mapping_of(app, MTS)
