@@ -6,6 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from jobforge.onet.soc import MAJOR_GROUPS
+
 TIER_ORDER = ["HIGH", "MEDIUM", "LOW"]
 TIER_HEX = ["#2e9e5b", "#f0a030", "#d64545"]
 
@@ -46,32 +48,6 @@ def major_group_chart(groups: dict[str, int], *, height: int = 260) -> None:
     st.altair_chart(chart, width="stretch")
 
 
-# SOC 2018 major groups (public, stable): the O*NET code prefix tells the group.
-MAJOR_GROUPS = {
-    "11": "Management",
-    "13": "Business and Financial Operations",
-    "15": "Computer and Mathematical",
-    "17": "Architecture and Engineering",
-    "19": "Life, Physical, and Social Science",
-    "21": "Community and Social Service",
-    "23": "Legal",
-    "25": "Educational Instruction and Library",
-    "27": "Arts, Design, Entertainment, Sports, and Media",
-    "29": "Healthcare Practitioners and Technical",
-    "31": "Healthcare Support",
-    "33": "Protective Service",
-    "35": "Food Preparation and Serving Related",
-    "37": "Building and Grounds Cleaning and Maintenance",
-    "39": "Personal Care and Service",
-    "41": "Sales and Related",
-    "43": "Office and Administrative Support",
-    "45": "Farming, Fishing, and Forestry",
-    "47": "Construction and Extraction",
-    "49": "Installation, Maintenance, and Repair",
-    "51": "Production",
-    "53": "Transportation and Material Moving",
-    "55": "Military Specific",
-}
 
 
 PROVENANCE_ORDER = ["ANALYST", "SOURCE", "HIERARCHY", "ONET", "LLM", "EMPTY"]
