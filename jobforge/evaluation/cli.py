@@ -101,10 +101,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+class _InMemory:
+    """Where a tally "writes": nowhere, so a failed record is never the caller's transaction's."""
+
+    callers_transaction = False
+
+
 class UsageTally:
     """Counts the LLM calls of an eval run in memory (the agent's usage recorder; nothing is stored)."""
 
-    target = None
+    store = _InMemory()
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, str | None]] = []
