@@ -19,7 +19,6 @@ progress; each writes an audit event (``second_opinion_sample``, ``second_opinio
 from __future__ import annotations
 
 import random
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,11 +39,10 @@ from jobforge.db.models import (
     utcnow,
 )
 from jobforge.errors import JobForgeError
-from jobforge.onet.repository import require_active_release
 from jobforge.review import audit
+from jobforge.review.actions import ReviewError, resolve_code
 
 MAX_SEED = 2**31 - 1  # seeds are stored in a 32-bit integer column
-_SHORT_SOC = re.compile(r"^\d{2}-\d{4}$")
 DECIDED = (MappingStatus.CONFIRMED, MappingStatus.OVERRIDDEN)
 
 
@@ -361,17 +359,12 @@ def locked_item(session: Session, item_id: int) -> tuple[SecondOpinionItem, Seco
 
 
 def active_occupation(session: Session, code: str) -> OnetOccupation:
-    """The occupation of the active O*NET release with ``code`` ("15-1252" means "15-1252.00")."""
-    release = require_active_release(session)
-    text = (code or "").strip()
-    if _SHORT_SOC.match(text):
-        text += ".00"
-    occupation = session.scalar(
-        select(OnetOccupation).where(OnetOccupation.release_id == release.id, OnetOccupation.code == text)
-    )
-    if occupation is None:
-        raise SecondOpinionError(f"'{code}' is not an occupation code of the active O*NET release ({release.version}).")
-    return occupation
+    """The occupation of the active O*NET release with ``code`` ("15-1252" means "15-1252.00"),
+    as Review resolves a typed code; raises SecondOpinionError when there is none."""
+    try:
+        return resolve_code(session, code)
+    except ReviewError as exc:
+        raise SecondOpinionError(exc.message) from exc
 
 
 def list_samples(session: Session, project_id: int) -> list[SampleProgress]:
