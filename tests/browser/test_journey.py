@@ -55,6 +55,22 @@ def click_until_shown(page: Page, button: Locator, shown: Locator, attempts: int
                 raise
 
 
+def sign_in(page: Page, name: str) -> None:
+    """Answer the app's "Who are you?" and wait for the Projects page."""
+    expect(page.get_by_text("Who are you?")).to_be_visible(timeout=60_000)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible(timeout=60_000)
+
+
+def create_project(page: Page, name: str) -> None:
+    """Create a project on the Projects page; the app moves on to Upload."""
+    page.get_by_label("Project name").fill(name)
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("heading", name="Upload roles")).to_be_visible(timeout=30_000)
+    settle(page)
+
+
 def shot(page: Page, app: LiveApp, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     settle(page)

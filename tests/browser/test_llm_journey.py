@@ -16,7 +16,17 @@ from fakes.llm_server import FakeLLMServer
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveApp
-from tests.browser.test_journey import GRID, USER, click_until_shown, go, mapping_of, settle, shot
+from tests.browser.test_journey import (
+    GRID,
+    USER,
+    click_until_shown,
+    create_project,
+    go,
+    mapping_of,
+    settle,
+    shot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 MTS = "Member of Technical Staff"
@@ -44,14 +54,8 @@ def live_app_env(fake_model: FakeLLMServer) -> dict[str, str]:
 def test_the_models_reading_reaches_review(live_app: LiveApp, browser_page: Page, fake_model: FakeLLMServer) -> None:
     page, app = browser_page, live_app
     page.goto(app.url)
-    expect(page.get_by_text("Who are you?")).to_be_visible(timeout=60_000)
-    page.get_by_label("Your name").fill(USER)
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible(timeout=60_000)
-    page.get_by_label("Project name").fill("LLM journey")
-    page.get_by_role("button", name="Create project").click()
-    expect(page.get_by_role("heading", name="Upload roles")).to_be_visible(timeout=30_000)
-    settle(page)
+    sign_in(page, USER)
+    create_project(page, "LLM journey")
 
     data = ("Job Title\n" + "\n".join(TITLES) + "\n").encode()
     page.locator('input[type="file"]').set_input_files(

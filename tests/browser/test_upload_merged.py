@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveApp
+from tests.browser.test_journey import create_project, sign_in
 from tests.browser.test_upload_sheets import shot
 
 pytestmark = pytest.mark.browser
@@ -29,13 +30,8 @@ def test_the_upload_page_lists_merged_titles(live_app: LiveApp, browser_page: Pa
     page, app = browser_page, live_app
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(app.url)
-    expect(page.get_by_text("Who are you?")).to_be_visible(timeout=60_000)
-    page.get_by_label("Your name").fill("Merge Analyst")
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible(timeout=60_000)
-    page.get_by_label("Project name").fill("Stores")
-    page.get_by_role("button", name="Create project").click()
-    expect(page.get_by_role("heading", name="Upload roles")).to_be_visible(timeout=30_000)
+    sign_in(page, "Merge Analyst")
+    create_project(page, "Stores")
     files = page.locator('input[type="file"]')
     files.set_input_files(files=[{"name": "stores.csv", "mimeType": "text/csv", "buffer": CSV.encode()}])
     merged = page.get_by_text("2 roles merge titles written differently")

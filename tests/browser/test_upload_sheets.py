@@ -18,7 +18,7 @@ from sqlalchemy import select
 from jobforge.db.engine import session_factory
 from jobforge.db.models import Role, Upload
 from tests.browser.conftest import ARTIFACTS, UPLOAD_LIMIT_MB, LiveApp
-from tests.browser.test_journey import settle
+from tests.browser.test_journey import create_project, settle, sign_in
 
 pytestmark = pytest.mark.browser
 USER = "Sheet Analyst"
@@ -61,14 +61,8 @@ def test_a_cover_note_first_a_sheet_switch_and_re_adding_the_file(live_app: Live
     page, app = browser_page, live_app
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(app.url)
-    expect(page.get_by_text("Who are you?")).to_be_visible(timeout=60_000)
-    page.get_by_label("Your name").fill(USER)
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible(timeout=60_000)
-    page.get_by_label("Project name").fill("Sheets")
-    page.get_by_role("button", name="Create project").click()
-    expect(page.get_by_role("heading", name="Upload roles")).to_be_visible(timeout=30_000)
-    settle(page)
+    sign_in(page, USER)
+    create_project(page, "Sheets")
 
     # The uploader states the limit Streamlit really enforces.
     expect(page.get_by_test_id("stFileUploaderDropzoneInstructions")).to_contain_text(f"{UPLOAD_LIMIT_MB}MB")
